@@ -1,0 +1,221 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
+)
+
+// DefaultTasks are the server tasks installed when --tasks is not given.
+const DefaultTasks = "update,replica,router,amgr,adminp,sched,http"
+
+type installOpts struct {
+	root, user, tasks string
+	port              int
+	shutdownSeconds   string
+	startSeconds      string
+	shutdownTimeout   int
+}
+
+// layout is where an installation's parts are.
+type layout struct{ root, lotus, data, sysconfig string }
+
+func layoutOf(root string) layout {
+	return layout{
+		root:      root,
+		lotus:     filepath.Join(root, "opt", "hcl", "domino"),
+		data:      filepath.Join(root, "local", "notesdata"),
+		sysconfig: filepath.Join(root, "etc", "sysconfig", "rc_domino_config"),
+	}
+}
+
+func install(self string, o installOpts, stdout io.Writer) error {
+	u, err := installUser(o.user)
+	if err != nil {
+		return err
+	}
+	if o.port == 0 {
+		if o.port, err = freePort(); err != nil {
+			return err
+		}
+	}
+	root, err := filepath.Abs(o.root)
+	if err != nil {
+		return err
+	}
+	l := layoutOf(root)
+	tasks := splitList(o.tasks)
+	steps := []func() error{
+		func() error { return makeRoot(root) },
+		func() error { return installBinaries(self, l.lotus, tasks) },
+		func() error { return installData(l.data, tasks, o) },
+		func() error { return writeRcConfig(l, u.Username, o.shutdownTimeout) },
+		func() error { return chownTree(l.data, u) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "installed simulated Domino in %s\n  LOTUS=%s\n  DOMINO_DATA_PATH=%s\n  DOMINO_USER=%s\n  NRPC port %d\n  config %s\n",
+		root, l.lotus, l.data, u.Username, o.port, l.sysconfig)
+	return nil
+}
+
+// installUser resolves --user: the current user when not root; as root an
+// existing unprivileged user, "notes" by default.
+func installUser(name string) (*user.User, error) {
+	if os.Geteuid() != 0 {
+		cur, err := user.Current()
+		if err != nil {
+			return nil, err
+		}
+		if name != "" && name != cur.Username {
+			return nil, fmt.Errorf("--user %s: only root can install for another user", name)
+		}
+		return cur, nil
+	}
+	if name == "" {
+		name = "notes"
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return nil, fmt.Errorf("--user %s: %w (create it, or name an existing unprivileged user)", name, err)
+	}
+	if u.Uid == "0" {
+		return nil, errors.New("--user: the Domino server refuses to run as root; name an unprivileged user")
+	}
+	return u, nil
+}
+
+func makeRoot(root string) error {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return err
+	}
+	// the server user must be able to reach the binaries and the data
+	return os.Chmod(root, 0o755)
+}
+
+func installBinaries(self, lotus string, tasks []string) error {
+	bin, linux := filepath.Join(lotus, "bin"), linuxDir(lotus)
+	for _, d := range []string{bin, linux} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	targets := []string{filepath.Join(bin, "server"), filepath.Join(bin, "nsd"), filepath.Join(linux, "server")}
+	for _, t := range tasks {
+		targets = append(targets, filepath.Join(linux, t))
+	}
+	for _, t := range targets {
+		if err := linkOrCopy(self, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkOrCopy puts the simulator's binary at dst: a hard link keeps the
+// name the process runs under, a copy where links cannot cross devices.
+func linkOrCopy(src, dst string) error {
+	_ = os.Remove(dst)
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func installData(data string, tasks []string, o installOpts) error {
+	if err := os.MkdirAll(filepath.Join(data, "IBM_TECHNICAL_SUPPORT"), 0o755); err != nil {
+		return err
+	}
+	ini := fmt.Sprintf(`[Notes]
+ServerName=SimServer/SimOrg
+ServerTasks=%s
+TCPIP_TcpIpAddress=0,127.0.0.1:%d
+SimShutdownSeconds=%s
+SimStartSeconds=%s
+`, strings.Join(tasks, ","), o.port, o.shutdownSeconds, o.startSeconds)
+	if err := os.WriteFile(filepath.Join(data, "notes.ini"), []byte(ini), 0o644); err != nil {
+		return err
+	}
+	dbs := append([]string{}, serverDBs...)
+	for _, t := range tasks {
+		dbs = append(dbs, dbOf(t))
+	}
+	dbs = append(dbs, "pernames.ntf", "mail/archive.nsf")
+	for _, db := range dbs {
+		if err := nsf.Create(filepath.Join(data, db)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeRcConfig(l layout, userName string, shutdownTimeout int) error {
+	if err := os.MkdirAll(filepath.Dir(l.sysconfig), 0o755); err != nil {
+		return err
+	}
+	cfg := fmt.Sprintf(`# rc_domino_config written by simdomino install (simulated server)
+DOMINO_USER=%s
+LOTUS=%s
+DOMINO_DATA_PATH=%s
+DOMINO_SHUTDOWN_TIMEOUT=%d
+DOMINO_CONFIGURED="yes"
+`, userName, l.lotus, l.data, shutdownTimeout)
+	return os.WriteFile(l.sysconfig, []byte(cfg), 0o644)
+}
+
+func chownTree(dir string, u *user.User) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.Walk(dir, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, uid, gid)
+	})
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.ToLower(strings.TrimSpace(t)); t != "" && t != "server" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

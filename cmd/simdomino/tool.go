@@ -1,0 +1,100 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
+)
+
+const toolUsage = `usage:
+  simdomino install --root DIR [--user NAME] [--port N] [--tasks LIST]
+                    [--shutdown-seconds S] [--start-seconds S] [--shutdown-timeout S]
+  simdomino verify DIR
+  simdomino demo --quiesce PATH [--keep]
+
+Faults are staged in DIR/local/notesdata/notes.ini:
+  SimShutdownSeconds=S  a clean shutdown takes S seconds
+  SimStartSeconds=S     the server is ready S seconds after start
+  SimHangTask=NAME      that task ignores the shutdown request (stays until killed)
+  SimIgnoreTerm=NAME    that task also ignores SIGTERM
+  SimFailStart=1        the server exits during start-up
+  SimNoListen=1         the server never opens its NRPC port
+  SimNsdFail=1          nsd -kill fails without killing anything
+`
+
+func runTool(self string, args []string, stdout, stderr io.Writer) int {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, toolUsage)
+		return 2
+	}
+	switch args[1] {
+	case "install":
+		return runInstall(self, args[2:], stdout, stderr)
+	case "verify":
+		return runVerify(args[2:], stdout, stderr)
+	case "demo":
+		return runDemo(self, args[2:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, toolUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "simdomino: unknown command %q\n%s", args[1], toolUsage)
+	return 2
+}
+
+func runInstall(self string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o installOpts
+	fs.StringVar(&o.root, "root", "", "installation root (required)")
+	fs.StringVar(&o.user, "user", "", "user the server runs as (default: current user; as root: notes)")
+	fs.IntVar(&o.port, "port", 1352, "NRPC port (0: pick a free one)")
+	fs.StringVar(&o.tasks, "tasks", DefaultTasks, "server tasks, comma-separated")
+	fs.StringVar(&o.shutdownSeconds, "shutdown-seconds", "2", "how long a clean shutdown takes")
+	fs.StringVar(&o.startSeconds, "start-seconds", "1", "how long until the server is ready")
+	fs.IntVar(&o.shutdownTimeout, "shutdown-timeout", 60, "DOMINO_SHUTDOWN_TIMEOUT written to rc_domino_config")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.root == "" {
+		fmt.Fprintln(stderr, "simdomino install: --root is required")
+		return 2
+	}
+	if err := install(self, o, stdout); err != nil {
+		fmt.Fprintln(stderr, "simdomino install:", err)
+		return 1
+	}
+	return 0
+}
+
+// runVerify exits 0 only when every database under DIR was closed cleanly
+// (and there is at least one).
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: simdomino verify DIR")
+		return 2
+	}
+	r, err := nsf.Verify(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "simdomino verify:", err)
+		return 2
+	}
+	for _, d := range r.Dirty {
+		fmt.Fprintf(stdout, "open (not closed cleanly): %s\n", d)
+	}
+	for _, b := range r.Broken {
+		fmt.Fprintf(stdout, "not a database: %s\n", b)
+	}
+	if r.Checked == 0 {
+		fmt.Fprintf(stdout, "no databases under %s\n", args[0])
+		return 1
+	}
+	if !r.Consistent() {
+		fmt.Fprintf(stdout, "INCONSISTENT: %d of %d databases not closed cleanly\n", len(r.Dirty)+len(r.Broken), r.Checked)
+		return 1
+	}
+	fmt.Fprintf(stdout, "consistent: %d databases, all closed cleanly\n", r.Checked)
+	return 0
+}

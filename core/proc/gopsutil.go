@@ -1,0 +1,92 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+
+	"github.com/shirou/gopsutil/v3/process"
+)
+
+// System reads the live process table through gopsutil.
+type System struct{}
+
+// NewSystem returns a Source over the live process table.
+func NewSystem() System {
+	process.EnableBootTimeCache(true)
+	return System{}
+}
+
+// Scan implements Source. Details are read only for processes owned by the
+// matcher's UID, which keeps a scan of a busy machine cheap.
+func (System) Scan(m Matcher) ([]Proc, error) {
+	ctx := context.Background()
+	pids, err := process.PidsWithContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Proc
+	for _, pid := range pids {
+		p, ok := inspect(ctx, pid, m)
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// inspect reads one process; ok is false when it does not match or vanished.
+func inspect(ctx context.Context, pid int32, m Matcher) (Proc, bool) {
+	gp := &process.Process{Pid: pid}
+	uids, err := gp.UidsWithContext(ctx)
+	if err != nil || len(uids) == 0 {
+		return Proc{}, false
+	}
+	if m.UID >= 0 && uids[0] != m.UID {
+		return Proc{}, false
+	}
+	exe := executable(ctx, gp)
+	if exe == "" || !m.MatchPath(exe) {
+		return Proc{}, false
+	}
+	start, err := gp.CreateTimeWithContext(ctx)
+	if err != nil {
+		return Proc{}, false
+	}
+	return Proc{PID: pid, Start: start, UID: uids[0], Exe: exe, Name: filepath.Base(exe)}, true
+}
+
+// executable returns the process's executable path, falling back to the
+// first word of its command line when /proc/PID/exe cannot be read (another
+// user's process without privileges). A replaced binary's " (deleted)"
+// suffix is dropped: an upgraded server is still the server.
+func executable(ctx context.Context, gp *process.Process) string {
+	exe, err := gp.ExeWithContext(ctx)
+	if err == nil && exe != "" {
+		return strings.TrimSuffix(exe, " (deleted)")
+	}
+	args, err2 := gp.CmdlineSliceWithContext(ctx)
+	if err2 != nil || len(args) == 0 || !filepath.IsAbs(args[0]) {
+		return ""
+	}
+	if errors.Is(err, context.Canceled) {
+		return ""
+	}
+	return args[0]
+}
+
+// Alive reports whether p is still the same running process (PID exists
+// with the same start time and is not a zombie).
+func Alive(p Proc) bool {
+	gp := &process.Process{Pid: p.PID}
+	start, err := gp.CreateTime()
+	if err != nil || start != p.Start {
+		return false
+	}
+	st, err := gp.Status()
+	if err == nil && len(st) > 0 && st[0] == process.Zombie {
+		return false
+	}
+	return true
+}

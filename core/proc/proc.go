@@ -1,0 +1,68 @@
+// Package proc finds the processes that belong to a target, waits for them
+// to exit and signals them, identifying each by PID and start time so that a
+// reused PID is never mistaken for one of ours.
+package proc
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Proc is one process as seen at scan time.
+type Proc struct {
+	PID   int32
+	Start int64 // start time, milliseconds since the epoch: with PID, the identity
+	UID   int32
+	Exe   string // resolved executable path
+	Name  string // base name of Exe
+}
+
+func (p Proc) String() string { return fmt.Sprintf("%s[%d]", p.Name, p.PID) }
+
+// StartTime returns Start as a time.Time.
+func (p Proc) StartTime() time.Time { return time.UnixMilli(p.Start) }
+
+// Matcher selects the processes of a target: owned by UID (unless UID is
+// negative) and running an executable under one of Prefixes.
+type Matcher struct {
+	UID      int32
+	Prefixes []string
+}
+
+// Match reports whether p belongs to the target.
+func (m Matcher) Match(p Proc) bool {
+	if m.UID >= 0 && p.UID != m.UID {
+		return false
+	}
+	return m.MatchPath(p.Exe)
+}
+
+// MatchPath reports whether exe lies under one of the prefixes.
+func (m Matcher) MatchPath(exe string) bool {
+	exe = filepath.Clean(exe)
+	for _, pre := range m.Prefixes {
+		pre = filepath.Clean(pre)
+		if exe == pre || strings.HasPrefix(exe, pre+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Source lists processes. A process that vanishes during the scan is
+// normal and simply left out.
+type Source interface {
+	// Scan returns the processes that m matches.
+	Scan(m Matcher) ([]Proc, error)
+}
+
+// Names returns the names of procs, for messages.
+func Names(procs []Proc) []string {
+	out := make([]string, len(procs))
+	for i, p := range procs {
+		out[i] = p.String()
+	}
+	return out
+}

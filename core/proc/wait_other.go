@@ -1,0 +1,10 @@
+//go:build !linux
+
+package proc
+
+import (
+	"context"
+	"time"
+)
+
+func waitEvents(context.Context, []Proc, time.Time) ([]Proc, bool) { return nil, false }
