@@ -1,0 +1,279 @@
+// Package simtest installs the simulated Domino server for tests: real
+// processes under real Domino names, owned by a real unprivileged user when
+// the tests run as root.
+package simtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
+	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// Module is this repository's module path.
+const Module = "github.com/quiesce/quiesce"
+
+var (
+	buildMu  sync.Mutex
+	buildDir string
+	built    = map[string]string{}
+)
+
+// Binary builds cmd/NAME of this module once per test process and returns
+// its path, in a directory every user can read.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "quiesce-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = os.Chmod(d, 0o755)
+		buildDir = d
+	}
+	out := filepath.Join(buildDir, name)
+	cmd := exec.Command("go", "build", "-o", out, Module+"/cmd/"+name)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, b)
+	}
+	built[name] = out
+	return out
+}
+
+// Cleanup removes the built binaries; call it from TestMain after m.Run.
+func Cleanup() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+}
+
+// User is the OS user the simulated server runs as: the current user, or
+// as root $QUIESCE_TEST_USER, else "notes" when it exists, else "nobody".
+func User(t testing.TB) string {
+	if os.Geteuid() != 0 {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Username
+	}
+	for _, name := range []string{os.Getenv("QUIESCE_TEST_USER"), "notes", "nobody"} {
+		if name == "" {
+			continue
+		}
+		if _, err := user.Lookup(name); err == nil {
+			return name
+		}
+	}
+	t.Fatal("running as root but no unprivileged user: create 'notes' or set QUIESCE_TEST_USER")
+	return ""
+}
+
+// Options shape an installation.
+type Options struct {
+	Tasks           string  // comma-separated; "" for a small default set
+	ShutdownSeconds float64 // the server's own clean shutdown time
+	StartSeconds    float64 // the server's own time to ready
+	Ini             map[string]string
+}
+
+// Sim is one installed simulated server.
+type Sim struct {
+	t                           testing.TB
+	Bin                         string // simdomino binary
+	Root, Lotus, Data, RcConfig string
+	User                        string
+	Port                        int
+}
+
+// New installs a simulated server in a fresh directory, and kills whatever
+// is left of it when the test ends.
+func New(t testing.TB, o Options) *Sim {
+	t.Helper()
+	bin := Binary(t, "simdomino")
+	root, err := os.MkdirTemp("", "quiesce-sim-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Tasks == "" {
+		o.Tasks = "update,router,amgr,http"
+	}
+	s := &Sim{t: t, Bin: bin, Root: root, User: User(t),
+		Lotus: filepath.Join(root, "opt/hcl/domino"), Data: filepath.Join(root, "local/notesdata"),
+		RcConfig: filepath.Join(root, "etc/sysconfig/rc_domino_config")}
+	t.Cleanup(func() { s.kill(); os.RemoveAll(root) })
+	s.Port = freePort(t)
+	args := []string{"install", "--root", root, "--user", s.User, "--tasks", o.Tasks, "--port", fmt.Sprint(s.Port),
+		"--shutdown-seconds", fmt.Sprint(o.ShutdownSeconds), "--start-seconds", fmt.Sprint(o.StartSeconds)}
+	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("simdomino install: %v\n%s", err, b)
+	}
+	for k, v := range o.Ini {
+		s.SetIni(k, v)
+	}
+	return s
+}
+
+// Config is the target's configuration as quiesce reads it from the
+// installed rc_domino_config, with test-sized timeouts.
+func (s *Sim) Config(shutdown time.Duration) config.Domino {
+	s.t.Helper()
+	c, err := config.Load(s.RcConfig)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c.ShutdownTimeout = shutdown
+	c.KillWait = 2 * time.Second
+	c.StartTimeout = 20 * time.Second
+	return c
+}
+
+// SetIni sets (or with value "" removes) a notes.ini key.
+func (s *Sim) SetIni(key, value string) {
+	s.t.Helper()
+	path := filepath.Join(s.Data, "notes.ini")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		if k, _, ok := strings.Cut(l, "="); ok && strings.EqualFold(k, key) {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if value != "" {
+		lines = append(lines, key+"="+value)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// Matcher selects every process of this installation, whoever owns it.
+func (s *Sim) Matcher() proc.Matcher {
+	return proc.Matcher{UID: -1, Prefixes: []string{filepath.Join(s.Lotus, "notes")}}
+}
+
+// Procs lists the installation's running processes.
+func (s *Sim) Procs() []proc.Proc {
+	ps, err := proc.NewSystem().Scan(s.Matcher())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return ps
+}
+
+// Serving reports whether the NRPC port accepts connections.
+func (s *Sim) Serving() bool {
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// Snapshot copies the data directory, as a hypervisor snapshot would
+// capture it at this instant, and returns the copy's path.
+func (s *Sim) Snapshot() string {
+	s.t.Helper()
+	dst := filepath.Join(s.t.TempDir(), "snapshot")
+	if err := copyTree(s.Data, dst); err != nil {
+		s.t.Fatal(err)
+	}
+	return dst
+}
+
+// Verify judges a snapshot with the simulator's own check.
+func (s *Sim) Verify(dir string) nsf.Report {
+	s.t.Helper()
+	r, err := nsf.Verify(dir)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+// Timeline returns the simulator's own timeline.
+func (s *Sim) Timeline() []timeline.Event {
+	s.t.Helper()
+	ev, err := timeline.Read(s.Data)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return ev
+}
+
+// kill ends every process of the installation.
+func (s *Sim) kill() {
+	ps, _ := proc.NewSystem().Scan(s.Matcher())
+	for _, p := range ps {
+		_ = proc.Signal(p, 9)
+	}
+	proc.Wait(context.Background(), ps, time.Now().Add(5*time.Second))
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func copyTree(src, dst string) error {
+	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		return copyFile(path, target)
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,172 @@
+// Package config reads the description of a Domino target: quiesce's own
+// configuration file, or an existing rc_domino_config read as data (never
+// executed). Both are validated strictly: an error names the file, the line
+// and the key.
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Domino is the configuration of one Domino server on Linux.
+type Domino struct {
+	Source             string        // file the configuration came from
+	RcFormat           bool          // Source is an rc_domino_config
+	User               string        // DOMINO_USER: the server's OS user
+	Lotus              string        // LOTUS: program directory
+	Data               string        // DOMINO_DATA_PATH: data directory
+	ShutdownTimeout    time.Duration // graceful wait before nsd -kill
+	StartTimeout       time.Duration // how long start waits for readiness
+	KillWait           time.Duration // wait after each escalation step
+	NsdBeforeKill      bool          // run a full nsd before nsd -kill
+	PreShutdownCommand string        // console command sent before "server -q"
+	PreShutdownDelay   time.Duration // wait after PreShutdownCommand
+	OutputLog          string        // server standard output and error
+	InputFile          string        // server standard input
+	Port               int           // NRPC port; 0: from notes.ini, else 1352
+	LogFile            string        // quiesce's own JSON log; "" for the default
+}
+
+// Defaults as the rc_domino start script has them.
+const (
+	DefaultUser            = "notes"
+	DefaultLotus           = "/opt/hcl/domino"
+	DefaultData            = "/local/notesdata"
+	DefaultShutdownTimeout = 600 * time.Second
+	DefaultStartTimeout    = 10 * time.Minute
+	DefaultKillWait        = 10 * time.Second
+)
+
+// Paths tried, in order, when no configuration file is named.
+var DefaultPaths = []string{"/etc/quiesce/quiesce.conf", RcDominoConfig}
+
+// RcDominoConfig is where the rc_domino start script keeps its settings.
+const RcDominoConfig = "/etc/sysconfig/rc_domino_config"
+
+// ErrNoConfig means no configuration file was named and none of the
+// default paths exists.
+var ErrNoConfig = errors.New("no configuration file")
+
+// Error is a configuration error at a place in a file.
+type Error struct {
+	File string
+	Line int    // 0 when the error is not tied to a line
+	Key  string // "" when the error is not tied to a key
+	Msg  string
+	Err  error // underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, ": %s", e.Key)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func defaults(source string) Domino {
+	return Domino{
+		Source: source, User: DefaultUser, Lotus: DefaultLotus, Data: DefaultData,
+		ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
+		KillWait: DefaultKillWait,
+	}
+}
+
+// Find returns path when it is not empty, else the first default path that
+// exists.
+func Find(path string) (string, error) {
+	if path != "" {
+		return path, nil
+	}
+	for _, p := range DefaultPaths {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w: tried %s; name one with --config", ErrNoConfig, strings.Join(DefaultPaths, ", "))
+}
+
+// Load reads path in whichever format it is written.
+func Load(path string) (Domino, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Domino{}, &Error{File: path, Msg: readMsg(err), Err: err}
+	}
+	if IsRcDominoConfig(b) {
+		return ParseRcDomino(path, b, os.Getenv)
+	}
+	return ParseNative(path, b)
+}
+
+func readMsg(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "file not found"
+	case errors.Is(err, os.ErrPermission):
+		return "permission denied"
+	}
+	return err.Error()
+}
+
+var shellAssign = regexp.MustCompile(`^(export\s+)?[A-Z_][A-Z0-9_]*(=|\s*$)`)
+
+// IsRcDominoConfig reports whether b is written as shell assignments (an
+// rc_domino_config): its first meaningful line is "NAME=..." or
+// "export NAME..." with an upper-case name. quiesce's own format starts
+// with a [section] or a lower-case key.
+func IsRcDominoConfig(b []byte) bool {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		return shellAssign.MatchString(line)
+	}
+	return false
+}
+
+// Setting names a setting independently of the file format.
+type Setting int
+
+// Settings that validation against the system can find wrong.
+const (
+	SetUser Setting = iota
+	SetLotus
+	SetData
+)
+
+// Key returns how the setting is spelled in d's source file, for messages.
+func (d Domino) Key(s Setting) string {
+	rc := [...]string{"DOMINO_USER", "LOTUS", "DOMINO_DATA_PATH"}
+	native := [...]string{"domino.user", "domino.lotus", "domino.data"}
+	if d.RcFormat {
+		return rc[s]
+	}
+	return native[s]
+}
+
+// defaultLogs fills the output and input files as rc_domino does.
+func (d *Domino) defaultLogs() {
+	if d.OutputLog == "" {
+		d.OutputLog = filepath.Join(d.Data, d.User+".log")
+	}
+	if d.InputFile == "" {
+		d.InputFile = filepath.Join(d.Data, d.User+".input")
+	}
+}

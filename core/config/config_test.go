@@ -1,0 +1,206 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noEnv(string) string { return "" }
+
+func TestRcDominoSample(t *testing.T) {
+	d, err := Load(filepath.Join("..", "..", "testdata", "config", "rc_domino_config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Domino{
+		RcFormat: true, User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
+		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
+		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
+		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
+	}
+	d.Source = ""
+	if d != want {
+		t.Fatalf("got  %+v\nwant %+v", d, want)
+	}
+}
+
+func TestRcDominoDefaults(t *testing.T) {
+	d, err := ParseRcDomino("f", []byte("# nothing set\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.User != "notes" || d.Lotus != "/opt/hcl/domino" || d.Data != "/local/notesdata" ||
+		d.ShutdownTimeout != 600*time.Second || d.OutputLog != "/local/notesdata/notes.log" {
+		t.Fatalf("defaults differ from rc_domino's: %+v", d)
+	}
+}
+
+func TestRcDominoQuoting(t *testing.T) {
+	cases := []struct{ line, want string }{
+		{`DOMINO_PRE_SHUTDOWN_COMMAND=plain`, "plain"},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND="two words"`, "two words"},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND='single $HOME'`, "single $HOME"},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND="esc \" \$ \\ done"`, `esc " $ \ done`},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND=a\ b`, "a b"},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND="a"'b'c`, "abc"},
+		{`export DOMINO_PRE_SHUTDOWN_COMMAND=x # comment`, "x"},
+		{`  DOMINO_PRE_SHUTDOWN_COMMAND=""`, ""},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND="$FROMENV/x"`, "env-value/x"},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND=${FROMENV}y`, "env-valuey"},
+		{`DOMINO_PRE_SHUTDOWN_COMMAND=cost$`, "cost$"},
+	}
+	env := func(k string) string {
+		if k == "FROMENV" {
+			return "env-value"
+		}
+		return ""
+	}
+	for _, c := range cases {
+		d, err := ParseRcDomino("f", []byte(c.line+"\n"), env)
+		if err != nil {
+			t.Errorf("%s: %v", c.line, err)
+			continue
+		}
+		if d.PreShutdownCommand != c.want {
+			t.Errorf("%s: got %q, want %q", c.line, d.PreShutdownCommand, c.want)
+		}
+	}
+}
+
+func TestRcDominoExpandsEarlierVariables(t *testing.T) {
+	src := "BASE=/srv\nDOMINO_DATA_PATH=$BASE/notesdata\nLOTUS=${BASE}/domino\n"
+	d, err := ParseRcDomino("f", []byte(src), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Data != "/srv/notesdata" || d.Lotus != "/srv/domino" {
+		t.Fatalf("got data %q lotus %q", d.Data, d.Lotus)
+	}
+}
+
+func TestRcDominoRefusesCode(t *testing.T) {
+	cases := []struct{ src, key, msg string }{
+		{"LOTUS=$(rm -rf /)\n", "LOTUS", "command substitution"},
+		{"LOTUS=\"`id`\"\n", "LOTUS", "command substitution"},
+		{"LOTUS=`id`\n", "LOTUS", "not allowed"},
+		{"LOTUS=/opt; rm -rf /\n", "LOTUS", "not allowed"},
+		{"if [ -x /bin/true ]; then\n", "", "not a variable assignment"},
+		{"rm -rf /tmp/x\n", "", "not a variable assignment"},
+		{"DOMINO_USER=notes other\n", "DOMINO_USER", "after the value"},
+		{"LOTUS=\"/opt\n", "LOTUS", "unterminated"},
+	}
+	for _, c := range cases {
+		_, err := ParseRcDomino("/etc/sysconfig/rc_domino_config", []byte("# head\n"+c.src), noEnv)
+		var ce *Error
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: want *Error, got %v", c.src, err)
+			continue
+		}
+		if ce.Line != 2 || ce.Key != c.key || !strings.Contains(ce.Msg, c.msg) {
+			t.Errorf("%q: got %v (line %d key %q)", c.src, err, ce.Line, ce.Key)
+		}
+	}
+}
+
+func TestRcDominoBadValues(t *testing.T) {
+	cases := []struct{ src, key string }{
+		{"DOMINO_SHUTDOWN_TIMEOUT=3m\n", "DOMINO_SHUTDOWN_TIMEOUT"},
+		{"DOMINO_SHUTDOWN_TIMEOUT=-1\n", "DOMINO_SHUTDOWN_TIMEOUT"},
+		{"LOTUS=opt/hcl\n", "LOTUS"},
+		{"DOMINO_NSD_BEFORE_KILL=maybe\n", "DOMINO_NSD_BEFORE_KILL"},
+	}
+	for _, c := range cases {
+		_, err := ParseRcDomino("cfg", []byte("X=1\n"+c.src), noEnv)
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != c.key || ce.Line != 2 {
+			t.Errorf("%q: got %v", c.src, err)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "cfg:2: "+c.key+": ") {
+			t.Errorf("%q: message %q does not name file, line and key", c.src, err)
+		}
+	}
+}
+
+func TestNative(t *testing.T) {
+	src := `# quiesce
+log_file = /var/log/q.log
+
+[domino]
+user = domino
+lotus = /opt/ibm/domino
+data = "/srv/notesdata"
+shutdown_timeout = 3m
+start_timeout = 90
+kill_wait = 2s
+nsd_before_kill = yes
+pre_shutdown_command = tell traveler shutdown
+pre_shutdown_delay = 5s
+nrpc_port = 1353
+`
+	d, err := ParseNative("q.conf", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Domino{Source: "q.conf", User: "domino", Lotus: "/opt/ibm/domino", Data: "/srv/notesdata",
+		ShutdownTimeout: 3 * time.Minute, StartTimeout: 90 * time.Second, KillWait: 2 * time.Second,
+		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
+		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log"}
+	if d != want {
+		t.Fatalf("got  %+v\nwant %+v", d, want)
+	}
+}
+
+func TestNativeErrors(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{"[domino]\nusr = notes\n", "q.conf:2: domino.usr: unknown key"},
+		{"[domino]\nshutdown_timeout = soon\n", "q.conf:2: domino.shutdown_timeout: \"soon\" is not a duration"},
+		{"[domino]\nnrpc_port = 70000\n", "q.conf:2: domino.nrpc_port: \"70000\" is not a port"},
+		{"[domino]\nuser = a\nuser = b\n", "q.conf:3: domino.user: set twice (first on line 2)"},
+		{"[dominoo]\n", "q.conf:1: [dominoo]: unknown section"},
+		{"[domino\n", "q.conf:1: bad section header"},
+		{"[domino]\njust words\n", "q.conf:2: expected \"key = value\""},
+		{"user = notes\n", "q.conf:1: user: unknown key"},
+		{"[domino]\ndata = relative/dir\n", "q.conf:2: domino.data: \"relative/dir\" is not an absolute path"},
+	}
+	for _, c := range cases {
+		_, err := ParseNative("q.conf", []byte(c.src))
+		var ce *Error
+		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want prefix %q", c.src, err, c.want)
+		}
+	}
+}
+
+func TestFormatDetection(t *testing.T) {
+	cases := map[string]bool{
+		"# c\nDOMINO_USER=notes\n": true,
+		"export LOTUS=/opt\n":      true,
+		"export DOMINO_LANG\n":     true,
+		"[domino]\nuser = x\n":     false,
+		"log_file = /x\n":          false,
+		"":                         false,
+	}
+	for src, want := range cases {
+		if got := IsRcDominoConfig([]byte(src)); got != want {
+			t.Errorf("%q: got %v want %v", src, got, want)
+		}
+	}
+}
+
+func TestLoadMissingAndUnreadable(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.conf"))
+	var ce *Error
+	if !errors.As(err, &ce) || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "file not found") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestFind(t *testing.T) {
+	if p, err := Find("/x/y.conf"); err != nil || p != "/x/y.conf" {
+		t.Fatalf("explicit path: %q %v", p, err)
+	}
+}

@@ -1,0 +1,188 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The native format: "key = value" lines, "#" comments, and sections.
+//
+//	log_file = /var/log/quiesce/quiesce.log
+//
+//	[domino]
+//	user = notes
+//	lotus = /opt/hcl/domino
+//	data = /local/notesdata
+//	shutdown_timeout = 180s
+//
+// Durations are Go durations ("90s", "3m") or whole seconds ("180").
+
+// setter applies one value; it returns a message when the value is bad.
+type setter func(d *Domino, v string) string
+
+var nativeKeys = map[string]map[string]setter{
+	"": {
+		"log_file": absPath(func(d *Domino) *string { return &d.LogFile }),
+	},
+	"domino": {
+		"user":                 str(func(d *Domino) *string { return &d.User }),
+		"lotus":                absPath(func(d *Domino) *string { return &d.Lotus }),
+		"data":                 absPath(func(d *Domino) *string { return &d.Data }),
+		"shutdown_timeout":     duration(func(d *Domino) *time.Duration { return &d.ShutdownTimeout }),
+		"start_timeout":        duration(func(d *Domino) *time.Duration { return &d.StartTimeout }),
+		"kill_wait":            duration(func(d *Domino) *time.Duration { return &d.KillWait }),
+		"nsd_before_kill":      boolean(func(d *Domino) *bool { return &d.NsdBeforeKill }),
+		"pre_shutdown_command": str(func(d *Domino) *string { return &d.PreShutdownCommand }),
+		"pre_shutdown_delay":   duration(func(d *Domino) *time.Duration { return &d.PreShutdownDelay }),
+		"output_log":           absPath(func(d *Domino) *string { return &d.OutputLog }),
+		"input_file":           absPath(func(d *Domino) *string { return &d.InputFile }),
+		"nrpc_port":            port(func(d *Domino) *int { return &d.Port }),
+	},
+}
+
+// ParseNative parses quiesce's own configuration format.
+func ParseNative(file string, b []byte) (Domino, error) {
+	d := defaults(file)
+	section := ""
+	seen := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
+			name, err := sectionName(file, n, line)
+			if err != nil {
+				return Domino{}, err
+			}
+			section = name
+			continue
+		}
+		key, val, ok := strings.Cut(line, "=")
+		key, val = strings.TrimSpace(key), unquote(strings.TrimSpace(val))
+		if !ok || key == "" {
+			return Domino{}, &Error{File: file, Line: n, Msg: fmt.Sprintf("expected \"key = value\", got %q", line)}
+		}
+		full := qualified(section, key)
+		set, known := nativeKeys[section][key]
+		if !known {
+			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: "unknown key"}
+		}
+		if prev, dup := seen[full]; dup {
+			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: fmt.Sprintf("set twice (first on line %d)", prev)}
+		}
+		seen[full] = n
+		if msg := set(&d, val); msg != "" {
+			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: msg}
+		}
+	}
+	d.defaultLogs()
+	return d, sc.Err()
+}
+
+func sectionName(file string, n int, line string) (string, error) {
+	if !strings.HasSuffix(line, "]") {
+		return "", &Error{File: file, Line: n, Msg: fmt.Sprintf("bad section header %q", line)}
+	}
+	name := strings.TrimSpace(line[1 : len(line)-1])
+	if _, ok := nativeKeys[name]; !ok || name == "" {
+		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino])"}
+	}
+	return name, nil
+}
+
+func qualified(section, key string) string {
+	if section == "" {
+		return key
+	}
+	return section + "." + key
+}
+
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+		return v[1 : len(v)-1]
+	}
+	return v
+}
+
+func str(field func(*Domino) *string) setter {
+	return func(d *Domino, v string) string {
+		*field(d) = v
+		return ""
+	}
+}
+
+func absPath(field func(*Domino) *string) setter {
+	return func(d *Domino, v string) string {
+		if !filepath.IsAbs(v) {
+			return fmt.Sprintf("%q is not an absolute path", v)
+		}
+		*field(d) = filepath.Clean(v)
+		return ""
+	}
+}
+
+func duration(field func(*Domino) *time.Duration) setter {
+	return func(d *Domino, v string) string {
+		dur, err := ParseDuration(v)
+		if err != nil {
+			return err.Error()
+		}
+		*field(d) = dur
+		return ""
+	}
+}
+
+func boolean(field func(*Domino) *bool) setter {
+	return func(d *Domino, v string) string {
+		b, ok := ParseBool(v)
+		if !ok {
+			return fmt.Sprintf("%q is not yes or no", v)
+		}
+		*field(d) = b
+		return ""
+	}
+}
+
+func port(field func(*Domino) *int) setter {
+	return func(d *Domino, v string) string {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Sprintf("%q is not a port number (1-65535)", v)
+		}
+		*field(d) = p
+		return ""
+	}
+}
+
+// ParseDuration accepts whole seconds ("180") or a Go duration ("3m").
+func ParseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("%q is negative", v)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration (seconds, or like 90s, 3m)", v)
+	}
+	return d, nil
+}
+
+// ParseBool accepts yes/no, true/false, 1/0, on/off.
+func ParseBool(v string) (value, ok bool) {
+	switch strings.ToLower(v) {
+	case "yes", "true", "1", "on":
+		return true, true
+	case "no", "false", "0", "off", "":
+		return false, true
+	}
+	return false, false
+}

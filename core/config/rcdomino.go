@@ -1,0 +1,202 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseRcDomino reads an rc_domino_config as data. Only comments and
+// variable assignments ("NAME=value", "export NAME=value", "export NAME")
+// are accepted; values may be quoted and may refer to earlier variables
+// ($NAME, ${NAME}), falling back to env. Anything that would run a command
+// when the file is sourced is an error: the file is never executed.
+// Variables quiesce does not use are accepted and ignored.
+func ParseRcDomino(file string, b []byte, env func(string) string) (Domino, error) {
+	vars := map[string]string{}
+	lines := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		name, val, err := parseShellLine(sc.Text(), func(k string) string {
+			if v, ok := vars[k]; ok {
+				return v
+			}
+			return env(k)
+		})
+		if err != nil {
+			return Domino{}, &Error{File: file, Line: n, Key: name, Msg: err.Error()}
+		}
+		if name != "" {
+			vars[name], lines[name] = val, n
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Domino{}, &Error{File: file, Msg: err.Error(), Err: err}
+	}
+	return fromRcVars(file, vars, lines)
+}
+
+// rcKeys maps the rc_domino variables quiesce uses onto the configuration.
+var rcKeys = map[string]setter{
+	"DOMINO_USER":                 str(func(d *Domino) *string { return &d.User }),
+	"LOTUS":                       absPath(func(d *Domino) *string { return &d.Lotus }),
+	"DOMINO_DATA_PATH":            absPath(func(d *Domino) *string { return &d.Data }),
+	"DOMINO_SHUTDOWN_TIMEOUT":     seconds(func(d *Domino) *time.Duration { return &d.ShutdownTimeout }),
+	"DOMINO_NSD_BEFORE_KILL":      boolean(func(d *Domino) *bool { return &d.NsdBeforeKill }),
+	"DOMINO_PRE_SHUTDOWN_COMMAND": str(func(d *Domino) *string { return &d.PreShutdownCommand }),
+	"DOMINO_PRE_SHUTDOWN_DELAY":   seconds(func(d *Domino) *time.Duration { return &d.PreShutdownDelay }),
+	"DOMINO_OUTPUT_LOG":           absPath(func(d *Domino) *string { return &d.OutputLog }),
+	"DOMINO_INPUT_FILE":           absPath(func(d *Domino) *string { return &d.InputFile }),
+}
+
+func fromRcVars(file string, vars map[string]string, lines map[string]int) (Domino, error) {
+	d := defaults(file)
+	d.RcFormat = true
+	for name, set := range rcKeys {
+		v, ok := vars[name]
+		if !ok || v == "" {
+			continue
+		}
+		if msg := set(&d, v); msg != "" {
+			return Domino{}, &Error{File: file, Line: lines[name], Key: name, Msg: msg}
+		}
+	}
+	d.defaultLogs()
+	return d, nil
+}
+
+// seconds parses the whole seconds rc_domino uses.
+func seconds(field func(*Domino) *time.Duration) setter {
+	return func(d *Domino, v string) string {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Sprintf("%q is not a whole number of seconds", v)
+		}
+		*field(d) = time.Duration(n) * time.Second
+		return ""
+	}
+}
+
+var (
+	exportOnly = regexp.MustCompile(`^export(\s+[A-Za-z_][A-Za-z0-9_]*)+$`)
+	assignment = regexp.MustCompile(`^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
+)
+
+// parseShellLine returns the variable a line assigns; name is "" for
+// comments, blank lines and bare exports.
+func parseShellLine(raw string, lookup func(string) string) (name, val string, err error) {
+	line := strings.TrimSpace(raw)
+	if line == "" || strings.HasPrefix(line, "#") || exportOnly.MatchString(line) {
+		return "", "", nil
+	}
+	m := assignment.FindStringSubmatch(line)
+	if m == nil {
+		return "", "", fmt.Errorf("not a variable assignment: %q (the file is read as data, never executed)", line)
+	}
+	val, err = shellWord(m[2], lookup)
+	return m[1], val, err
+}
+
+// shellWord evaluates one shell word: unquoted text, '...', "..." and
+// $NAME/${NAME} expansion, up to an unquoted blank or "#" comment.
+func shellWord(s string, lookup func(string) string) (string, error) {
+	var out strings.Builder
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t':
+			return out.String(), trailing(s[i:])
+		case c == '\'':
+			end := strings.IndexByte(s[i+1:], '\'')
+			if end < 0 {
+				return "", fmt.Errorf("unterminated single quote")
+			}
+			out.WriteString(s[i+1 : i+1+end])
+			i += end + 2
+		case c == '"':
+			n, err := doubleQuoted(s[i+1:], &out, lookup)
+			if err != nil {
+				return "", err
+			}
+			i += n + 2
+		case c == '`' || c == ';' || c == '|' || c == '&' || c == '<' || c == '>' || c == '(' || c == ')':
+			return "", fmt.Errorf("shell syntax %q is not allowed (the file is read as data, never executed)", string(c))
+		case c == '\\' && i+1 < len(s):
+			out.WriteByte(s[i+1])
+			i += 2
+		case c == '$':
+			n, err := expand(s[i:], &out, lookup)
+			if err != nil {
+				return "", err
+			}
+			i += n
+		default:
+			out.WriteByte(c)
+			i++
+		}
+	}
+	return out.String(), nil
+}
+
+// trailing accepts only blanks and a comment after a value.
+func trailing(rest string) error {
+	rest = strings.TrimSpace(rest)
+	if rest == "" || strings.HasPrefix(rest, "#") {
+		return nil
+	}
+	return fmt.Errorf("unexpected %q after the value (quote values that contain spaces)", rest)
+}
+
+// doubleQuoted evaluates the inside of "..." (s starts after the opening
+// quote) and returns how many bytes it used, without the closing quote.
+func doubleQuoted(s string, out *strings.Builder, lookup func(string) string) (int, error) {
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == '"':
+			return i, nil
+		case c == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0:
+			out.WriteByte(s[i+1])
+			i += 2
+		case c == '`':
+			return 0, fmt.Errorf("command substitution is not allowed (the file is read as data, never executed)")
+		case c == '$':
+			n, err := expand(s[i:], out, lookup)
+			if err != nil {
+				return 0, err
+			}
+			i += n
+		default:
+			out.WriteByte(c)
+			i++
+		}
+	}
+	return 0, fmt.Errorf("unterminated double quote")
+}
+
+var (
+	plainVar  = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)`)
+	bracedVar = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+)
+
+// expand writes the value of the variable s starts with and returns how
+// many bytes it used.
+func expand(s string, out *strings.Builder, lookup func(string) string) (int, error) {
+	if strings.HasPrefix(s, "$(") {
+		return 0, fmt.Errorf("command substitution is not allowed (the file is read as data, never executed)")
+	}
+	for _, re := range []*regexp.Regexp{bracedVar, plainVar} {
+		if m := re.FindStringSubmatch(s); m != nil {
+			out.WriteString(lookup(m[1]))
+			return len(m[0]), nil
+		}
+	}
+	if strings.HasPrefix(s, "${") {
+		return 0, fmt.Errorf("parameter expansion %q is not supported", s)
+	}
+	out.WriteByte('$')
+	return 1, nil
+}

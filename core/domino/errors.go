@@ -1,0 +1,90 @@
+package domino
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// Sentinel errors; the typed errors below wrap them for errors.Is.
+var (
+	// ErrAlreadyRunning: start refused because server processes exist.
+	ErrAlreadyRunning = errors.New("already running")
+	// ErrDisabled: the data directory holds a domino_disabled file.
+	ErrDisabled = errors.New("server start disabled")
+	// ErrStartFailed: the server exited during start-up.
+	ErrStartFailed = errors.New("server exited during start-up")
+	// ErrNotReady: the server did not become ready in time.
+	ErrNotReady = errors.New("server not ready")
+	// ErrStopFailed: processes survived every escalation step.
+	ErrStopFailed = errors.New("server processes survived the stop")
+)
+
+// AlreadyRunningError lists the processes that block a start.
+type AlreadyRunningError struct{ Procs []proc.Proc }
+
+func (e *AlreadyRunningError) Error() string {
+	return fmt.Sprintf("already running: %d Domino processes (%s)", len(e.Procs), short(e.Procs))
+}
+func (e *AlreadyRunningError) Unwrap() error { return ErrAlreadyRunning }
+
+// StartError: the launched server exited before it was ready.
+type StartError struct {
+	ExitCode int
+	Tail     []string // last lines of the server's output log
+	Log      string
+}
+
+func (e *StartError) Error() string {
+	msg := fmt.Sprintf("server exited during start-up with code %d", e.ExitCode)
+	if len(e.Tail) > 0 {
+		msg += ": " + e.Tail[len(e.Tail)-1]
+	}
+	return msg + " (see " + e.Log + ")"
+}
+func (e *StartError) Unwrap() error { return ErrStartFailed }
+
+// NotReadyError: the server runs but did not prove readiness in time.
+type NotReadyError struct {
+	Waited      time.Duration
+	ConsoleSeen bool   // the "Server started" line appeared
+	Addr        string // NRPC address probed
+	PortOpen    bool
+}
+
+func (e *NotReadyError) Error() string {
+	var missing []string
+	if !e.ConsoleSeen {
+		missing = append(missing, "no \"Server started on physical node\" console line")
+	}
+	if !e.PortOpen {
+		missing = append(missing, "NRPC port "+e.Addr+" not accepting")
+	}
+	return fmt.Sprintf("server not ready after %s: %s (it is still running)", e.Waited.Round(time.Millisecond), strings.Join(missing, ", "))
+}
+func (e *NotReadyError) Unwrap() error { return ErrNotReady }
+
+// StopError: processes survived SIGKILL (uninterruptible sleep, or owned
+// by someone quiesce cannot signal).
+type StopError struct {
+	Waited time.Duration
+	Left   []proc.Proc
+	Result StopResult
+}
+
+func (e *StopError) Error() string {
+	return fmt.Sprintf("%d Domino processes still alive after %s and SIGKILL: %s", len(e.Left), e.Waited.Round(time.Millisecond), short(e.Left))
+}
+func (e *StopError) Unwrap() error { return ErrStopFailed }
+
+// short lists at most a few processes.
+func short(procs []proc.Proc) string {
+	names := proc.Names(procs)
+	if len(names) > 6 {
+		names = append(names[:6], fmt.Sprintf("and %d more", len(names)-6))
+	}
+	return strings.Join(names, ", ")
+}
