@@ -87,18 +87,21 @@ func defaults(source string) Domino {
 	}
 }
 
-// Find returns path when it is not empty, else the first default path that
+// Find returns path when it is not empty, else the first of defaults that
 // exists.
-func Find(path string) (string, error) {
+func Find(path string, defaults []string) (string, error) {
 	if path != "" {
 		return path, nil
 	}
-	for _, p := range DefaultPaths {
+	for _, p := range defaults {
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: tried %s; name one with --config", ErrNoConfig, strings.Join(DefaultPaths, ", "))
+	if len(defaults) == 1 {
+		return "", &Error{File: defaults[0], Msg: "file not found", Err: os.ErrNotExist}
+	}
+	return "", fmt.Errorf("%w: tried %s; name one with --config", ErrNoConfig, strings.Join(defaults, ", "))
 }
 
 // Load reads path in whichever format it is written.

@@ -200,7 +200,23 @@ func TestLoadMissingAndUnreadable(t *testing.T) {
 }
 
 func TestFind(t *testing.T) {
-	if p, err := Find("/x/y.conf"); err != nil || p != "/x/y.conf" {
+	if p, err := Find("/x/y.conf", DefaultPaths); err != nil || p != "/x/y.conf" {
 		t.Fatalf("explicit path: %q %v", p, err)
+	}
+	dir := t.TempDir()
+	second := filepath.Join(dir, "b")
+	if err := os.WriteFile(second, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Find("", []string{filepath.Join(dir, "a"), second}); err != nil || p != second {
+		t.Fatalf("first existing default: %q %v", p, err)
+	}
+	if _, err := Find("", []string{filepath.Join(dir, "a"), filepath.Join(dir, "c")}); !errors.Is(err, ErrNoConfig) {
+		t.Fatalf("none exists: %v", err)
+	}
+	_, err := Find("", []string{filepath.Join(dir, "only")})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.File != filepath.Join(dir, "only") {
+		t.Fatalf("single default: %v", err)
 	}
 }

@@ -19,6 +19,8 @@ var (
 	ErrStartFailed = errors.New("server exited during start-up")
 	// ErrNotReady: the server did not become ready in time.
 	ErrNotReady = errors.New("server not ready")
+	// ErrNotInstalled: the program directory does not hold Domino.
+	ErrNotInstalled = errors.New("Domino is not installed there")
 	// ErrStopFailed: processes survived every escalation step.
 	ErrStopFailed = errors.New("server processes survived the stop")
 )

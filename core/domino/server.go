@@ -63,7 +63,11 @@ func New(cfg config.Domino, d Deps) (*Server, error) {
 
 func validate(cfg config.Domino) (runas.Account, error) {
 	bad := func(s config.Setting, format string, a ...any) error {
-		return &config.Error{File: cfg.Source, Key: cfg.Key(s), Msg: fmt.Sprintf(format, a...)}
+		e := &config.Error{File: cfg.Source, Key: cfg.Key(s), Msg: fmt.Sprintf(format, a...)}
+		if s == config.SetLotus {
+			e.Err = ErrNotInstalled
+		}
+		return e
 	}
 	acct, err := runas.Lookup(cfg.User)
 	if err != nil {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/clock"
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// stdio is where a run writes.
+type stdio struct{ out, err io.Writer }
+
+// rcDominoName is the name under which quiesce replaces the rc_domino
+// start script (a symlink /etc/init.d/rc_domino -> quiesce).
+const rcDominoName = "rc_domino"
+
+// run executes one command line and returns the process exit code.
+func run(args []string, io stdio) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	prog := filepath.Base(args[0])
+	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem()}
+	defer env.close()
+	app := newApp(env)
+	err := app.RunContext(ctx, args)
+	if err == nil && env.exit != ExitOK {
+		err = &exitError{code: env.exit}
+	}
+	code := exitCode(err)
+	if msg := message(prog, err); msg != "" {
+		fmt.Fprintln(io.err, msg)
+	}
+	env.log.Info("exit", zap.Int("code", code))
+	return code
+}
+
+// env is what the commands share within one run.
+type env struct {
+	io       stdio
+	prog     string
+	clock    clock.Clock
+	source   proc.Source
+	log      *zap.Logger
+	logClose func()
+	exit     int // set when the command line named no command
+}
+
+func (e *env) close() {
+	if e.logClose != nil {
+		e.logClose()
+	}
+}
+
+func newApp(e *env) *cli.App {
+	e.log = zap.NewNop()
+	usage := "make hypervisor snapshots application-consistent"
+	if e.prog == rcDominoName {
+		usage = "drop-in replacement for the Domino start script (rc_domino), run by quiesce"
+	}
+	app := &cli.App{
+		Name:      e.prog,
+		Usage:     usage,
+		Version:   version,
+		Writer:    e.io.out,
+		ErrWriter: e.io.err,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"QUIESCE_CONFIG"},
+				Usage: "quiesce.conf or rc_domino_config to read (default: first of " + strings.Join(e.configDefaults(), ", ") + ")"},
+			&cli.StringFlag{Name: "log-file", EnvVars: []string{"QUIESCE_LOG_FILE"},
+				Usage: "JSON log file (default: /var/log/quiesce/quiesce.log as root, else quiesce.log in the data directory)"},
+		},
+		Commands:        serviceCommands(e),
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in run
+		CommandNotFound: func(c *cli.Context, name string) { e.unknownCommand(name) },
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				e.unknownCommand(c.Args().First())
+				return &exitError{code: e.exit}
+			}
+			_ = cli.ShowAppHelp(c)
+			return &exitError{code: ExitUsage}
+		},
+	}
+	app.Commands = append(app.Commands, &cli.Command{
+		Name:  "version",
+		Usage: "print the version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(e.io.out, "quiesce %s\n", version)
+			return nil
+		},
+	})
+	return app
+}
+
+// configDefaults are the files tried when no --config is given: under the
+// rc_domino name only the start script's own file.
+func (e *env) configDefaults() []string {
+	if e.prog == rcDominoName {
+		return []string{config.RcDominoConfig}
+	}
+	return config.DefaultPaths
+}
+
+// rcDominoCommands are the start script's commands that quiesce does not
+// provide: under the rc_domino name they are "unimplemented" (3), not
+// usage errors.
+var rcDominoCommands = map[string]bool{
+	"monitor": true, "live": true, "cleanup": true, "nsd": true, "kill": true, "info": true,
+	"cmd": true, "statusd": true, "archivelog": true, "clearlog": true, "resources": true,
+}
+
+func (e *env) unknownCommand(name string) {
+	if e.prog == rcDominoName && rcDominoCommands[name] {
+		fmt.Fprintf(e.io.err, "%s: %q is not provided by quiesce's rc_domino (start, stop, restart, status are); use the original start script for it\n", e.prog, name)
+		e.exit = ExitUnimplemented
+		return
+	}
+	fmt.Fprintf(e.io.err, "%s: unknown command %q (see %s --help)\n", e.prog, name, e.prog)
+	e.exit = ExitUsage
+}
+
+// target loads the configuration and opens the Domino server it describes,
+// and sets up the log file next to it.
+func (e *env) target(c *cli.Context) (*domino.Server, error) {
+	path, err := config.Find(c.String("config"), e.configDefaults())
+	if err != nil {
+		return nil, &actionError{err}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, &actionError{err}
+	}
+	e.openLog(c.String("log-file"), cfg)
+	e.log.Info("invoked", zap.Strings("args", os.Args), zap.String("config", path), zap.String("version", version),
+		zap.Int("uid", os.Geteuid()))
+	srv, err := domino.New(cfg, domino.Deps{Source: e.source, Log: e.log, Clock: e.clock})
+	if err != nil {
+		e.log.Error("configuration rejected", zap.Error(err))
+		return nil, &actionError{err}
+	}
+	return srv, nil
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+func serviceCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		{Name: "start", Usage: "start the server and wait until it is serving", Action: e.startAction},
+		{Name: "stop", Usage: "stop the server (graceful, then nsd -kill, then signals)", Action: e.stopAction},
+		{Name: "restart", Usage: "stop, then start", Action: e.restartAction},
+		{Name: "status", Usage: "exit 0 when running, 3 when stopped, 1 when only leftover processes remain", Action: e.statusAction},
+	}
+}
+
+func (e *env) startAction(c *cli.Context) error {
+	srv, err := e.target(c)
+	if err != nil {
+		return err
+	}
+	return e.start(c, srv)
+}
+
+func (e *env) start(c *cli.Context, srv *domino.Server) error {
+	res, err := srv.Start(c.Context)
+	var running *domino.AlreadyRunningError
+	if errors.As(err, &running) {
+		return e.alreadyRunning(srv, running)
+	}
+	if err != nil {
+		return &actionError{err}
+	}
+	e.say("Domino started in %s: NRPC %s accepting (PID %d)", secs(res.Ready), res.Addr, res.PID)
+	return nil
+}
+
+// alreadyRunning: a start of a running server changes nothing and succeeds
+// (LSB); leftover task processes without the server block it and fail.
+func (e *env) alreadyRunning(srv *domino.Server, err *domino.AlreadyRunningError) error {
+	st, serr := srv.Status()
+	if serr == nil && st.State == domino.Running {
+		e.say("Domino is already running (%d processes); not starting a second server", len(st.Procs))
+		return nil
+	}
+	return &actionError{fmt.Errorf("%w; leftover processes without the main server: run '%s stop' to clean up", err, e.prog)}
+}
+
+func (e *env) stopAction(c *cli.Context) error {
+	srv, err := e.target(c)
+	if err != nil {
+		return err
+	}
+	return e.stop(c, srv)
+}
+
+func (e *env) stop(c *cli.Context, srv *domino.Server) error {
+	res, err := srv.Stop(c.Context)
+	e.log.Info("stop result", zap.String("outcome", res.Outcome.String()), zap.Duration("total", res.Total),
+		zap.Int("found", len(res.Found)), zap.Strings("killed", proc.Names(res.Killed)), zap.Any("phases", res.Phases))
+	if err != nil {
+		return &actionError{err}
+	}
+	switch res.Outcome {
+	case domino.NotRunning:
+		e.say("Domino is not running")
+	case domino.Clean:
+		e.say("Domino stopped cleanly in %s (%d processes)", secs(res.Total), len(res.Found))
+	default:
+		return &exitError{code: ExitForcedStop, msg: fmt.Sprintf(
+			"%s: warning: Domino did not stop within %s and was %s after %s; processes killed: %s (databases may need fixup)",
+			e.prog, srv.Config().ShutdownTimeout, res.Outcome, secs(res.Total), strings.Join(proc.Names(res.Killed), ", "))}
+	}
+	return nil
+}
+
+func (e *env) restartAction(c *cli.Context) error {
+	srv, err := e.target(c)
+	if err != nil {
+		return err
+	}
+	stopErr := e.stop(c, srv)
+	if exitCode(stopErr) != ExitOK && exitCode(stopErr) != ExitForcedStop {
+		return stopErr
+	}
+	if stopErr != nil {
+		fmt.Fprintln(e.io.err, message(e.prog, stopErr))
+	}
+	if err := e.start(c, srv); err != nil {
+		return err
+	}
+	if stopErr != nil {
+		return &exitError{code: ExitForcedStop} // already reported
+	}
+	return nil
+}
+
+func (e *env) statusAction(c *cli.Context) error {
+	srv, err := e.target(c)
+	if err != nil {
+		if exitCode(err) == ExitNotConfigured || exitCode(err) == ExitNotInstalled {
+			return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+		}
+		return err
+	}
+	st, err := srv.Status()
+	if err != nil {
+		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+	}
+	switch st.State {
+	case domino.Stopped:
+		e.say("Domino is stopped")
+		return &exitError{code: StatusStopped}
+	case domino.Dead:
+		e.say("Domino is dead: the server process is gone but %d task processes are left (run '%s stop' to clean up)", len(st.Procs), e.prog)
+		e.listProcs(st.Procs)
+		return &exitError{code: StatusDead}
+	}
+	serving := "accepting"
+	if !st.Serving {
+		serving = "NOT accepting"
+	}
+	e.say("Domino is running: %d processes, NRPC %s %s", len(st.Procs), st.Addr, serving)
+	e.listProcs(st.Procs)
+	return nil
+}
+
+func (e *env) listProcs(procs []proc.Proc) {
+	for _, p := range procs {
+		e.say("  %-10s pid %-7d started %s", p.Name, p.PID, p.StartTime().Format(time.DateTime))
+	}
+}
+
+func (e *env) say(format string, a ...any) {
+	fmt.Fprintf(e.io.out, format+"\n", a...)
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }

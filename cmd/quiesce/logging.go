@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/quiesce/quiesce/core/config"
+)
+
+// defaultLogFile is /var/log/quiesce/quiesce.log as root, otherwise
+// quiesce.log in the application's data directory.
+func defaultLogFile(cfg config.Domino) string {
+	if os.Geteuid() == 0 {
+		return "/var/log/quiesce/quiesce.log"
+	}
+	return filepath.Join(cfg.Data, "quiesce.log")
+}
+
+// openLog sets up the JSON log. A log that cannot be opened is reported on
+// standard error and the operation goes on: a backup must not fail for it.
+func (e *env) openLog(flag string, cfg config.Domino) {
+	path := flag
+	if path == "" {
+		path = cfg.LogFile
+	}
+	if path == "" {
+		path = defaultLogFile(cfg)
+	}
+	f, err := openLogFile(path)
+	if err != nil {
+		fmt.Fprintf(e.io.err, "%s: warning: cannot open log file %s: %v (logging disabled)\n", e.prog, path, err)
+		return
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(f), zapcore.DebugLevel)
+	e.log = zap.New(core).With(zap.Int("pid", os.Getpid()))
+	e.logClose = func() { _ = e.log.Sync(); f.Close() }
+}
+
+// openLogFile opens path for appending: directory 0700 and file 0600 when
+// quiesce creates them.
+func openLogFile(path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}

@@ -1,0 +1,10 @@
+// Command quiesce makes hypervisor snapshots application-consistent: it
+// stops and starts an application (HCL Domino first of all) around a
+// snapshot and proves it is serving again.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args, stdio{out: os.Stdout, err: os.Stderr}))
+}
