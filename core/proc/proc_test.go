@@ -1,0 +1,158 @@
+package proc
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// spawn runs a copy of sleep from dir/notes/NAME, so it has a path of its
+// own to be discovered by, and returns it with its scanned identity.
+func spawn(t *testing.T, name string) (*exec.Cmd, Proc, Matcher) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "notes")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, name)
+	copyExe(t, "/bin/sleep", exe)
+	cmd := exec.Command(exe, "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	m := Matcher{UID: int32(os.Geteuid()), Prefixes: []string{dir}}
+	procs, err := NewSystem().Scan(m)
+	if err != nil || len(procs) != 1 {
+		t.Fatalf("scan: %v %v", procs, err)
+	}
+	return cmd, procs[0], m
+}
+
+func copyExe(t *testing.T, src, dst string) {
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+}
+
+func TestScanFindsByPathAndOwner(t *testing.T) {
+	cmd, p, m := spawn(t, "update")
+	if p.PID != int32(cmd.Process.Pid) || p.Name != "update" || p.Start == 0 || p.UID != int32(os.Geteuid()) {
+		t.Fatalf("scanned %+v", p)
+	}
+	other := m
+	other.UID = p.UID + 1
+	if ps, _ := NewSystem().Scan(other); len(ps) != 0 {
+		t.Fatalf("a process of another owner matched: %v", ps)
+	}
+	any := m
+	any.UID = -1
+	if ps, _ := NewSystem().Scan(any); len(ps) != 1 {
+		t.Fatalf("UID -1 must match any owner: %v", ps)
+	}
+}
+
+func TestMatchPathBoundary(t *testing.T) {
+	m := Matcher{UID: -1, Prefixes: []string{"/opt/hcl/domino/notes"}}
+	for path, want := range map[string]bool{
+		"/opt/hcl/domino/notes/latest/linux/server": true,
+		"/opt/hcl/domino/notes":                     true,
+		"/opt/hcl/domino/notes2/server":             false,
+		"/opt/hcl/domino/bin/server":                false,
+		"/opt/hcl/domino/notes/../bin/server":       false,
+	} {
+		if got := m.MatchPath(path); got != want {
+			t.Errorf("%s: got %v", path, got)
+		}
+	}
+}
+
+func TestWaitReturnsWhenProcessExits(t *testing.T) {
+	cmd, p, _ := spawn(t, "router")
+	go func() { time.Sleep(50 * time.Millisecond); _ = cmd.Process.Kill() }()
+	left := Wait(context.Background(), []Proc{p}, time.Now().Add(time.Minute))
+	if len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+}
+
+func TestWaitTimesOutWithSurvivors(t *testing.T) {
+	_, p, _ := spawn(t, "amgr")
+	left := Wait(context.Background(), []Proc{p}, time.Now().Add(100*time.Millisecond))
+	if len(left) != 1 || left[0] != p {
+		t.Fatalf("left %v", left)
+	}
+}
+
+func TestWaitStopsOnCancel(t *testing.T) {
+	_, p, _ := spawn(t, "http")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	if left := Wait(ctx, []Proc{p}, time.Now().Add(time.Hour)); len(left) != 1 {
+		t.Fatalf("left %v", left)
+	}
+}
+
+// A child that exited but was not reaped (a zombie) is gone for us.
+func TestZombieCountsAsExited(t *testing.T) {
+	cmd, p, _ := spawn(t, "sched")
+	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if left := Wait(context.Background(), []Proc{p}, time.Now().Add(time.Minute)); len(left) != 0 {
+		t.Fatalf("zombie still waited for: %v", left)
+	}
+	if Alive(p) {
+		t.Fatal("zombie reported alive")
+	}
+}
+
+// A PID whose start time differs is another process: never signalled,
+// never waited for.
+func TestReusedPIDIsNotOurs(t *testing.T) {
+	cmd, p, _ := spawn(t, "adminp")
+	stale := p
+	stale.Start -= 5000
+	if Alive(stale) {
+		t.Fatal("a different start time must not count as alive")
+	}
+	if err := Signal(stale, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if left := Wait(context.Background(), []Proc{stale}, time.Now().Add(time.Minute)); len(left) != 0 {
+		t.Fatalf("waited for a stale identity: %v", left)
+	}
+	if !Alive(p) {
+		t.Fatal("the real process was hit through a stale identity")
+	}
+	if err := Signal(p, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if Alive(p) {
+		t.Fatal("signal to the real identity did not arrive")
+	}
+}
+
+func TestPollingFallback(t *testing.T) {
+	cmd, p, _ := spawn(t, "replica")
+	go func() { time.Sleep(50 * time.Millisecond); _ = cmd.Process.Kill() }()
+	if left := waitPoll(context.Background(), []Proc{p}, time.Now().Add(time.Minute)); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+}
