@@ -12,7 +12,7 @@ const toolUsage = `usage:
   simdomino install --root DIR [--user NAME] [--port N] [--tasks LIST]
                     [--shutdown-seconds S] [--start-seconds S] [--shutdown-timeout S]
   simdomino verify DIR
-  simdomino demo --quiesce PATH [--keep]
+  simdomino demo [--quiesce PATH] [--keep]
 
 Faults are staged in DIR/local/notesdata/notes.ini:
   SimShutdownSeconds=S  a clean shutdown takes S seconds
