@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Command simdomino is a simulated HCL Domino server for tests and the demo.
 //
 // One binary plays every part, chosen by the path it runs from, as the real
