@@ -1,0 +1,171 @@
+//go:build linux
+
+package state
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSaveLoadClear(t *testing.T) {
+	s := open(t)
+	r, err := s.Load("domino")
+	if err != nil || !r.Empty() || r.Target != "domino" {
+		t.Fatalf("missing record: %+v %v", r, err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	r.Holders = []Holder{{Caller: "vmware", Since: now, PID: 42}}
+	r.StoppedByFreeze, r.Phase, r.Deadline = true, PhaseStopped, now.Add(time.Hour)
+	if err := s.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("domino")
+	if err != nil || !got.Frozen() || !got.StartOwed() || got.Holders[0] != r.Holders[0] || !got.Deadline.Equal(r.Deadline) {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	entries, _ := os.ReadDir(s.Dir())
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Fatalf("temporary file left: %s", e.Name())
+		}
+		info, _ := e.Info()
+		if info.Mode().Perm() != 0o600 {
+			t.Fatalf("%s has mode %04o", e.Name(), info.Mode().Perm())
+		}
+	}
+	if st, _ := os.Stat(s.Dir()); st.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir mode %04o", st.Mode().Perm())
+	}
+	if err := s.Clear("domino"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Load("domino"); !got.Empty() {
+		t.Fatalf("after clear: %+v", got)
+	}
+}
+
+func TestCorruptRecord(t *testing.T) {
+	s := open(t)
+	for _, body := range []string{`{"version":1,"target":"dom`, `{"version":9,"target":"domino"}`, ``} {
+		if err := os.WriteFile(filepath.Join(s.Dir(), "domino.json"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Load("domino")
+		var ce *CorruptError
+		if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "quiesce recover") {
+			t.Errorf("%q: got %v", body, err)
+		}
+	}
+}
+
+func TestSymlinkRefused(t *testing.T) {
+	s := open(t)
+	target := filepath.Join(t.TempDir(), "elsewhere.json")
+	if err := os.WriteFile(target, []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(s.Dir(), "domino.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load("domino"); !errors.Is(err, ErrUnsafe) {
+		t.Fatalf("symlinked state file: %v", err)
+	}
+	if err := os.Symlink(target, filepath.Join(s.Dir(), "domino.lock")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lock(context.Background(), "domino", "test", 0); !errors.Is(err, ErrUnsafe) {
+		t.Fatalf("symlinked lock: %v", err)
+	}
+}
+
+func TestUnsafeDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "open")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "chmod 0700") {
+		t.Fatalf("world-writable dir: %v", err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(t.TempDir(), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(link); !errors.Is(err, ErrUnsafe) {
+		t.Fatalf("symlinked dir: %v", err)
+	}
+}
+
+func TestLockContentionNamesHolder(t *testing.T) {
+	s := open(t)
+	l, err := s.Lock(context.Background(), "domino", "freeze", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Lock(context.Background(), "domino", "thaw", 100*time.Millisecond)
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder.PID != os.Getpid() || le.Holder.Op != "freeze" || le.Waited < 100*time.Millisecond {
+		t.Fatalf("got %v", err)
+	}
+	l.Unlock()
+	l2, err := s.Lock(context.Background(), "domino", "thaw", 0)
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	l2.Unlock()
+}
+
+// A lock held by a process that dies is released by the kernel.
+func TestLockOfDeadProcessIsFree(t *testing.T) {
+	s := open(t)
+	path := filepath.Join(s.Dir(), "domino.lock")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command("flock", "-o", path, "sleep", "60")
+	holder.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	t.Cleanup(func() { _ = syscall.Kill(-holder.Process.Pid, syscall.SIGKILL) })
+	if err := holder.Start(); err != nil {
+		t.Skip("flock(1) not available:", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		probe, err := s.Lock(context.Background(), "domino", "probe", 0)
+		if errors.Is(err, ErrLocked) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		probe.Unlock() // the probe got it before flock(1) did; retry
+		if time.Now().After(deadline) {
+			t.Fatal("flock(1) never took the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = holder.Process.Kill()
+	_ = holder.Wait()
+	l, err := s.Lock(context.Background(), "domino", "after", time.Second)
+	if err != nil {
+		t.Fatalf("lock of a dead holder still blocks: %v", err)
+	}
+	l.Unlock()
+}
