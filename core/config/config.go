@@ -33,6 +33,44 @@ type Domino struct {
 	InputFile          string        // server standard input
 	Port               int           // NRPC port; 0: from notes.ini, else 1352
 	LogFile            string        // quiesce's own JSON log; "" for the default
+	Freeze             Freeze
+	Budgets            Budgets
+}
+
+// Freeze settings: how freezes are recorded and guarded.
+type Freeze struct {
+	StateDir       string        // "" for the platform default
+	ForcedStop     string        // ForcedStopFail or ForcedStopContinue
+	LockWait       time.Duration // how long a second invocation waits for the first
+	WatchdogMargin time.Duration // added to the caller's budget to make a freeze's deadline
+}
+
+// What a freeze does when the application could only be stopped by killing
+// it: its databases may not have been closed.
+const (
+	ForcedStopFail     = "fail"     // restart the application, report the freeze failed
+	ForcedStopContinue = "continue" // keep it stopped, report success with a warning
+)
+
+// Budgets are the time each caller gives one hook invocation; 0 keeps the
+// caller's documented default.
+type Budgets struct {
+	VMware, Veeam, Qemu, Arcserve time.Duration
+}
+
+// Get returns the budget configured for a caller name, 0 when unset.
+func (b Budgets) Get(caller string) time.Duration {
+	switch caller {
+	case "vmware":
+		return b.VMware
+	case "veeam":
+		return b.Veeam
+	case "qemu":
+		return b.Qemu
+	case "arcserve":
+		return b.Arcserve
+	}
+	return 0
 }
 
 // Defaults as the rc_domino start script has them.
@@ -43,6 +81,8 @@ const (
 	DefaultShutdownTimeout = 600 * time.Second
 	DefaultStartTimeout    = 10 * time.Minute
 	DefaultKillWait        = 10 * time.Second
+	DefaultLockWait        = 5 * time.Minute
+	DefaultWatchdogMargin  = 5 * time.Minute
 )
 
 // Paths tried, in order, when no configuration file is named.
@@ -84,6 +124,7 @@ func defaults(source string) Domino {
 		Source: source, User: DefaultUser, Lotus: DefaultLotus, Data: DefaultData,
 		ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
 		KillWait: DefaultKillWait,
+		Freeze:   Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 	}
 }
 

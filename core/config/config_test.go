@@ -19,6 +19,7 @@ func TestRcDominoSample(t *testing.T) {
 	want := Domino{
 		RcFormat: true, User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
 		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
+		Freeze:        Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
 		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
 	}
@@ -140,6 +141,16 @@ nsd_before_kill = yes
 pre_shutdown_command = tell traveler shutdown
 pre_shutdown_delay = 5s
 nrpc_port = 1353
+
+[freeze]
+state_dir = /srv/quiesce-state
+forced_stop = continue
+lock_wait = 90s
+watchdog_margin = 2m
+
+[budgets]
+veeam = 8m
+arcserve = 20m
 `
 	d, err := ParseNative("q.conf", []byte(src))
 	if err != nil {
@@ -148,7 +159,9 @@ nrpc_port = 1353
 	want := Domino{Source: "q.conf", User: "domino", Lotus: "/opt/ibm/domino", Data: "/srv/notesdata",
 		ShutdownTimeout: 3 * time.Minute, StartTimeout: 90 * time.Second, KillWait: 2 * time.Second,
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
-		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log"}
+		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
+		Freeze:  Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
+		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute}}
 	if d != want {
 		t.Fatalf("got  %+v\nwant %+v", d, want)
 	}
@@ -165,6 +178,8 @@ func TestNativeErrors(t *testing.T) {
 		{"[domino]\njust words\n", "q.conf:2: expected \"key = value\""},
 		{"user = notes\n", "q.conf:1: user: unknown key"},
 		{"[domino]\ndata = relative/dir\n", "q.conf:2: domino.data: \"relative/dir\" is not an absolute path"},
+		{"[freeze]\nforced_stop = maybe\n", "q.conf:2: freeze.forced_stop: \"maybe\" is not one of fail, continue"},
+		{"[budgets]\nnutanix = 5m\n", "q.conf:2: budgets.nutanix: unknown key"},
 	}
 	for _, c := range cases {
 		_, err := ParseNative("q.conf", []byte(c.src))

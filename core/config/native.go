@@ -43,6 +43,18 @@ var nativeKeys = map[string]map[string]setter{
 		"input_file":           absPath(func(d *Domino) *string { return &d.InputFile }),
 		"nrpc_port":            port(func(d *Domino) *int { return &d.Port }),
 	},
+	"freeze": {
+		"state_dir":       absPath(func(d *Domino) *string { return &d.Freeze.StateDir }),
+		"forced_stop":     oneOf(func(d *Domino) *string { return &d.Freeze.ForcedStop }, ForcedStopFail, ForcedStopContinue),
+		"lock_wait":       duration(func(d *Domino) *time.Duration { return &d.Freeze.LockWait }),
+		"watchdog_margin": duration(func(d *Domino) *time.Duration { return &d.Freeze.WatchdogMargin }),
+	},
+	"budgets": {
+		"vmware":   duration(func(d *Domino) *time.Duration { return &d.Budgets.VMware }),
+		"veeam":    duration(func(d *Domino) *time.Duration { return &d.Budgets.Veeam }),
+		"qemu":     duration(func(d *Domino) *time.Duration { return &d.Budgets.Qemu }),
+		"arcserve": duration(func(d *Domino) *time.Duration { return &d.Budgets.Arcserve }),
+	},
 }
 
 // ParseNative parses quiesce's own configuration format.
@@ -92,7 +104,7 @@ func sectionName(file string, n int, line string) (string, error) {
 	}
 	name := strings.TrimSpace(line[1 : len(line)-1])
 	if _, ok := nativeKeys[name]; !ok || name == "" {
-		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino])"}
+		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [freeze], [budgets])"}
 	}
 	return name, nil
 }
@@ -136,6 +148,18 @@ func duration(field func(*Domino) *time.Duration) setter {
 		}
 		*field(d) = dur
 		return ""
+	}
+}
+
+func oneOf(field func(*Domino) *string, allowed ...string) setter {
+	return func(d *Domino, v string) string {
+		for _, a := range allowed {
+			if v == a {
+				*field(d) = v
+				return ""
+			}
+		}
+		return fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", "))
 	}
 }
 

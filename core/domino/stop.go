@@ -49,6 +49,12 @@ type StopResult struct {
 // stop is bounded by ShutdownTimeout + PreShutdownDelay + 3 x KillWait plus
 // the time the tools take to start.
 func (s *Server) Stop(ctx context.Context) (StopResult, error) {
+	return s.StopWithin(ctx, s.cfg.ShutdownTimeout)
+}
+
+// StopWithin is Stop with another graceful wait, so that a stop fits a
+// caller's time budget.
+func (s *Server) StopWithin(ctx context.Context, graceful time.Duration) (StopResult, error) {
 	start := s.clock.Now()
 	found, err := s.Processes()
 	if err != nil || len(found) == 0 {
@@ -57,18 +63,19 @@ func (s *Server) Stop(ctx context.Context) (StopResult, error) {
 	if err := s.canAct(); err != nil {
 		return StopResult{Found: found}, err
 	}
-	st := &stopRun{s: s, res: StopResult{Found: found}, start: start}
-	s.log.Info("stop requested", zap.Int("processes", len(found)), zap.Duration("shutdown_timeout", s.cfg.ShutdownTimeout))
+	st := &stopRun{s: s, res: StopResult{Found: found}, start: start, graceWait: graceful}
+	s.log.Info("stop requested", zap.Int("processes", len(found)), zap.Duration("graceful_wait", graceful))
 	err = st.run(ctx)
 	st.res.Total = s.clock.Now().Sub(start)
 	return st.res, err
 }
 
 type stopRun struct {
-	s     *Server
-	res   StopResult
-	start time.Time
-	mark  time.Time
+	s         *Server
+	res       StopResult
+	start     time.Time
+	mark      time.Time
+	graceWait time.Duration
 }
 
 func (st *stopRun) run(ctx context.Context) error {
@@ -126,7 +133,7 @@ func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 	if err := s.startTool(launcher(s.cfg.Lotus), "-q"); err != nil {
 		s.log.Error("cannot run server -q", zap.Error(err))
 	}
-	left, err := s.waitGone(ctx, st.start.Add(s.cfg.PreShutdownDelay+s.cfg.ShutdownTimeout))
+	left, err := s.waitGone(ctx, st.start.Add(s.cfg.PreShutdownDelay+st.graceWait))
 	st.phase("graceful")
 	return left, err
 }

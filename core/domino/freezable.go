@@ -1,0 +1,51 @@
+package domino
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// TargetName is the name of a Domino target in state files and logs.
+const TargetName = "domino"
+
+// Freezable is a Domino server as a freeze target.
+type Freezable struct{ S *Server }
+
+var _ freeze.Target = Freezable{}
+
+// Name implements freeze.Target.
+func (f Freezable) Name() string { return TargetName }
+
+// Running implements freeze.Target.
+func (f Freezable) Running() (bool, error) {
+	procs, err := f.S.Processes()
+	return len(procs) > 0, err
+}
+
+// Stop implements freeze.Target.
+func (f Freezable) Stop(ctx context.Context, graceful time.Duration) (freeze.StopReport, error) {
+	res, err := f.S.StopWithin(ctx, graceful)
+	rep := freeze.StopReport{Outcome: res.Outcome.String(), Forced: res.Outcome.Forced(),
+		Killed: proc.Names(res.Killed), Took: res.Total}
+	return rep, err
+}
+
+// Start implements freeze.Target.
+func (f Freezable) Start(ctx context.Context) (freeze.StartReport, error) {
+	res, err := f.S.Start(ctx)
+	if errors.Is(err, ErrAlreadyRunning) {
+		err = fmt.Errorf("%w: %w", freeze.ErrAlreadyRunning, err)
+	}
+	return freeze.StartReport{Ready: res.Ready}, err
+}
+
+// Timeouts implements freeze.Target.
+func (f Freezable) Timeouts() freeze.Timeouts {
+	c := f.S.cfg
+	return freeze.Timeouts{Shutdown: c.ShutdownTimeout, PreShutdown: c.PreShutdownDelay, KillWait: c.KillWait, Start: c.StartTimeout}
+}

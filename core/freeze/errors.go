@@ -1,0 +1,42 @@
+package freeze
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels for errors.Is.
+var (
+	// ErrFreezeFailed: the freeze did not produce a consistent state.
+	ErrFreezeFailed = errors.New("freeze failed")
+	// ErrThawFailed: the application could not be started again.
+	ErrThawFailed = errors.New("thaw failed")
+)
+
+// FreezeError: a freeze failed; Restored says whether the application is
+// running again.
+type FreezeError struct {
+	Cause      error
+	Restored   bool
+	RestoreErr error
+}
+
+func (e *FreezeError) Error() string {
+	switch {
+	case e.Restored:
+		return fmt.Sprintf("freeze failed: %v; the application was started again", e.Cause)
+	case e.RestoreErr != nil:
+		return fmt.Sprintf("freeze failed: %v; restarting the application failed too: %v", e.Cause, e.RestoreErr)
+	}
+	return fmt.Sprintf("freeze failed: %v", e.Cause)
+}
+func (e *FreezeError) Unwrap() []error { return []error{ErrFreezeFailed, e.Cause} }
+
+// ThawError: the start after a freeze failed; the state still owes a start,
+// so the next thaw, recover or the watchdog tries again.
+type ThawError struct{ Cause error }
+
+func (e *ThawError) Error() string {
+	return fmt.Sprintf("thaw failed: %v (the next thaw, 'quiesce recover' or the watchdog will retry the start)", e.Cause)
+}
+func (e *ThawError) Unwrap() []error { return []error{ErrThawFailed, e.Cause} }

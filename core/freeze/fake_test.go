@@ -1,0 +1,106 @@
+package freeze_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/quiesce/quiesce/core/clock"
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/state"
+)
+
+// scripted is a target for failures the simulator cannot stage: a stop
+// that leaves processes behind and starts that fail.
+type scripted struct {
+	running   bool
+	stopErr   error
+	startErrs []error
+	starts    int
+}
+
+func (s *scripted) Name() string           { return "scripted" }
+func (s *scripted) Running() (bool, error) { return s.running, nil }
+func (s *scripted) Timeouts() freeze.Timeouts {
+	return freeze.Timeouts{Shutdown: time.Second, KillWait: time.Second, Start: time.Second}
+}
+func (s *scripted) Stop(context.Context, time.Duration) (freeze.StopReport, error) {
+	if s.stopErr == nil {
+		s.running = false
+	}
+	return freeze.StopReport{Outcome: "clean"}, s.stopErr
+}
+func (s *scripted) Start(context.Context) (freeze.StartReport, error) {
+	s.starts++
+	if len(s.startErrs) > 0 {
+		err := s.startErrs[0]
+		s.startErrs = s.startErrs[1:]
+		if err != nil {
+			return freeze.StartReport{}, err
+		}
+	}
+	s.running = true
+	return freeze.StartReport{Ready: time.Millisecond}, nil
+}
+
+func scriptedRig(t *testing.T, tg *scripted) (*freeze.Freezer, *state.Store) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return freeze.New(tg, store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{}), store
+}
+
+func TestFailedRestoreIsRetriedByThaw(t *testing.T) {
+	survivor := errors.New("2 processes still alive after SIGKILL")
+	boom := errors.New("server exited during start-up")
+	tg := &scripted{running: true, stopErr: survivor, startErrs: []error{boom}}
+	f, store := scriptedRig(t, tg)
+	_, err := f.Freeze(ctx, vmware)
+	var fe *freeze.FreezeError
+	if !errors.As(err, &fe) || fe.Restored || !errors.Is(err, survivor) || !errors.Is(fe.RestoreErr, boom) {
+		t.Fatalf("freeze: %v", err)
+	}
+	rec, _ := store.Load("scripted")
+	if !rec.StartOwed() || rec.Phase != state.PhaseStartFailed || rec.Frozen() {
+		t.Fatalf("record must owe a start: %+v", rec)
+	}
+	res, err := f.Thaw(ctx, vmware)
+	if err != nil || res.Outcome != freeze.Started || tg.starts != 2 {
+		t.Fatalf("thaw retry: %+v %v (starts %d)", res, err, tg.starts)
+	}
+}
+
+func TestThawStartFailureKeepsStartOwed(t *testing.T) {
+	tg := &scripted{running: true, startErrs: []error{errors.New("not ready")}}
+	f, store := scriptedRig(t, tg)
+	if _, err := f.Freeze(ctx, veeam); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Thaw(ctx, veeam)
+	if !errors.Is(err, freeze.ErrThawFailed) {
+		t.Fatalf("thaw: %v", err)
+	}
+	if rec, _ := store.Load("scripted"); !rec.StartOwed() || rec.Phase != state.PhaseStartFailed {
+		t.Fatalf("record: %+v", rec)
+	}
+	if res, err := f.Thaw(ctx, veeam); err != nil || res.Outcome != freeze.Started {
+		t.Fatalf("second thaw: %+v %v", res, err)
+	}
+}
+
+func TestCancelledFreezeStillRestores(t *testing.T) {
+	tg := &scripted{running: true, stopErr: context.Canceled}
+	f, _ := scriptedRig(t, tg)
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.Freeze(cctx, vmware)
+	var fe *freeze.FreezeError
+	if !errors.As(err, &fe) || !fe.Restored || !tg.running {
+		t.Fatalf("cancelled freeze: %v (running %v)", err, tg.running)
+	}
+}

@@ -1,0 +1,240 @@
+package freeze_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/clock"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/state"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	simtest.Cleanup()
+	os.Exit(code)
+}
+
+type rig struct {
+	sim   *simtest.Sim
+	srv   *domino.Server
+	store *state.Store
+	f     *freeze.Freezer
+}
+
+func newRig(t *testing.T, o simtest.Options, shutdown time.Duration, p freeze.Policy) *rig {
+	t.Helper()
+	sim := simtest.New(t, o)
+	srv, err := domino.New(sim.Config(shutdown), domino.Deps{Source: proc.NewSystem(), Log: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := state.Open(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.LockWait == 0 {
+		p.LockWait = 5 * time.Second
+	}
+	return &rig{sim, srv, store, freeze.New(domino.Freezable{S: srv}, store, p, zaptest.NewLogger(t), clock.Real{})}
+}
+
+func (r *rig) start(t *testing.T) {
+	t.Helper()
+	if _, err := r.srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *rig) record(t *testing.T) state.Record {
+	t.Helper()
+	rec, err := r.store.Load(domino.TargetName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+var (
+	ctx    = context.Background()
+	vmware = freeze.Caller{Name: "vmware", Budget: 15 * time.Minute}
+	veeam  = freeze.Caller{Name: "veeam", Budget: 10 * time.Minute}
+)
+
+func TestFreezeSnapshotThaw(t *testing.T) {
+	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2}, 10*time.Second, freeze.Policy{})
+	r.start(t)
+	res, err := r.f.Freeze(ctx, vmware)
+	if err != nil || res.Outcome != freeze.Stopped {
+		t.Fatalf("freeze: %+v %v", res, err)
+	}
+	if rep := r.sim.Verify(r.sim.Snapshot()); !rep.Consistent() {
+		t.Fatalf("snapshot after freeze: %+v", rep)
+	}
+	rec := r.record(t)
+	if !rec.Frozen() || !rec.StoppedByFreeze || rec.Phase != state.PhaseStopped || rec.Deadline.Before(rec.Holders[0].Since.Add(15*time.Minute)) {
+		t.Fatalf("record after freeze: %+v", rec)
+	}
+	res, err = r.f.Thaw(ctx, vmware)
+	if err != nil || res.Outcome != freeze.Started || res.Downtime <= 0 {
+		t.Fatalf("thaw: %+v %v", res, err)
+	}
+	if !r.sim.Serving() || !r.record(t).Empty() {
+		t.Fatalf("after thaw: serving %v record %+v", r.sim.Serving(), r.record(t))
+	}
+	for i := 0; i < 2; i++ { // thaw again: harmless
+		if res, err := r.f.Thaw(ctx, vmware); err != nil || res.Outcome != freeze.NothingToThaw {
+			t.Fatalf("extra thaw: %+v %v", res, err)
+		}
+	}
+	if !r.sim.Serving() {
+		t.Fatal("extra thaw disturbed the server")
+	}
+}
+
+func TestFreezeOfStoppedServerDoesNotStartIt(t *testing.T) {
+	r := newRig(t, simtest.Options{}, 10*time.Second, freeze.Policy{})
+	if res, err := r.f.Freeze(ctx, veeam); err != nil || res.Outcome != freeze.NotRunning {
+		t.Fatalf("freeze: %+v %v", res, err)
+	}
+	if res, err := r.f.Thaw(ctx, veeam); err != nil || res.Outcome != freeze.NotStarted {
+		t.Fatalf("thaw: %+v %v", res, err)
+	}
+	if len(r.sim.Procs()) != 0 {
+		t.Fatal("thaw started a server that was down before the freeze")
+	}
+}
+
+func TestThawWithoutFreeze(t *testing.T) {
+	r := newRig(t, simtest.Options{}, 10*time.Second, freeze.Policy{})
+	r.start(t)
+	if res, err := r.f.Thaw(ctx, vmware); err != nil || res.Outcome != freeze.NothingToThaw {
+		t.Fatalf("thaw: %+v %v", res, err)
+	}
+	if !r.sim.Serving() {
+		t.Fatal("server disturbed")
+	}
+}
+
+func TestForcedStopFailsAndRestores(t *testing.T) {
+	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2, Ini: map[string]string{"SimHangTask": "router"}}, 500*time.Millisecond, freeze.Policy{})
+	r.start(t)
+	_, err := r.f.Freeze(ctx, vmware)
+	var fe *freeze.FreezeError
+	if !errors.As(err, &fe) || !fe.Restored || !errors.Is(err, freeze.ErrFreezeFailed) || !strings.Contains(err.Error(), "router") {
+		t.Fatalf("got %v", err)
+	}
+	if !r.sim.Serving() {
+		t.Fatal("server not restored after a failed freeze")
+	}
+	if !r.record(t).Empty() {
+		t.Fatalf("record after restore: %+v", r.record(t))
+	}
+}
+
+func TestForcedStopContinuePolicy(t *testing.T) {
+	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2, Ini: map[string]string{"SimHangTask": "router"}}, 500*time.Millisecond,
+		freeze.Policy{ContinueForced: true})
+	r.start(t)
+	res, err := r.f.Freeze(ctx, vmware)
+	if err != nil || res.Outcome != freeze.Stopped || len(res.Warnings) != 1 {
+		t.Fatalf("freeze: %+v %v", res, err)
+	}
+	// The hung router holds up the tasks after it and the server itself:
+	// exactly the killed processes' databases are open, the rest closed.
+	rep := r.sim.Verify(r.sim.Snapshot())
+	want := []string{"catalog.nsf", "log.nsf", "mail.box", "names.nsf"}
+	if strings.Join(rep.Dirty, ",") != strings.Join(want, ",") {
+		t.Fatalf("open databases %v, want those of the killed update, router and server %v", rep.Dirty, want)
+	}
+	for _, task := range []string{"server[", "update[", "router["} {
+		if !strings.Contains(res.Warnings[0], task) {
+			t.Fatalf("warning does not name %s: %s", task, res.Warnings[0])
+		}
+	}
+	if res, err := r.f.Thaw(ctx, vmware); err != nil || res.Outcome != freeze.Started {
+		t.Fatalf("thaw: %+v %v", res, err)
+	}
+}
+
+// Veeam's pre-freeze and VMware Tools' freeze for the same snapshot.
+func TestNestedFreezes(t *testing.T) {
+	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2}, 10*time.Second, freeze.Policy{})
+	r.start(t)
+	if res, err := r.f.Freeze(ctx, veeam); err != nil || res.Outcome != freeze.Stopped {
+		t.Fatalf("veeam freeze: %+v %v", res, err)
+	}
+	if res, err := r.f.Freeze(ctx, vmware); err != nil || res.Outcome != freeze.Joined {
+		t.Fatalf("vmware freeze: %+v %v", res, err)
+	}
+	if rep := r.sim.Verify(r.sim.Snapshot()); !rep.Consistent() {
+		t.Fatal("snapshot inconsistent")
+	}
+	if res, err := r.f.Thaw(ctx, vmware); err != nil || res.Outcome != freeze.StillHeld || len(r.sim.Procs()) != 0 {
+		t.Fatalf("vmware thaw: %+v %v (processes %d)", res, err, len(r.sim.Procs()))
+	}
+	if res, err := r.f.Thaw(ctx, veeam); err != nil || res.Outcome != freeze.Started || !r.sim.Serving() {
+		t.Fatalf("veeam thaw: %+v %v", res, err)
+	}
+}
+
+// Two VMware freezes without a thaw between them (a thaw was lost): one
+// thaw brings the server back.
+func TestRepeatedFreezeBySameCaller(t *testing.T) {
+	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2}, 10*time.Second, freeze.Policy{})
+	r.start(t)
+	if _, err := r.f.Freeze(ctx, vmware); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.f.Freeze(ctx, vmware); err != nil || res.Outcome != freeze.Refreshed || len(r.record(t).Holders) != 1 {
+		t.Fatalf("second freeze: %+v %v", res, err)
+	}
+	if res, err := r.f.Thaw(ctx, vmware); err != nil || res.Outcome != freeze.Started {
+		t.Fatalf("thaw: %+v %v", res, err)
+	}
+}
+
+func TestSecondInvocationWaitsThenNamesHolder(t *testing.T) {
+	r := newRig(t, simtest.Options{}, 10*time.Second, freeze.Policy{LockWait: 200 * time.Millisecond})
+	lock, err := r.store.Lock(ctx, domino.TargetName, "freeze by veeam", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	_, err = r.f.Freeze(ctx, vmware)
+	var le *state.LockedError
+	if !errors.As(err, &le) || le.Holder.Op != "freeze by veeam" {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestPlanFitsBudget(t *testing.T) {
+	tt := freeze.Timeouts{Shutdown: 600 * time.Second, KillWait: 10 * time.Second}
+	p := freeze.PlanFor(10*time.Minute, tt) // Veeam with rc_domino's default 600 s
+	if !p.Capped || p.Graceful != 10*time.Minute-60*time.Second-40*time.Second || p.Fits() || p.Worst > 10*time.Minute-p.Margin {
+		t.Fatalf("%+v", p)
+	}
+	if adv := p.Advice("DOMINO_SHUTDOWN_TIMEOUT"); !strings.Contains(adv, "set DOMINO_SHUTDOWN_TIMEOUT to at most 8m20s") {
+		t.Fatalf("advice %q", adv)
+	}
+	tt.Shutdown = 180 * time.Second
+	if p := freeze.PlanFor(15*time.Minute, tt); !p.Fits() || p.Graceful != 180*time.Second || p.Advice("X") != "" {
+		t.Fatalf("%+v", p)
+	}
+	if p := freeze.PlanFor(60*time.Second, tt); !p.TooTight || p.Fits() {
+		t.Fatalf("60 s budget: %+v", p)
+	}
+	if p := freeze.PlanFor(0, tt); !p.Fits() || p.Graceful != 180*time.Second {
+		t.Fatalf("no budget: %+v", p)
+	}
+}

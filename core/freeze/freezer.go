@@ -1,0 +1,322 @@
+package freeze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/clock"
+	"github.com/quiesce/quiesce/core/state"
+)
+
+// Caller is who asks for a freeze or thaw.
+type Caller struct {
+	Name   string        // vmware, veeam, arcserve, qemu, cli, ...
+	Job    string        // the caller's job identity, when it gives one
+	Budget time.Duration // time the caller allows one invocation; 0: none
+}
+
+func (c Caller) holder(now time.Time) state.Holder {
+	return state.Holder{Caller: c.Name, Job: c.Job, Since: now, PID: os.Getpid()}
+}
+
+// Policy are the freeze settings.
+type Policy struct {
+	ContinueForced bool          // a forced stop still counts as a successful freeze
+	LockWait       time.Duration // wait for another quiesce at most this long
+	WatchdogMargin time.Duration // deadline = freeze + caller budget + margin
+	DefaultWindow  time.Duration // deadline window for callers without a budget
+}
+
+// Outcome says what a freeze or thaw did.
+type Outcome int
+
+// Outcomes.
+const (
+	Stopped        Outcome = iota // freeze: the application was stopped
+	NotRunning                    // freeze: it was not running; nothing changed
+	Joined                        // freeze: already frozen by another caller; joined
+	Refreshed                     // freeze: this caller froze it already; deadline renewed
+	Started                       // thaw: the application was started and serves
+	NothingToThaw                 // thaw: nothing was frozen (thaw twice, thaw without freeze)
+	StillHeld                     // thaw: other callers still hold the freeze
+	NotStarted                    // thaw: it was not running before the freeze; left stopped
+	FoundRunning                  // thaw: someone started it meanwhile
+)
+
+var outcomeNames = [...]string{"stopped", "not-running", "joined", "refreshed", "started",
+	"nothing-to-thaw", "still-held", "not-started", "found-running"}
+
+func (o Outcome) String() string { return outcomeNames[o] }
+
+// Result describes a freeze or thaw.
+type Result struct {
+	Outcome  Outcome
+	Message  string        // one short line for the caller
+	Warnings []string      // things the caller should know (forced stop, ...)
+	Took     time.Duration // wall time of the operation
+	Downtime time.Duration // thaw: how long the application was down
+	Holders  []string      // callers still holding the freeze
+}
+
+// Freezer freezes and thaws one target.
+type Freezer struct {
+	target Target
+	store  *state.Store
+	policy Policy
+	log    *zap.Logger
+	clock  clock.Clock
+}
+
+// New returns a Freezer.
+func New(t Target, s *state.Store, p Policy, log *zap.Logger, c clock.Clock) *Freezer {
+	if p.DefaultWindow == 0 {
+		p.DefaultWindow = time.Hour
+	}
+	return &Freezer{target: t, store: s, policy: p, log: log.With(zap.String("target", t.Name())), clock: c}
+}
+
+// Plan returns how a freeze by c fits c's budget.
+func (f *Freezer) Plan(c Caller) Plan { return PlanFor(c.Budget, f.target.Timeouts()) }
+
+// deadline is when the application must be running again if no thaw comes.
+func (f *Freezer) deadline(c Caller, now time.Time) time.Time {
+	window := c.Budget
+	if window == 0 {
+		window = f.policy.DefaultWindow
+	}
+	return now.Add(window + f.policy.WatchdogMargin)
+}
+
+// locked runs fn with the target's lock held and its record loaded.
+func (f *Freezer) locked(ctx context.Context, op string, fn func(rec state.Record) (Result, error)) (Result, error) {
+	began := f.clock.Now()
+	lock, err := f.store.Lock(ctx, f.target.Name(), op, f.policy.LockWait)
+	if err != nil {
+		return Result{}, err
+	}
+	defer lock.Unlock()
+	rec, err := f.store.Load(f.target.Name())
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := fn(rec)
+	res.Took = f.clock.Now().Sub(began)
+	return res, err
+}
+
+// Freeze stops the target for caller c, or joins a freeze in place.
+func (f *Freezer) Freeze(ctx context.Context, c Caller) (Result, error) {
+	res, err := f.locked(ctx, "freeze by "+c.Name, func(rec state.Record) (Result, error) {
+		if rec.Frozen() || rec.StartOwed() {
+			return f.join(rec, c)
+		}
+		return f.freeze(ctx, rec, c)
+	})
+	f.logResult("freeze", c, res, err)
+	return res, err
+}
+
+// join adds c to a freeze that is in place, changing nothing else.
+func (f *Freezer) join(rec state.Record, c Caller) (Result, error) {
+	now := f.clock.Now()
+	h := c.holder(now)
+	out := Joined
+	kept := rec.Holders[:0]
+	for _, old := range rec.Holders {
+		if old.Key() == h.Key() {
+			out = Refreshed // the same caller again: replace, never count twice
+			continue
+		}
+		kept = append(kept, old)
+	}
+	rec.Holders = append(kept, h)
+	if d := f.deadline(c, now); d.After(rec.Deadline) {
+		rec.Deadline = d
+	}
+	rec.Updated = now
+	if err := f.store.Save(rec); err != nil {
+		return Result{}, err
+	}
+	msg := fmt.Sprintf("already frozen (%s); %s joined, nothing changed", describe(rec), c.Name)
+	if out == Refreshed {
+		msg = fmt.Sprintf("already frozen by %s; freeze renewed, nothing changed", c.Name)
+	}
+	return Result{Outcome: out, Message: msg, Holders: holderNames(rec)}, nil
+}
+
+func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Result, error) {
+	now := f.clock.Now()
+	running, err := f.target.Running()
+	if err != nil {
+		return Result{}, err
+	}
+	rec.Holders = []state.Holder{c.holder(now)}
+	rec.Deadline, rec.Updated = f.deadline(c, now), now
+	if !running {
+		rec.WasRunning, rec.StoppedByFreeze, rec.Phase = false, false, ""
+		if err := f.store.Save(rec); err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: NotRunning, Message: f.target.Name() + " is not running; nothing to stop"}, nil
+	}
+	// Record before acting: an interrupted stop is found and undone.
+	rec.WasRunning, rec.StoppedByFreeze, rec.Phase, rec.StoppedAt = true, true, state.PhaseStopping, now
+	if err := f.store.Save(rec); err != nil {
+		return Result{}, err
+	}
+	plan := f.Plan(c)
+	if plan.Capped {
+		f.log.Warn("graceful wait capped to fit the caller's budget", zap.String("caller", c.Name),
+			zap.Duration("configured", plan.Configured), zap.Duration("used", plan.Graceful))
+	}
+	rep, err := f.target.Stop(ctx, plan.Graceful)
+	if err == nil && rep.Forced && !f.policy.ContinueForced {
+		err = fmt.Errorf("%s could only be stopped by force (%s; killed %s): its databases may be open in the snapshot",
+			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", "))
+	}
+	if err != nil {
+		return f.restore(ctx, rec, c, err)
+	}
+	rec.Phase, rec.Updated = state.PhaseStopped, f.clock.Now()
+	if err := f.store.Save(rec); err != nil {
+		return f.restore(ctx, rec, c, err)
+	}
+	res := Result{Outcome: Stopped, Message: fmt.Sprintf("%s stopped (%s) in %s", f.target.Name(), rep.Outcome, secs(rep.Took))}
+	if rep.Forced {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s had to be killed (%s): databases of %s may not be closed cleanly in this snapshot",
+			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", ")))
+	}
+	return res, nil
+}
+
+// restoreTimeout bounds the readiness wait of a restore when the caller
+// has already given up on this invocation.
+const restoreTimeout = 2 * time.Minute
+
+// restore starts the application again after a failed freeze and forgets
+// the freeze. The start survives quiesce: it is launched detached.
+func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause error) (Result, error) {
+	f.log.Error("freeze failed, restoring the application", zap.String("caller", c.Name), zap.Error(cause))
+	rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
+	_ = f.store.Save(rec)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(f.target.Timeouts().Start, restoreTimeout))
+	defer cancel()
+	_, serr := f.target.Start(sctx)
+	if serr != nil && !errors.Is(serr, ErrAlreadyRunning) {
+		rec.Phase, rec.Holders = state.PhaseStartFailed, nil
+		_ = f.store.Save(rec)
+		return Result{}, &FreezeError{Cause: cause, RestoreErr: serr}
+	}
+	if err := f.store.Clear(f.target.Name()); err != nil {
+		f.log.Error("cannot clear state", zap.Error(err))
+	}
+	return Result{}, &FreezeError{Cause: cause, Restored: true}
+}
+
+// Thaw ends c's freeze; the last holder to thaw starts the application if
+// a freeze stopped it. Thawing what is not frozen succeeds and does nothing.
+func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
+	res, err := f.locked(ctx, "thaw by "+c.Name, func(rec state.Record) (Result, error) {
+		if !rec.Frozen() && !rec.StartOwed() {
+			return Result{Outcome: NothingToThaw, Message: "nothing frozen; nothing to do"}, nil
+		}
+		rec.Holders = without(rec.Holders, c)
+		if rec.Frozen() {
+			rec.Updated = f.clock.Now()
+			if err := f.store.Save(rec); err != nil {
+				return Result{}, err
+			}
+			return Result{Outcome: StillHeld, Message: fmt.Sprintf("%s thawed; still frozen by %s", c.Name, strings.Join(holderNames(rec), ", ")),
+				Holders: holderNames(rec)}, nil
+		}
+		return f.startOwed(ctx, rec)
+	})
+	f.logResult("thaw", c, res, err)
+	return res, err
+}
+
+// startOwed starts the application when a freeze stopped it, and forgets
+// the freeze once it serves.
+func (f *Freezer) startOwed(ctx context.Context, rec state.Record) (Result, error) {
+	if !rec.StartOwed() {
+		if err := f.store.Clear(f.target.Name()); err != nil {
+			return Result{}, err
+		}
+		return Result{Outcome: NotStarted, Message: f.target.Name() + " was not running before the freeze; left stopped"}, nil
+	}
+	rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
+	if err := f.store.Save(rec); err != nil {
+		return Result{}, err
+	}
+	rep, err := f.target.Start(ctx)
+	downtime := f.clock.Now().Sub(rec.StoppedAt)
+	switch {
+	case errors.Is(err, ErrAlreadyRunning):
+		if cerr := f.store.Clear(f.target.Name()); cerr != nil {
+			return Result{}, cerr
+		}
+		return Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already (started by someone else); nothing to do",
+			Warnings: []string{f.target.Name() + " was started by someone else during the freeze"}}, nil
+	case err != nil:
+		rec.Phase, rec.Updated, rec.Note = state.PhaseStartFailed, f.clock.Now(), err.Error()
+		_ = f.store.Save(rec)
+		return Result{Downtime: downtime}, &ThawError{Cause: err}
+	}
+	if err := f.store.Clear(f.target.Name()); err != nil {
+		return Result{}, err
+	}
+	return Result{Outcome: Started, Downtime: downtime,
+		Message: fmt.Sprintf("%s started and serving in %s (down %s)", f.target.Name(), secs(rep.Ready), secs(downtime))}, nil
+}
+
+// without removes c's holder; a thaw from a caller that holds nothing
+// removes nothing (another caller's freeze stays in force).
+func without(hs []state.Holder, c Caller) []state.Holder {
+	key := c.holder(time.Time{}).Key()
+	out := hs[:0]
+	for _, h := range hs {
+		if h.Key() != key {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func holderNames(rec state.Record) []string {
+	var out []string
+	for _, h := range rec.Holders {
+		name := h.Caller
+		if h.Job != "" {
+			name += " (job " + h.Job + ")"
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+func describe(rec state.Record) string {
+	if len(rec.Holders) == 0 {
+		return "start pending"
+	}
+	return "by " + strings.Join(holderNames(rec), ", ")
+}
+
+// logResult writes the one structured line every caller's operation gets.
+func (f *Freezer) logResult(op string, c Caller, res Result, err error) {
+	fields := []zap.Field{zap.String("op", op), zap.String("caller", c.Name), zap.String("job", c.Job),
+		zap.Duration("took", res.Took), zap.Duration("downtime", res.Downtime), zap.Strings("holders", res.Holders)}
+	if err != nil {
+		f.log.Error("operation failed", append(fields, zap.Error(err))...)
+		return
+	}
+	fields = append(fields, zap.String("outcome", res.Outcome.String()), zap.Strings("warnings", res.Warnings))
+	f.log.Info("operation done", fields...)
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
