@@ -38,15 +38,15 @@ type Outcome int
 
 // Outcomes.
 const (
-	Stopped        Outcome = iota // freeze: the application was stopped
-	NotRunning                    // freeze: it was not running; nothing changed
-	Joined                        // freeze: already frozen by another caller; joined
-	Refreshed                     // freeze: this caller froze it already; deadline renewed
-	Started                       // thaw: the application was started and serves
-	NothingToThaw                 // thaw: nothing was frozen (thaw twice, thaw without freeze)
-	StillHeld                     // thaw: other callers still hold the freeze
-	NotStarted                    // thaw: it was not running before the freeze; left stopped
-	FoundRunning                  // thaw: someone started it meanwhile
+	Stopped       Outcome = iota // freeze: the application was stopped
+	NotRunning                   // freeze: it was not running; nothing changed
+	Joined                       // freeze: already frozen by another caller; joined
+	Refreshed                    // freeze: this caller froze it already; deadline renewed
+	Started                      // thaw: the application was started and serves
+	NothingToThaw                // thaw: nothing was frozen (thaw twice, thaw without freeze)
+	StillHeld                    // thaw: other callers still hold the freeze
+	NotStarted                   // thaw: it was not running before the freeze; left stopped
+	FoundRunning                 // thaw: someone started it meanwhile
 )
 
 var outcomeNames = [...]string{"stopped", "not-running", "joined", "refreshed", "started",
