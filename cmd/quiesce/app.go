@@ -17,6 +17,9 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/vendors/qemu"
+	"github.com/quiesce/quiesce/vendors/veeam"
+	"github.com/quiesce/quiesce/vendors/vmware"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,6 +36,10 @@ const rcDominoName = "rc_domino"
 func run(args []string, io stdio) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	args = hookInvocation(args)
+	if isVeeam(args) {
+		io.err = io.out // Veeam fails a job on any byte on stderr
+	}
 	prog := filepath.Base(args[0])
 	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem()}
 	defer env.close()
@@ -47,6 +54,31 @@ func run(args []string, io stdio) int {
 	}
 	env.log.Info("exit", zap.Int("code", code))
 	return code
+}
+
+// hookInvocation rewrites the command line when the binary itself was
+// installed under a caller's hook name.
+func hookInvocation(args []string) []string {
+	if a, ok := vmware.Invocation(args[0], args[1:]); ok {
+		return append([]string{"quiesce", vmware.Name}, a...)
+	}
+	if qemu.Invocation(args[0]) {
+		return append([]string{"quiesce", qemu.Name}, args[1:]...)
+	}
+	return args
+}
+
+// isVeeam reports whether the command is the Veeam adapter.
+func isVeeam(args []string) bool {
+	for _, a := range args[1:] {
+		if a == veeam.Name {
+			return true
+		}
+		if !strings.HasPrefix(a, "-") {
+			return false // another command
+		}
+	}
+	return false
 }
 
 // env is what the commands share within one run.
@@ -81,10 +113,12 @@ func newApp(e *env) *cli.App {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"QUIESCE_CONFIG"},
 				Usage: "quiesce.conf or rc_domino_config to read (default: first of " + strings.Join(e.configDefaults(), ", ") + ")"},
+			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"QUIESCE_STATE_DIR"},
+				Usage: "freeze state directory (default: /var/lib/quiesce as root)"},
 			&cli.StringFlag{Name: "log-file", EnvVars: []string{"QUIESCE_LOG_FILE"},
 				Usage: "JSON log file (default: /var/log/quiesce/quiesce.log as root, else quiesce.log in the data directory)"},
 		},
-		Commands:        serviceCommands(e),
+		Commands:        append(append(append(serviceCommands(e), vendorCommands(e)...), installCommands(e)...), checkCommand(e)),
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in run
 		CommandNotFound: func(c *cli.Context, name string) { e.unknownCommand(name) },

@@ -6,5 +6,8 @@ package main
 import "os"
 
 func main() {
+	if isVeeam(os.Args) {
+		stderrToStdout() // even a runtime crash must not reach stderr
+	}
 	os.Exit(run(os.Args, stdio{out: os.Stdout, err: os.Stderr}))
 }

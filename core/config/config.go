@@ -193,12 +193,13 @@ const (
 	SetUser Setting = iota
 	SetLotus
 	SetData
+	SetShutdownTimeout
 )
 
 // Key returns how the setting is spelled in d's source file, for messages.
 func (d Domino) Key(s Setting) string {
-	rc := [...]string{"DOMINO_USER", "LOTUS", "DOMINO_DATA_PATH"}
-	native := [...]string{"domino.user", "domino.lotus", "domino.data"}
+	rc := [...]string{"DOMINO_USER", "LOTUS", "DOMINO_DATA_PATH", "DOMINO_SHUTDOWN_TIMEOUT"}
+	native := [...]string{"domino.user", "domino.lotus", "domino.data", "domino.shutdown_timeout"}
 	if d.RcFormat {
 		return rc[s]
 	}

@@ -238,3 +238,20 @@ func TestPlanFitsBudget(t *testing.T) {
 		t.Fatalf("no budget: %+v", p)
 	}
 }
+
+// A thaw from the same product whose job identity differs from its freeze
+// still ends that product's freeze, never another product's.
+func TestThawMatchesCallerWhenJobDiffers(t *testing.T) {
+	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2}, 10*time.Second, freeze.Policy{})
+	r.start(t)
+	arc42 := freeze.Caller{Name: "arcserve", Job: "42", Budget: time.Minute}
+	if _, err := r.f.Freeze(ctx, arc42); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.f.Thaw(ctx, veeam); err != nil || res.Outcome != freeze.StillHeld {
+		t.Fatalf("another product's thaw: %+v %v", res, err)
+	}
+	if res, err := r.f.Thaw(ctx, freeze.Caller{Name: "arcserve"}); err != nil || res.Outcome != freeze.Started {
+		t.Fatalf("arcserve thaw without job id: %+v %v", res, err)
+	}
+}

@@ -126,6 +126,7 @@ func (f *Freezer) Freeze(ctx context.Context, c Caller) (Result, error) {
 func (f *Freezer) join(rec state.Record, c Caller) (Result, error) {
 	now := f.clock.Now()
 	h := c.holder(now)
+	before := describe(rec)
 	out := Joined
 	kept := rec.Holders[:0]
 	for _, old := range rec.Holders {
@@ -143,7 +144,7 @@ func (f *Freezer) join(rec state.Record, c Caller) (Result, error) {
 	if err := f.store.Save(rec); err != nil {
 		return Result{}, err
 	}
-	msg := fmt.Sprintf("already frozen (%s); %s joined, nothing changed", describe(rec), c.Name)
+	msg := fmt.Sprintf("already frozen %s; %s joined, nothing changed", before, c.Name)
 	if out == Refreshed {
 		msg = fmt.Sprintf("already frozen by %s; freeze renewed, nothing changed", c.Name)
 	}
@@ -275,15 +276,22 @@ func (f *Freezer) startOwed(ctx context.Context, rec state.Record) (Result, erro
 		Message: fmt.Sprintf("%s started and serving in %s (down %s)", f.target.Name(), secs(rep.Ready), secs(downtime))}, nil
 }
 
-// without removes c's holder; a thaw from a caller that holds nothing
-// removes nothing (another caller's freeze stays in force).
+// without removes c's holder. When none matches caller and job exactly,
+// the caller's thaw ends all of that caller's holds (its job identity was
+// lost or changed between its two calls); another caller's freeze always
+// stays in force.
 func without(hs []state.Holder, c Caller) []state.Holder {
 	key := c.holder(time.Time{}).Key()
-	out := hs[:0]
+	exact := false
 	for _, h := range hs {
-		if h.Key() != key {
-			out = append(out, h)
+		exact = exact || h.Key() == key
+	}
+	out := make([]state.Holder, 0, len(hs))
+	for _, h := range hs {
+		if (exact && h.Key() == key) || (!exact && h.Caller == c.Name) {
+			continue
 		}
+		out = append(out, h)
 	}
 	return out
 }
@@ -320,3 +328,12 @@ func (f *Freezer) logResult(op string, c Caller, res Result, err error) {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
+
+// Operator is what a caller adapter drives.
+type Operator interface {
+	Freeze(ctx context.Context, c Caller) (Result, error)
+	Thaw(ctx context.Context, c Caller) (Result, error)
+	Plan(c Caller) Plan
+}
+
+var _ Operator = (*Freezer)(nil)

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Veeam Backup & Replication pre-freeze script for Linux guests (upload it in the
+# job: Guest Processing > Applications > Scripts). installed by quiesce install veeam.
+# Veeam counts any output on stderr as a failure: everything goes to stdout.
+exec 2>&1
+Q="${QUIESCE:-@QUIESCE@}"
+if [ ! -x "$Q" ]; then
+  echo "quiesce pre-freeze: quiesce is not installed at $Q on this guest"
+  exit 1
+fi
+exec "$Q" veeam pre-freeze

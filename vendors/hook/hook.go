@@ -1,0 +1,72 @@
+// Package hook is what every caller adapter shares: the request an adapter
+// receives, the engine it drives, and the hook files it installs. It is
+// not an adapter itself; adapters never import each other.
+package hook
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/freeze"
+)
+
+// Opened is an engine ready for one caller.
+type Opened struct {
+	Op     freeze.Operator
+	Budget time.Duration // the caller's budget from configuration; 0: the adapter's default
+	Log    *zap.Logger
+}
+
+// Request is one invocation of an adapter.
+type Request struct {
+	Args   []string            // the adapter's own arguments (after "quiesce NAME")
+	Getenv func(string) string // the caller's environment
+	Stdout io.Writer
+	Stderr io.Writer
+	// Open loads the configuration and returns the engine; its errors
+	// (configuration, permissions) are reported in the caller's format.
+	Open func(caller string) (Opened, error)
+}
+
+// Op is what the caller asked for.
+type Op int
+
+// Operations.
+const (
+	Freeze Op = iota
+	Thaw
+)
+
+func (o Op) String() string { return [...]string{"freeze", "thaw"}[o] }
+
+// Do opens the engine and runs op for the caller named name.
+func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget time.Duration) (freeze.Result, error) {
+	eng, err := req.Open(name)
+	if err != nil {
+		return freeze.Result{}, err
+	}
+	budget := eng.Budget
+	if budget == 0 {
+		budget = defaultBudget
+	}
+	c := freeze.Caller{Name: name, Job: job, Budget: budget}
+	if op == Freeze {
+		return eng.Op.Freeze(ctx, c)
+	}
+	return eng.Op.Thaw(ctx, c)
+}
+
+// Summary is the one line an adapter shows for an outcome.
+func Summary(op Op, res freeze.Result, err error) string {
+	if err != nil {
+		return op.String() + " FAILED: " + err.Error()
+	}
+	line := op.String() + " OK: " + res.Message
+	for _, w := range res.Warnings {
+		line += "; WARNING: " + w
+	}
+	return line
+}
