@@ -25,8 +25,12 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// stdio is where a run writes.
-type stdio struct{ out, err io.Writer }
+// stdio is where a run writes, and the binary it runs from (to start the
+// watchdog; empty in in-process tests, where no watchdog is started).
+type stdio struct {
+	out, err io.Writer
+	self     string
+}
 
 // rcDominoName is the name under which quiesce replaces the rc_domino
 // start script (a symlink /etc/init.d/rc_domino -> quiesce).
@@ -89,7 +93,9 @@ type env struct {
 	source   proc.Source
 	log      *zap.Logger
 	logClose func()
-	exit     int // set when the command line named no command
+	logPath  string
+	srv      *domino.Server // the target, once loaded
+	exit     int            // set when the command line named no command
 }
 
 func (e *env) close() {
@@ -118,7 +124,7 @@ func newApp(e *env) *cli.App {
 			&cli.StringFlag{Name: "log-file", EnvVars: []string{"QUIESCE_LOG_FILE"},
 				Usage: "JSON log file (default: /var/log/quiesce/quiesce.log as root, else quiesce.log in the data directory)"},
 		},
-		Commands:        append(append(append(serviceCommands(e), vendorCommands(e)...), installCommands(e)...), checkCommand(e)),
+		Commands:        commands(e),
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {}, // exit codes are decided in run
 		CommandNotFound: func(c *cli.Context, name string) { e.unknownCommand(name) },
@@ -140,6 +146,14 @@ func newApp(e *env) *cli.App {
 		},
 	})
 	return app
+}
+
+func commands(e *env) []*cli.Command {
+	var all []*cli.Command
+	for _, group := range [][]*cli.Command{serviceCommands(e), vendorCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e)}} {
+		all = append(all, group...)
+	}
+	return all
 }
 
 // configDefaults are the files tried when no --config is given: under the
@@ -172,6 +186,9 @@ func (e *env) unknownCommand(name string) {
 // target loads the configuration and opens the Domino server it describes,
 // and sets up the log file next to it.
 func (e *env) target(c *cli.Context) (*domino.Server, error) {
+	if e.srv != nil {
+		return e.srv, nil
+	}
 	path, err := config.Find(c.String("config"), e.configDefaults())
 	if err != nil {
 		return nil, &actionError{err}
@@ -188,5 +205,6 @@ func (e *env) target(c *cli.Context) (*domino.Server, error) {
 		e.log.Error("configuration rejected", zap.Error(err))
 		return nil, &actionError{err}
 	}
+	e.srv = srv
 	return srv, nil
 }

@@ -27,7 +27,25 @@ func (e *env) startAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	e.byHand(c, "started by hand")
 	return e.start(c, srv)
+}
+
+// byHand settles any interrupted or expired freeze, then ends quiesce's
+// ownership of the application: what an administrator does by hand
+// overrides a freeze, and no thaw or watchdog undoes it.
+func (e *env) byHand(c *cli.Context, why string) {
+	f, _, err := e.freezer(c)
+	if err != nil {
+		e.log.Warn("freeze state not available", zap.Error(err))
+		return
+	}
+	if _, err := f.Recover(c.Context, false); err != nil {
+		e.log.Warn("recovery before "+why, zap.Error(err))
+	}
+	if err := f.Disown(c.Context, why); err != nil {
+		e.log.Warn("cannot update the freeze state", zap.Error(err))
+	}
 }
 
 func (e *env) start(c *cli.Context, srv *domino.Server) error {
@@ -59,6 +77,7 @@ func (e *env) stopAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	e.byHand(c, "stopped by hand")
 	return e.stop(c, srv)
 }
 
@@ -87,6 +106,7 @@ func (e *env) restartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	e.byHand(c, "restarted by hand")
 	stopErr := e.stop(c, srv)
 	if exitCode(stopErr) != ExitOK && exitCode(stopErr) != ExitForcedStop {
 		return stopErr

@@ -63,19 +63,30 @@ func vendorCommands(e *env) []*cli.Command {
 
 // openFreezer builds the freeze engine for the configured target.
 func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error) {
+	f, cfg, err := e.freezer(c)
+	if err != nil {
+		return hook.Opened{}, err
+	}
+	return hook.Opened{Op: f, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
+}
+
+// freezer opens the target, its state store and the freeze engine, with a
+// watchdog that runs this binary detached.
+func (e *env) freezer(c *cli.Context) (*freeze.Freezer, config.Domino, error) {
 	srv, err := e.target(c)
 	if err != nil {
-		return hook.Opened{}, err
+		return nil, config.Domino{}, err
 	}
 	cfg := srv.Config()
-	store, err := state.Open(e.stateDir(c, cfg))
+	dir := e.stateDir(c, cfg)
+	store, err := state.Open(dir)
 	if err != nil {
-		return hook.Opened{}, err
+		return nil, cfg, &actionError{err}
 	}
 	pol := freeze.Policy{ContinueForced: cfg.Freeze.ForcedStop == config.ForcedStopContinue,
-		LockWait: cfg.Freeze.LockWait, WatchdogMargin: cfg.Freeze.WatchdogMargin}
+		LockWait: cfg.Freeze.LockWait, WatchdogMargin: cfg.Freeze.WatchdogMargin, Deadline: cfg.Freeze.Deadline}
 	f := freeze.New(domino.Freezable{S: srv}, store, pol, e.log, e.clock)
-	return hook.Opened{Op: f, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
+	return f.WithWatchdog(func() error { return e.spawnWatchdog(cfg.Source, dir) }), cfg, nil
 }
 
 // stateDir: --state-dir, then the configuration, then the platform

@@ -39,6 +39,7 @@ func (e *env) openLog(flag string, cfg config.Domino) {
 	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(f), zapcore.DebugLevel)
 	e.log = zap.New(core).With(zap.Int("pid", os.Getpid()))
+	e.logPath = path
 	e.logClose = func() { _ = e.log.Sync(); f.Close() }
 }
 

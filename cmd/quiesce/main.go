@@ -9,5 +9,6 @@ func main() {
 	if isVeeam(os.Args) {
 		stderrToStdout() // even a runtime crash must not reach stderr
 	}
-	os.Exit(run(os.Args, stdio{out: os.Stdout, err: os.Stderr}))
+	self, _ := os.Executable()
+	os.Exit(run(os.Args, stdio{out: os.Stdout, err: os.Stderr, self: self}))
 }

@@ -168,7 +168,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer
-		if code := run(c.args, stdio{&out, &errb}); code != c.code {
+		if code := run(c.args, stdio{out: &out, err: &errb}); code != c.code {
 			t.Errorf("%v: code %d want %d (%s)", c.args, code, c.code, errb.String())
 		}
 	}

@@ -43,6 +43,7 @@ type Freeze struct {
 	ForcedStop     string        // ForcedStopFail or ForcedStopContinue
 	LockWait       time.Duration // how long a second invocation waits for the first
 	WatchdogMargin time.Duration // added to the caller's budget to make a freeze's deadline
+	Deadline       time.Duration // fixed time a freeze may last; 0: the caller's budget + WatchdogMargin
 }
 
 // What a freeze does when the application could only be stopped by killing

@@ -48,6 +48,7 @@ var nativeKeys = map[string]map[string]setter{
 		"forced_stop":     oneOf(func(d *Domino) *string { return &d.Freeze.ForcedStop }, ForcedStopFail, ForcedStopContinue),
 		"lock_wait":       duration(func(d *Domino) *time.Duration { return &d.Freeze.LockWait }),
 		"watchdog_margin": duration(func(d *Domino) *time.Duration { return &d.Freeze.WatchdogMargin }),
+		"deadline":        duration(func(d *Domino) *time.Duration { return &d.Freeze.Deadline }),
 	},
 	"budgets": {
 		"vmware":   duration(func(d *Domino) *time.Duration { return &d.Budgets.VMware }),

@@ -18,17 +18,20 @@ var (
 type FreezeError struct {
 	Cause      error
 	Restored   bool
+	Pending    bool // the application was still going down: the watchdog starts it once it is
 	RestoreErr error
 }
 
 func (e *FreezeError) Error() string {
 	switch {
 	case e.Restored:
-		return fmt.Sprintf("freeze failed: %v; the application was started again", e.Cause)
+		return fmt.Sprintf("%v; the application was started again", e.Cause)
+	case e.Pending:
+		return fmt.Sprintf("%v; the application is still shutting down: the quiesce watchdog starts it again as soon as it is down", e.Cause)
 	case e.RestoreErr != nil:
-		return fmt.Sprintf("freeze failed: %v; restarting the application failed too: %v", e.Cause, e.RestoreErr)
+		return fmt.Sprintf("%v; restarting the application failed too: %v", e.Cause, e.RestoreErr)
 	}
-	return fmt.Sprintf("freeze failed: %v", e.Cause)
+	return e.Cause.Error()
 }
 func (e *FreezeError) Unwrap() []error { return []error{ErrFreezeFailed, e.Cause} }
 

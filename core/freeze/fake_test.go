@@ -93,14 +93,31 @@ func TestThawStartFailureKeepsStartOwed(t *testing.T) {
 	}
 }
 
-func TestCancelledFreezeStillRestores(t *testing.T) {
+// The caller gives up while the application is still going down: the
+// freeze hands over to the watchdog, whose Recover finishes the stop and
+// starts the application.
+func TestCancelledFreezeHandsOverToWatchdog(t *testing.T) {
 	tg := &scripted{running: true, stopErr: context.Canceled}
-	f, _ := scriptedRig(t, tg)
+	f, store := scriptedRig(t, tg)
+	armed := 0
+	f.WithWatchdog(func() error { armed++; return nil })
 	cctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := f.Freeze(cctx, vmware)
 	var fe *freeze.FreezeError
-	if !errors.As(err, &fe) || !fe.Restored || !tg.running {
-		t.Fatalf("cancelled freeze: %v (running %v)", err, tg.running)
+	if !errors.As(err, &fe) || !fe.Pending || fe.Restored {
+		t.Fatalf("cancelled freeze: %v", err)
+	}
+	rec, _ := store.Load("scripted")
+	if rec.Phase != state.PhaseStopping || !rec.StartOwed() || rec.Frozen() || armed == 0 {
+		t.Fatalf("record %+v, watchdog armed %d times", rec, armed)
+	}
+	tg.stopErr = nil // the shutdown completes
+	res, err := f.Recover(context.Background(), false)
+	if err != nil || res.Outcome != freeze.Started || !tg.running {
+		t.Fatalf("recover: %+v %v (running %v)", res, err, tg.running)
+	}
+	if rec, _ := store.Load("scripted"); !rec.Empty() {
+		t.Fatalf("record after recovery: %+v", rec)
 	}
 }

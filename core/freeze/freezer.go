@@ -31,6 +31,7 @@ type Policy struct {
 	LockWait       time.Duration // wait for another quiesce at most this long
 	WatchdogMargin time.Duration // deadline = freeze + caller budget + margin
 	DefaultWindow  time.Duration // deadline window for callers without a budget
+	Deadline       time.Duration // fixed deadline window; 0: budget + margin
 }
 
 // Outcome says what a freeze or thaw did.
@@ -71,6 +72,42 @@ type Freezer struct {
 	policy Policy
 	log    *zap.Logger
 	clock  clock.Clock
+	arm    func() error // starts a watchdog that outlives this process
+}
+
+// WithWatchdog sets how a freeze arms the watchdog: a function that starts
+// a process running Watch, detached from quiesce and its caller.
+func (f *Freezer) WithWatchdog(arm func() error) *Freezer {
+	f.arm = arm
+	return f
+}
+
+func (f *Freezer) armWatchdog() {
+	if f.arm == nil {
+		return
+	}
+	if err := f.arm(); err != nil {
+		f.log.Error("cannot start the watchdog; a freeze never thawed will only end at the next quiesce run or 'quiesce recover'", zap.Error(err))
+	}
+}
+
+// settleFirst runs the recovery checks before an operation: an interrupted
+// or expired freeze is settled before anything new happens.
+// settled is nil when nothing needed settling.
+func (f *Freezer) settleFirst(ctx context.Context, rec state.Record, who string) (next state.Record, settled *Result) {
+	if rec.Empty() || (!rec.Interrupted() && (rec.Deadline.IsZero() || f.clock.Now().Before(rec.Deadline))) {
+		return rec, nil
+	}
+	res, next, err := f.settle(ctx, rec, false, who)
+	if err != nil {
+		f.log.Error("recovery before the operation failed", zap.String("by", who), zap.Error(err))
+		if reread, lerr := f.store.Load(f.target.Name()); lerr == nil {
+			return reread, nil
+		}
+		return rec, nil
+	}
+	f.log.Warn("settled a previous freeze first", zap.String("by", who), zap.String("outcome", res.Outcome.String()))
+	return next, &res
 }
 
 // New returns a Freezer.
@@ -86,6 +123,9 @@ func (f *Freezer) Plan(c Caller) Plan { return PlanFor(c.Budget, f.target.Timeou
 
 // deadline is when the application must be running again if no thaw comes.
 func (f *Freezer) deadline(c Caller, now time.Time) time.Time {
+	if f.policy.Deadline > 0 {
+		return now.Add(f.policy.Deadline)
+	}
 	window := c.Budget
 	if window == 0 {
 		window = f.policy.DefaultWindow
@@ -113,6 +153,7 @@ func (f *Freezer) locked(ctx context.Context, op string, fn func(rec state.Recor
 // Freeze stops the target for caller c, or joins a freeze in place.
 func (f *Freezer) Freeze(ctx context.Context, c Caller) (Result, error) {
 	res, err := f.locked(ctx, "freeze by "+c.Name, func(rec state.Record) (Result, error) {
+		rec, _ = f.settleFirst(ctx, rec, "freeze by "+c.Name)
 		if rec.Frozen() || rec.StartOwed() {
 			return f.join(rec, c)
 		}
@@ -171,6 +212,7 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 	if err := f.store.Save(rec); err != nil {
 		return Result{}, err
 	}
+	f.armWatchdog() // before stopping: it covers this process being killed mid-stop
 	plan := f.Plan(c)
 	if plan.Capped {
 		f.log.Warn("graceful wait capped to fit the caller's budget", zap.String("caller", c.Name),
@@ -206,12 +248,22 @@ func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause
 	f.log.Error("freeze failed, restoring the application", zap.String("caller", c.Name), zap.Error(cause))
 	rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
 	_ = f.store.Save(rec)
+	if running, _ := f.target.Running(); running && ctx.Err() != nil {
+		// The caller gave up while the application is still going down: it
+		// cannot be started before it is down, and this process may be
+		// killed any moment. The watchdog finishes the job.
+		rec.Phase, rec.Holders, rec.Deadline = state.PhaseStopping, nil, f.clock.Now()
+		_ = f.store.Save(rec)
+		f.armWatchdog()
+		return Result{}, &FreezeError{Cause: cause, Pending: true}
+	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(f.target.Timeouts().Start, restoreTimeout))
 	defer cancel()
 	_, serr := f.target.Start(sctx)
 	if serr != nil && !errors.Is(serr, ErrAlreadyRunning) {
-		rec.Phase, rec.Holders = state.PhaseStartFailed, nil
+		rec.Phase, rec.Holders, rec.Deadline = state.PhaseStartFailed, nil, f.clock.Now()
 		_ = f.store.Save(rec)
+		f.armWatchdog()
 		return Result{}, &FreezeError{Cause: cause, RestoreErr: serr}
 	}
 	if err := f.store.Clear(f.target.Name()); err != nil {
@@ -224,7 +276,14 @@ func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause
 // a freeze stopped it. Thawing what is not frozen succeeds and does nothing.
 func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
 	res, err := f.locked(ctx, "thaw by "+c.Name, func(rec state.Record) (Result, error) {
+		rec, settled := f.settleFirst(ctx, rec, "thaw by "+c.Name)
 		if !rec.Frozen() && !rec.StartOwed() {
+			if res, late, err := f.lateThaw(rec, c); late {
+				return res, err
+			}
+			if settled != nil && (settled.Outcome == Started || settled.Outcome == FoundRunning) {
+				return *settled, nil
+			}
 			return Result{Outcome: NothingToThaw, Message: "nothing frozen; nothing to do"}, nil
 		}
 		rec.Holders = without(rec.Holders, c)

@@ -67,6 +67,10 @@ type Record struct {
 	Deadline        time.Time `json:"deadline,omitempty"` // the application is started by then at the latest
 	Updated         time.Time `json:"updated"`
 	Note            string    `json:"note,omitempty"`
+	// Expired are holders whose freeze ran past its deadline and was ended
+	// without them; their late thaw succeeds with a warning.
+	Expired   []Holder  `json:"expired,omitempty"`
+	ExpiredAt time.Time `json:"expired_at,omitempty"`
 }
 
 // Frozen reports whether any caller holds the target frozen.
@@ -76,8 +80,15 @@ func (r Record) Frozen() bool { return len(r.Holders) > 0 }
 // started it again.
 func (r Record) StartOwed() bool { return r.StoppedByFreeze }
 
-// Empty reports whether there is nothing recorded.
+// Empty reports whether no freeze is in place or pending (expired holders
+// may still be remembered).
 func (r Record) Empty() bool { return !r.Frozen() && !r.StartOwed() && r.Phase == "" }
+
+// Interrupted reports whether a stop or start was cut short: the record is
+// read with the lock held, so whoever began it is gone.
+func (r Record) Interrupted() bool {
+	return r.Phase == PhaseStopping || r.Phase == PhaseStarting || r.Phase == PhaseStartFailed
+}
 
 // Store is a directory of state records.
 type Store struct{ dir string }

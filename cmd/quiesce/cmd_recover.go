@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/state"
+)
+
+func recoveryCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:  "recover",
+			Usage: "settle what an interrupted run, an expired freeze or a reboot left, and clean up after a killed server",
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "boot", Usage: "at boot: every freeze from before the reboot is void"},
+				&cli.BoolFlag{Name: "no-start", Usage: "do not start the application (its own unit starts it at boot)"},
+			},
+			Action: e.recoverAction,
+		},
+		{Name: "watchdog", Hidden: true, Usage: "guard a freeze until it is thawed or expires (started by freeze)", Action: e.watchdogAction},
+	}
+}
+
+func (e *env) recoverAction(c *cli.Context) error {
+	f, cfg, err := e.freezer(c)
+	if err != nil {
+		return err
+	}
+	if err := e.moveCorrupt(c, cfg); err != nil {
+		return &actionError{err}
+	}
+	if c.Bool("no-start") {
+		if err := f.Disown(c.Context, "recover --no-start"); err != nil {
+			return &actionError{err}
+		}
+	}
+	res, err := f.Recover(c.Context, c.Bool("boot"))
+	if err != nil {
+		return &actionError{err}
+	}
+	e.say("%s", res.Message)
+	srv, err := e.target(c)
+	if err != nil {
+		return err
+	}
+	cl, err := srv.Cleanup(c.Context)
+	if err != nil {
+		return &actionError{err}
+	}
+	if len(cl.Killed)+len(cl.Files)+len(cl.IPC) > 0 {
+		e.say("cleaned up after a killed server: killed %v, removed %v, IPC %v", proc.Names(cl.Killed), cl.Files, cl.IPC)
+	}
+	return nil
+}
+
+// moveCorrupt moves a corrupt state record aside so that the next run
+// starts clean, and says so; the application is left as it is.
+func (e *env) moveCorrupt(c *cli.Context, cfg config.Domino) error {
+	store, err := state.Open(e.stateDir(c, cfg))
+	if err != nil {
+		return err
+	}
+	_, err = store.Load(domino.TargetName)
+	var ce *state.CorruptError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	aside := ce.Path + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
+	if err := os.Rename(ce.Path, aside); err != nil {
+		return err
+	}
+	e.log.Error("corrupt state moved aside", zap.String("file", aside), zap.Error(ce.Err))
+	e.say("corrupt state file moved to %s; check whether Domino should be running ('%s status', '%s start')", aside, e.prog, e.prog)
+	return nil
+}
+
+func (e *env) watchdogAction(c *cli.Context) error {
+	f, cfg, err := e.freezer(c)
+	if err != nil {
+		return err
+	}
+	store, err := state.Open(e.stateDir(c, cfg))
+	if err != nil {
+		return &actionError{err}
+	}
+	lock, err := store.Lock(c.Context, domino.TargetName+".watchdog", "watchdog", 0)
+	if errors.Is(err, state.ErrLocked) {
+		e.log.Info("a watchdog is running already")
+		return nil
+	}
+	if err != nil {
+		return &actionError{err}
+	}
+	defer lock.Unlock()
+	e.log.Info("watchdog started")
+	if err := f.Watch(c.Context); err != nil {
+		return &actionError{err}
+	}
+	return nil
+}
+
+// spawnWatchdog starts "quiesce watchdog" detached: its own session, no
+// standard streams, so it outlives this process and its caller.
+func (e *env) spawnWatchdog(cfgPath, stateDir string) error {
+	if e.io.self == "" {
+		e.log.Warn("no watchdog: not running from the quiesce binary")
+		return nil
+	}
+	args := []string{"--config", cfgPath, "--state-dir", stateDir}
+	if e.logPath != "" {
+		args = append(args, "--log-file", e.logPath)
+	}
+	cmd := exec.Command(e.io.self, append(args, "watchdog")...)
+	cmd.Dir = filepath.Dir(stateDir)
+	detach(cmd)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start watchdog: %w", err)
+	}
+	e.log.Info("watchdog armed", zap.Int("watchdog_pid", cmd.Process.Pid))
+	return cmd.Process.Release()
+}

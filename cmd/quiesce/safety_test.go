@@ -1,0 +1,249 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+)
+
+// guest is a simulated server with the real quiesce binary configured for
+// it, as installed on a guest.
+type guest struct {
+	sim      *simtest.Sim
+	bin, cfg string
+	state    string
+	logFile  string
+}
+
+func newGuest(t *testing.T, o simtest.Options, extra string) *guest {
+	t.Helper()
+	sim := simtest.New(t, o)
+	dir := t.TempDir()
+	g := &guest{sim: sim, bin: simtest.Binary(t, "quiesce"), cfg: filepath.Join(dir, "quiesce.conf"),
+		state: filepath.Join(dir, "state"), logFile: filepath.Join(dir, "quiesce.log")}
+	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 20s\nkill_wait = 2s\nstart_timeout = 20s\n\n[freeze]\nstate_dir = %s\nlock_wait = 30s\n%s",
+		sim.User, sim.Lotus, sim.Data, g.state, extra)
+	if err := os.WriteFile(g.cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.killWatchdogs)
+	return g
+}
+
+func (g *guest) cmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(g.bin, append([]string{"--config", g.cfg, "--log-file", g.logFile}, args...)...)
+	cmd.Env = os.Environ()
+	return cmd
+}
+
+// run runs the binary and returns its exit code and combined output.
+func (g *guest) run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := g.cmd(args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatalf("quiesce %v: %v", args, err)
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+func (g *guest) log(t *testing.T) string {
+	b, _ := os.ReadFile(g.logFile)
+	return string(b)
+}
+
+// eventually polls cond until it holds or the limit passes.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", limit, what)
+		}
+	}
+}
+
+// killWatchdogs ends watchdogs this test started (they end by themselves
+// once nothing is frozen; a failed test may leave one waiting).
+func (g *guest) killWatchdogs() {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), g.state) && strings.Contains(string(b), "watchdog") {
+			var pid int
+			fmt.Sscan(e.Name(), &pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func (g *guest) mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out := g.run(t, args...)
+	if code != 0 {
+		t.Fatalf("quiesce %v: exit %d\n%s", args, code, out)
+	}
+	return out
+}
+
+// A freeze that is never thawed expires: the watchdog, started by the
+// freeze and outliving it, starts the server by the deadline and logs who
+// never thawed; a late thaw then succeeds with a warning.
+func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 3s\n")
+	g.mustRun(t, "start")
+	g.mustRun(t, "vmware", "freeze")
+	if g.sim.Serving() {
+		t.Fatal("still serving after freeze")
+	}
+	eventually(t, 3*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
+	log := g.log(t)
+	if !strings.Contains(log, "freeze expired: no thaw came before the deadline") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
+		t.Fatalf("log does not name the caller that never thawed:\n%s", log)
+	}
+	out := g.mustRun(t, "vmware", "thaw")
+	if !strings.Contains(out, "WARNING: late thaw") {
+		t.Fatalf("late thaw: %s", out)
+	}
+}
+
+// An administrator who stops the server by hand during a freeze ends the
+// freeze's ownership: neither the watchdog nor the thaw starts it.
+func TestManualStopDuringFreezeIsRespected(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 1s\n")
+	g.mustRun(t, "start")
+	g.mustRun(t, "veeam", "pre-freeze")
+	g.mustRun(t, "stop")
+	time.Sleep(3 * time.Second) // past the deadline: the watchdog must not start it
+	if len(g.sim.Procs()) != 0 {
+		t.Fatal("the watchdog started a server an administrator had stopped")
+	}
+	g.mustRun(t, "veeam", "post-thaw")
+	if len(g.sim.Procs()) != 0 {
+		t.Fatal("the thaw started a server an administrator had stopped")
+	}
+}
+
+// quiesce itself is SIGKILLed in the middle of a freeze's stop (the caller's
+// timeout): the watchdog armed before the stop finishes it and brings the
+// server back.
+func TestSigkillMidFreeze(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 2}, "")
+	g.mustRun(t, "start")
+	cmd := g.cmd("vmware", "freeze")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the stop begins", func() bool {
+		b, _ := os.ReadFile(filepath.Join(g.state, "domino.json"))
+		return strings.Contains(string(b), `"phase": "stopping"`)
+	})
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	eventually(t, 30*time.Second, "the server is down and back", func() bool {
+		return g.sim.Serving() && strings.Contains(g.log(t), "interrupted stop finished")
+	})
+	eventually(t, 10*time.Second, "the state is cleared", func() bool {
+		_, err := os.Stat(filepath.Join(g.state, "domino.json"))
+		return os.IsNotExist(err)
+	})
+}
+
+// A reboot during a freeze: every process is gone, the state directory is
+// kept; quiesce recover --boot starts the server the freeze had stopped.
+func TestRecoverAfterReboot(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	g.mustRun(t, "qemu", "freeze")
+	g.killWatchdogs() // the reboot kills everything
+	out := g.mustRun(t, "recover", "--boot")
+	if !g.sim.Serving() || !strings.Contains(out, "started by recover at boot") {
+		t.Fatalf("after recover --boot: serving %v\n%s", g.sim.Serving(), out)
+	}
+	if out := g.mustRun(t, "qemu", "thaw"); !strings.Contains(out, "late thaw") {
+		t.Fatalf("thaw after the reboot: %s", out)
+	}
+}
+
+// recover --no-start at boot leaves starting to the application's unit.
+func TestRecoverBootNoStart(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	g.mustRun(t, "qemu", "freeze")
+	g.killWatchdogs()
+	g.mustRun(t, "recover", "--boot", "--no-start")
+	if len(g.sim.Procs()) != 0 {
+		t.Fatal("recover --no-start started the server")
+	}
+}
+
+func TestCorruptStateHasAWayOut(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	if err := os.MkdirAll(g.state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(g.state, "domino.json"), []byte(`{"version":1,"targ`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := g.run(t, "vmware", "freeze")
+	if code == 0 || !strings.Contains(out, "quiesce recover") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Fatalf("freeze with a corrupt state: %d %q", code, out)
+	}
+	if !g.sim.Serving() {
+		t.Fatal("the failed freeze touched the server")
+	}
+	out = g.mustRun(t, "recover")
+	if !strings.Contains(out, "corrupt state file moved to") {
+		t.Fatalf("recover: %s", out)
+	}
+	g.mustRun(t, "vmware", "freeze")
+	g.mustRun(t, "vmware", "thaw")
+	if !g.sim.Serving() {
+		t.Fatal("not serving after freeze/thaw")
+	}
+}
+
+// A server killed behind everyone's back leaves tasks, lock files and IPC
+// objects; quiesce recover cleans them like rc_domino's cleanup.
+func TestRecoverCleansUpAfterAKilledServer(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	for _, p := range g.sim.Procs() {
+		if p.Name == "server" {
+			_ = syscall.Kill(int(p.PID), syscall.SIGKILL)
+		}
+	}
+	eventually(t, 5*time.Second, "the server process is gone", func() bool {
+		for _, p := range g.sim.Procs() {
+			if p.Name == "server" {
+				return false
+			}
+		}
+		return true
+	})
+	mk := exec.Command("setpriv", "--reuid", g.sim.User, "--regid", g.sim.User, "--init-groups", "ipcmk", "-M", "4096")
+	if os.Geteuid() != 0 {
+		mk = exec.Command("ipcmk", "-M", "4096")
+	}
+	ipc, err := mk.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ipcmk: %v %s", err, ipc)
+	}
+	if code, _ := g.run(t, "status"); code != StatusDead {
+		t.Fatalf("status of a server with orphaned tasks: %d", code)
+	}
+	out := g.mustRun(t, "recover")
+	if len(g.sim.Procs()) != 0 || !strings.Contains(out, "~notes.lck") || !strings.Contains(out, "shm ") {
+		t.Fatalf("recover left processes %v or did not clean:\n%s", g.sim.Procs(), out)
+	}
+	g.mustRun(t, "start")
+}

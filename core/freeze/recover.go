@@ -1,0 +1,197 @@
+package freeze
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/state"
+)
+
+// Recover settles what an interrupted run or an expired freeze left: a
+// stop cut short is finished, a start cut short or failed is retried, a
+// freeze past its deadline ends and the application is started if a
+// freeze stopped it. With boot set every freeze counts as expired: the
+// snapshot it was for is gone with the reboot.
+func (f *Freezer) Recover(ctx context.Context, boot bool) (Result, error) {
+	who := "recover"
+	if boot {
+		who = "recover at boot"
+	}
+	return f.locked(ctx, who, func(rec state.Record) (Result, error) {
+		res, _, err := f.settle(ctx, rec, boot, who)
+		return res, err
+	})
+}
+
+// settle acts on rec when it is interrupted or expired, and returns the
+// record as it stands afterwards.
+func (f *Freezer) settle(ctx context.Context, rec state.Record, boot bool, who string) (Result, state.Record, error) {
+	now := f.clock.Now()
+	expired := boot || (!rec.Deadline.IsZero() && now.After(rec.Deadline))
+	switch {
+	case rec.Empty():
+		return Result{Outcome: NothingToThaw, Message: "nothing to recover"}, rec, nil
+	case rec.Interrupted():
+		return f.finish(ctx, rec, who)
+	case expired:
+		return f.expire(ctx, rec, who)
+	}
+	return Result{Outcome: StillHeld, Message: "frozen " + describe(rec) + " until " + rec.Deadline.Format(time.RFC3339),
+		Holders: holderNames(rec)}, rec, nil
+}
+
+// finish completes an interrupted stop or start: the caller that began it
+// saw a failure and will not thaw, so the application is brought back.
+func (f *Freezer) finish(ctx context.Context, rec state.Record, who string) (Result, state.Record, error) {
+	f.log.Warn("finishing an interrupted operation", zap.String("by", who), zap.String("phase", rec.Phase),
+		zap.Strings("holders", holderNames(rec)))
+	if rec.Phase == state.PhaseStopping {
+		rep, err := f.target.Stop(ctx, f.target.Timeouts().Shutdown)
+		if err != nil {
+			return Result{}, rec, fmt.Errorf("finishing the interrupted stop: %w", err)
+		}
+		f.log.Info("interrupted stop finished", zap.String("outcome", rep.Outcome), zap.Strings("killed", rep.Killed))
+	}
+	rec.Holders = nil
+	return f.bringBack(ctx, rec, who)
+}
+
+// expire ends a freeze whose deadline passed.
+func (f *Freezer) expire(ctx context.Context, rec state.Record, who string) (Result, state.Record, error) {
+	if rec.Frozen() {
+		f.log.Error("freeze expired: no thaw came before the deadline", zap.String("by", who),
+			zap.Strings("never_thawed", holderNames(rec)), zap.Time("deadline", rec.Deadline))
+	}
+	rec.Expired, rec.ExpiredAt = append(rec.Expired, rec.Holders...), f.clock.Now()
+	rec.Holders = nil
+	return f.bringBack(ctx, rec, who)
+}
+
+// bringBack starts the application if a freeze stopped it, and leaves only
+// the memory of expired holders in the record.
+func (f *Freezer) bringBack(ctx context.Context, rec state.Record, who string) (Result, state.Record, error) {
+	res := Result{Outcome: NotStarted, Message: f.target.Name() + " was not stopped by a freeze; nothing to start"}
+	if rec.StartOwed() {
+		rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
+		if err := f.store.Save(rec); err != nil {
+			return Result{}, rec, err
+		}
+		rep, err := f.target.Start(ctx)
+		switch {
+		case errors.Is(err, ErrAlreadyRunning):
+			res = Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already; nothing to start"}
+		case err != nil:
+			rec.Phase, rec.Note = state.PhaseStartFailed, err.Error()
+			_ = f.store.Save(rec)
+			return Result{}, rec, &ThawError{Cause: err}
+		default:
+			res = Result{Outcome: Started, Downtime: f.clock.Now().Sub(rec.StoppedAt),
+				Message: fmt.Sprintf("%s started by %s and serving in %s", f.target.Name(), who, secs(rep.Ready))}
+		}
+	}
+	f.log.Info("recovered", zap.String("by", who), zap.String("outcome", res.Outcome.String()), zap.Duration("downtime", res.Downtime))
+	next := state.Record{Version: state.Version, Target: rec.Target, Expired: rec.Expired, ExpiredAt: rec.ExpiredAt, Updated: f.clock.Now()}
+	if len(next.Expired) == 0 {
+		return res, next, f.store.Clear(f.target.Name())
+	}
+	return res, next, f.store.Save(next)
+}
+
+// lateThaw answers a thaw from a caller whose freeze already expired.
+func (f *Freezer) lateThaw(rec state.Record, c Caller) (Result, bool, error) {
+	var kept []state.Holder
+	late := false
+	for _, h := range rec.Expired {
+		if h.Caller == c.Name {
+			late = true
+			continue
+		}
+		kept = append(kept, h)
+	}
+	if !late {
+		return Result{}, false, nil
+	}
+	rec.Expired = kept
+	var err error
+	if len(kept) == 0 {
+		err = f.store.Clear(f.target.Name())
+	} else {
+		err = f.store.Save(rec)
+	}
+	w := fmt.Sprintf("late thaw: the freeze by %s had expired at %s and %s was already brought back", c.Name,
+		rec.ExpiredAt.Format(time.RFC3339), f.target.Name())
+	return Result{Outcome: NothingToThaw, Message: "nothing frozen any more", Warnings: []string{w}}, true, err
+}
+
+// watchPoll bounds how long the watchdog sleeps before it looks at the
+// state again (a thaw, a nested freeze, an admin's stop can change it).
+const watchPoll = 2 * time.Second
+
+// Watch is the watchdog: it runs until no freeze needs guarding, settling
+// interrupted operations at once and expired freezes at their deadline.
+// It works from the state on disk, so it does its job after the quiesce
+// that froze has exited or died.
+func (f *Freezer) Watch(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		rec, err := f.store.Load(f.target.Name())
+		if err != nil {
+			return err
+		}
+		if !rec.Frozen() && !rec.StartOwed() && !rec.Interrupted() {
+			f.log.Info("watchdog done: nothing left to guard")
+			return nil
+		}
+		wait := time.Until(rec.Deadline)
+		if rec.Interrupted() {
+			wait = 0
+		}
+		if wait > 0 {
+			if !sleep(ctx, min(wait, watchPoll)) {
+				return ctx.Err()
+			}
+			continue
+		}
+		if _, err := f.Recover(ctx, false); err != nil {
+			f.log.Error("watchdog could not recover; retrying", zap.Error(err), zap.Duration("in", backoff))
+			if !sleep(ctx, backoff) {
+				return ctx.Err()
+			}
+			backoff = min(2*backoff, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// Disown ends quiesce's ownership of the application's state: after an
+// administrator stops or starts it by hand, no thaw or watchdog starts it.
+func (f *Freezer) Disown(ctx context.Context, why string) error {
+	_, err := f.locked(ctx, "disown", func(rec state.Record) (Result, error) {
+		if !rec.StartOwed() {
+			return Result{}, nil
+		}
+		rec.StoppedByFreeze, rec.Phase, rec.Updated = false, "", f.clock.Now()
+		rec.Note = strings.TrimSpace(why)
+		f.log.Warn("freeze ownership ended by hand", zap.String("why", why), zap.Strings("holders", holderNames(rec)))
+		if !rec.Frozen() {
+			return Result{}, f.store.Clear(f.target.Name())
+		}
+		return Result{}, f.store.Save(rec)
+	})
+	return err
+}

@@ -1,0 +1,131 @@
+package conformance
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// qemuHarness drives the real qemu-ga from Debian: started on a unix socket
+// with -F<hook>, asked to freeze a tmpfs mountpoint made by the test (the
+// hook runs; FIFREEZE on tmpfs is skipped) and to thaw.
+type qemuHarness struct {
+	conn *bufio.ReadWriter
+	raw  net.Conn
+	mnt  string
+}
+
+func (h *qemuHarness) Name() string { return "qemu" }
+
+// startQemuGA starts qemu-ga with hook and returns a harness, or skips (or
+// fails in CI) when qemu-ga or mounting is not possible here.
+func startQemuGA(t *testing.T, hook string, env hookEnv) *qemuHarness {
+	t.Helper()
+	bin, err := exec.LookPath("qemu-ga")
+	if err != nil {
+		require(t, "qemu-ga is not installed (apt-get install qemu-guest-agent)")
+	}
+	dir := t.TempDir()
+	mnt := filepath.Join(dir, "mnt")
+	if err := os.Mkdir(mnt, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
+		require(t, "cannot mount a tmpfs for qemu-ga to freeze: "+err.Error())
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	sock := filepath.Join(dir, "qga.sock")
+	if err := os.Mkdir(filepath.Join(dir, "state"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-m", "unix-listen", "-p", sock, "-F"+hook, "-t", filepath.Join(dir, "state"),
+		"-l", filepath.Join(dir, "qga.log"))
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var conn net.Conn
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if conn, err = net.Dial("unix", sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("qemu-ga did not open %s: %v", sock, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { conn.Close() })
+	h := &qemuHarness{conn: bufio.NewReadWriter(bufio.NewReader(conn), bufio.NewWriter(conn)), raw: conn, mnt: mnt}
+	if _, err := h.call("guest-sync", map[string]any{"id": 7}); err != nil {
+		t.Fatalf("guest-sync: %v", err)
+	}
+	return h
+}
+
+// call sends one QMP command and returns the "return" value or the error.
+func (h *qemuHarness) call(name string, args map[string]any) (json.RawMessage, error) {
+	req := map[string]any{"execute": name}
+	if args != nil {
+		req["arguments"] = args
+	}
+	b, _ := json.Marshal(req)
+	_ = h.raw.SetDeadline(time.Now().Add(11 * time.Minute)) // Proxmox gives up after 10 minutes
+	if _, err := h.conn.Write(append(b, '\n')); err != nil {
+		return nil, err
+	}
+	if err := h.conn.Flush(); err != nil {
+		return nil, err
+	}
+	line, err := h.conn.ReadBytes('\n')
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Return json.RawMessage `json:"return"`
+		Error  *struct {
+			Class string `json:"class"`
+			Desc  string `json:"desc"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(line, &resp); err != nil {
+		return nil, fmt.Errorf("%s: %w", line, err)
+	}
+	if resp.Error != nil {
+		return nil, fmt.Errorf("%s: %s", resp.Error.Class, resp.Error.Desc)
+	}
+	return resp.Return, nil
+}
+
+func (h *qemuHarness) step(name, cmd string, args map[string]any) Step {
+	ret, err := h.call(cmd, args)
+	if err != nil {
+		return Step{Name: name, Code: 1, Note: "qemu-ga error: " + err.Error()}
+	}
+	return Step{Name: name, OK: true, Note: "qemu-ga returned " + string(ret)}
+}
+
+func (h *qemuHarness) Freeze(t *testing.T) Step {
+	return h.step("freeze", "guest-fsfreeze-freeze-list", map[string]any{"mountpoints": []string{h.mnt}})
+}
+
+func (h *qemuHarness) Thaw(t *testing.T) Step {
+	return h.step("thaw", "guest-fsfreeze-thaw", nil)
+}
+
+// require skips a test that cannot run here, and fails it in CI, where it
+// must run.
+func require(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("REQUIRED IN CI: %s", why)
+	}
+	t.Skipf("SKIPPED (would fail in CI): %s", why)
+}
