@@ -1,0 +1,108 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+)
+
+// The binary itself, placed under the names VMware Tools and qemu-ga run,
+// behaves as their adapter with no extra configuration.
+func TestInvokedUnderHookNames(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	dir := t.TempDir()
+	names := []struct {
+		path, freezeArg, thawArg string
+	}{
+		{filepath.Join(dir, "backupScripts.d", "50-quiesce"), "freeze", "thaw"},
+		{filepath.Join(dir, "pre-freeze-script"), "", ""},
+		{filepath.Join(dir, "fsfreeze-hook"), "freeze", "thaw"},
+	}
+	post := filepath.Join(dir, "post-thaw-script")
+	for _, n := range names {
+		if err := os.MkdirAll(filepath.Dir(n.path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(g.bin, n.path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(g.bin, post); err != nil {
+		t.Fatal(err)
+	}
+	hookRun := func(path string, args ...string) string {
+		cmd := exec.Command(path, args...)
+		cmd.Env = append(os.Environ(), "QUIESCE_CONFIG="+g.cfg, "QUIESCE_LOG_FILE="+g.logFile)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", path, args, err, out)
+		}
+		return string(out)
+	}
+	for _, n := range names {
+		thaw := n.path
+		var fa, ta []string
+		if n.freezeArg != "" {
+			fa, ta = []string{n.freezeArg}, []string{n.thawArg}
+		} else {
+			thaw = post // the legacy pair: pre-freeze-script and post-thaw-script
+		}
+		if out := hookRun(n.path, fa...); !strings.Contains(out, "freeze OK: domino stopped") {
+			t.Fatalf("%s: %s", n.path, out)
+		}
+		if g.sim.Serving() {
+			t.Fatalf("%s: still serving after freeze", n.path)
+		}
+		if out := hookRun(thaw, ta...); !strings.Contains(out, "thaw OK: domino started") || !g.sim.Serving() {
+			t.Fatalf("%s: %s", thaw, out)
+		}
+	}
+}
+
+// check says what does not fit each caller's budget: rc_domino's default
+// 600 s shutdown timeout does not fit Veeam's 10 minutes.
+func TestCheckAdvises(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{})
+	cfg := filepath.Join(t.TempDir(), "rc_domino_config")
+	body := "DOMINO_USER=" + sim.User + "\nLOTUS=" + sim.Lotus + "\nDOMINO_DATA_PATH=" + sim.Data + "\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := quiesce(t, cfg, "check")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "veeam     budget 10m0s") || !strings.Contains(r.stdout, "DOES NOT FIT") ||
+		!strings.Contains(r.stdout, "set DOMINO_SHUTDOWN_TIMEOUT to at most") || !strings.Contains(r.stdout, "vmware    budget 15m0s") {
+		t.Fatalf("check: %+v", r)
+	}
+	if err := os.WriteFile(cfg, []byte(body+"DOMINO_SHUTDOWN_TIMEOUT=180\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := quiesce(t, cfg, "check"); r.code != ExitOK || strings.Contains(r.stdout, "DOES NOT FIT") {
+		t.Fatalf("check with 180 s: %+v", r)
+	}
+}
+
+// In Veeam mode nothing reaches stderr, not even a configuration error.
+func TestVeeamModeKeepsStderrEmpty(t *testing.T) {
+	bin := simtest.Binary(t, "quiesce")
+	for _, args := range [][]string{
+		{"--config", "/nonexistent/quiesce.conf", "veeam", "pre-freeze"},
+		{"veeam", "bogus"},
+		{"--config", "/nonexistent/quiesce.conf", "--log-file", "/proc/forbidden/log", "veeam", "post-thaw"},
+	} {
+		cmd := exec.Command(bin, args...)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		_ = cmd.Run()
+		if cmd.ProcessState.ExitCode() != 1 || errb.Len() != 0 || out.Len() == 0 {
+			t.Errorf("%v: exit %d stdout %q stderr %q", args, cmd.ProcessState.ExitCode(), out.String(), errb.String())
+		}
+	}
+}
