@@ -247,3 +247,42 @@ func TestRecoverCleansUpAfterAKilledServer(t *testing.T) {
 	}
 	g.mustRun(t, "start")
 }
+
+// A hook file others could rewrite is refused before anything is touched.
+func TestUnsafeHookFileRefused(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	dir := t.TempDir()
+	g.mustRun(t, "install", "vmware", "--dir", dir)
+	shim := filepath.Join(dir, "50-quiesce")
+	if err := os.Chmod(shim, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-c", fmt.Sprintf("%q freeze", shim))
+	cmd.Env = append(os.Environ(), "QUIESCE_CONFIG="+g.cfg, "QUIESCE_LOG_FILE="+g.logFile)
+	out, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(string(out), "chmod go-w "+shim) {
+		t.Fatalf("world-writable hook: exit %d %s", cmd.ProcessState.ExitCode(), out)
+	}
+	if !g.sim.Serving() {
+		t.Fatal("the refused freeze touched the server")
+	}
+}
+
+// domino_disabled blocks every start: the thaw succeeds with a warning and
+// leaves the server down, and the freeze's ownership ends.
+func TestDisabledBlocksThaw(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	g.mustRun(t, "start")
+	g.mustRun(t, "veeam", "pre-freeze")
+	if err := os.WriteFile(filepath.Join(g.sim.Data, "domino_disabled"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := g.mustRun(t, "veeam", "post-thaw")
+	if !strings.Contains(out, "WARNING") || !strings.Contains(out, "domino_disabled") || len(g.sim.Procs()) != 0 {
+		t.Fatalf("thaw with domino_disabled: %s (processes %v)", out, g.sim.Procs())
+	}
+	if _, err := os.Stat(filepath.Join(g.state, "domino.json")); !os.IsNotExist(err) {
+		t.Fatal("the freeze still owns the server")
+	}
+}

@@ -92,6 +92,9 @@ var DefaultPaths = []string{"/etc/quiesce/quiesce.conf", RcDominoConfig}
 // RcDominoConfig is where the rc_domino start script keeps its settings.
 const RcDominoConfig = "/etc/sysconfig/rc_domino_config"
 
+// ErrUnsafe marks a configuration or hook file others could change.
+var ErrUnsafe = errors.New("unsafe file")
+
 // ErrNoConfig means no configuration file was named and none of the
 // default paths exists.
 var ErrNoConfig = errors.New("no configuration file")
@@ -151,6 +154,9 @@ func Load(path string) (Domino, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Domino{}, &Error{File: path, Msg: readMsg(err), Err: err}
+	}
+	if err := CheckSafe(path); err != nil {
+		return Domino{}, &Error{File: path, Msg: "unsafe: " + err.Error(), Err: ErrUnsafe}
 	}
 	if IsRcDominoConfig(b) {
 		return ParseRcDomino(path, b, os.Getenv)

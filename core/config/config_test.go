@@ -235,3 +235,31 @@ func TestFind(t *testing.T) {
 		t.Fatalf("single default: %v", err)
 	}
 }
+
+func TestUnsafeConfigRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "quiesce.conf")
+	if err := os.WriteFile(path, []byte("[domino]\nuser = notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "chmod go-w "+path) {
+		t.Fatalf("world-writable config: %v", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatalf("0644 config: %v", err)
+	}
+	if os.Geteuid() == 0 {
+		if err := os.Chown(path, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "chown root") {
+			t.Fatalf("config owned by nobody, run as root: %v", err)
+		}
+	}
+}

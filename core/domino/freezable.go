@@ -38,8 +38,11 @@ func (f Freezable) Stop(ctx context.Context, graceful time.Duration) (freeze.Sto
 // Start implements freeze.Target.
 func (f Freezable) Start(ctx context.Context) (freeze.StartReport, error) {
 	res, err := f.S.Start(ctx)
-	if errors.Is(err, ErrAlreadyRunning) {
+	switch {
+	case errors.Is(err, ErrAlreadyRunning):
 		err = fmt.Errorf("%w: %w", freeze.ErrAlreadyRunning, err)
+	case errors.Is(err, ErrDisabled):
+		err = fmt.Errorf("%w: %w", freeze.ErrStartBlocked, err)
 	}
 	return freeze.StartReport{Ready: res.Ready}, err
 }

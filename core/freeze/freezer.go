@@ -323,6 +323,11 @@ func (f *Freezer) startOwed(ctx context.Context, rec state.Record) (Result, erro
 		}
 		return Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already (started by someone else); nothing to do",
 			Warnings: []string{f.target.Name() + " was started by someone else during the freeze"}}, nil
+	case errors.Is(err, ErrStartBlocked):
+		if cerr := f.store.Clear(f.target.Name()); cerr != nil {
+			return Result{}, cerr
+		}
+		return Result{Outcome: NotStarted, Message: "not started: " + err.Error(), Warnings: []string{err.Error()}}, nil
 	case err != nil:
 		rec.Phase, rec.Updated, rec.Note = state.PhaseStartFailed, f.clock.Now(), err.Error()
 		_ = f.store.Save(rec)

@@ -85,6 +85,9 @@ func (f *Freezer) bringBack(ctx context.Context, rec state.Record, who string) (
 		switch {
 		case errors.Is(err, ErrAlreadyRunning):
 			res = Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already; nothing to start"}
+		case errors.Is(err, ErrStartBlocked):
+			f.log.Error("not starting: starts are blocked", zap.String("by", who), zap.Error(err))
+			res = Result{Outcome: NotStarted, Message: "not started: " + err.Error(), Warnings: []string{err.Error()}}
 		case err != nil:
 			rec.Phase, rec.Note = state.PhaseStartFailed, err.Error()
 			_ = f.store.Save(rec)

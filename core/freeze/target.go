@@ -14,6 +14,10 @@ import (
 // ErrAlreadyRunning: a start found the application running already.
 var ErrAlreadyRunning = errors.New("application already running")
 
+// ErrStartBlocked: an administrator has blocked starts (Domino's
+// domino_disabled file); no thaw or watchdog overrides that.
+var ErrStartBlocked = errors.New("start blocked by the administrator")
+
 // Target is an application that can be stopped and started.
 type Target interface {
 	// Name identifies the target in state files and logs.

@@ -5,11 +5,13 @@ package hook
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/freeze"
 )
 
@@ -44,6 +46,11 @@ func (o Op) String() string { return [...]string{"freeze", "thaw"}[o] }
 
 // Do opens the engine and runs op for the caller named name.
 func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget time.Duration) (freeze.Result, error) {
+	if shim := req.Getenv("QUIESCE_HOOK"); shim != "" {
+		if err := config.CheckSafe(shim); err != nil {
+			return freeze.Result{}, fmt.Errorf("refusing to run from an unsafe hook file: %w", err)
+		}
+	}
 	eng, err := req.Open(name)
 	if err != nil {
 		return freeze.Result{}, err
