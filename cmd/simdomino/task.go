@@ -32,9 +32,7 @@ func runTask(exe string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
-	if n.names("SimIgnoreTerm", name) {
-		signal.Ignore(syscall.SIGTERM)
-	}
+	applyTermFault(n, name)
 	db, err := nsf.Open(filepath.Join(data, dbOf(name)))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -43,6 +41,10 @@ func runTask(exe string, stdout, stderr io.Writer) int {
 	stop := make(chan struct{})
 	go keepWriting(db, name, stop)
 	step, ok := waitQuit(os.Stdin)
+	if fresh, err := readIni(data); err == nil {
+		n = fresh // faults staged while the server ran apply to this shutdown
+		applyTermFault(n, name)
+	}
 	if !ok || n.names("SimHangTask", name) {
 		// The server is gone, or this task hangs on shutdown: keep the
 		// database open and stay until killed, as a stuck Domino task does.
@@ -72,4 +74,11 @@ func waitQuit(r io.Reader) (step time.Duration, ok bool) {
 		}
 	}
 	return 0, false
+}
+
+// applyTermFault makes the task ignore SIGTERM when notes.ini says so.
+func applyTermFault(n ini, name string) {
+	if n.names("SimIgnoreTerm", name) {
+		signal.Ignore(syscall.SIGTERM)
+	}
 }

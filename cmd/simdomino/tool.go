@@ -16,7 +16,8 @@ const toolUsage = `usage:
   simdomino verify DIR
   simdomino demo [--quiesce PATH] [--keep]
 
-Faults are staged in DIR/local/notesdata/notes.ini:
+Faults are staged in DIR/local/notesdata/notes.ini (the shutdown faults
+also on a running server: tasks read them again when asked to quit):
   SimShutdownSeconds=S  a clean shutdown takes S seconds
   SimStartSeconds=S     the server is ready S seconds after start
   SimHangTask=NAME      that task ignores the shutdown request (stays until killed)

@@ -1,0 +1,348 @@
+//go:build linux
+
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// The chaos soak: randomized freeze / snapshot / thaw cycles with faults
+// drawn at random. QUIESCE_SOAK_CYCLES sets the number (default 50, which
+// CI runs; make soak runs 200), QUIESCE_SOAK_SEED replays a run.
+
+const soakDeadline = 4 * time.Second // [freeze] deadline in the soak's configuration
+
+type fault string
+
+const (
+	fNone       fault = "none"
+	fHang       fault = "task hangs on shutdown"
+	fIgnoreTerm fault = "task ignores SIGTERM (nsd fails)"
+	fFailStart  fault = "server fails to start once"
+	fSlowStart  fault = "slow start (2 s)"
+	fKillFreeze fault = "quiesce SIGKILLed during freeze"
+	fKillThaw   fault = "quiesce SIGKILLed during thaw"
+	fThawNever  fault = "thaw never comes"
+	fOverlap    fault = "two callers overlap"
+	fDupThaw    fault = "duplicate thaws"
+	fReboot     fault = "simulated reboot"
+)
+
+var allFaults = []fault{fNone, fHang, fIgnoreTerm, fFailStart, fSlowStart, fKillFreeze, fKillThaw, fThawNever, fOverlap, fDupThaw, fReboot}
+
+// soak is the state of one soak run.
+type soak struct {
+	t        *testing.T
+	r        *rig
+	rnd      *rand.Rand
+	logStart int64
+	servers  atomic.Int32 // most main server processes seen at once
+	tally    map[fault]*tallyRow
+}
+
+type tallyRow struct{ cycles, freezeOK, freezeFailed, snapshotsOK, recovered int }
+
+func soakCycles() int {
+	if n, err := strconv.Atoi(os.Getenv("QUIESCE_SOAK_CYCLES")); err == nil && n > 0 {
+		return n
+	}
+	return 50
+}
+
+func TestSoak(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("QUIESCE_SOAK_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("soak seed %d (QUIESCE_SOAK_SEED=%d replays it)", seed, seed)
+	r := newSoakRig(t)
+	s := &soak{t: t, r: r, rnd: rand.New(rand.NewSource(seed)), tally: map[fault]*tallyRow{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.countServers(ctx)
+	r.startServer(t)
+	began := time.Now()
+	for i := 0; i < soakCycles(); i++ {
+		f := allFaults[s.rnd.Intn(len(allFaults))]
+		s.cycle(i, f)
+	}
+	if n := s.servers.Load(); n > 1 {
+		t.Fatalf("VIOLATION: %d servers ran on the data directory at once", n)
+	}
+	s.report(time.Since(began))
+}
+
+func newSoakRig(t *testing.T) *rig {
+	r := newRigTimeout(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.2}, "fail", "1s")
+	cfg := strings.TrimPrefix(r.env[0], "QUIESCE_CONFIG=")
+	b, _ := os.ReadFile(cfg)
+	b = []byte(strings.Replace(string(b), "kill_wait = 2s", "kill_wait = 1s", 1) + fmt.Sprintf("deadline = %s\n", soakDeadline))
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// countServers watches for a second main server on the data directory.
+func (s *soak) countServers(ctx context.Context) {
+	m := s.r.sim.Matcher()
+	src := proc.NewSystem()
+	for ctx.Err() == nil {
+		ps, _ := src.Scan(m)
+		n := int32(0)
+		for _, p := range ps {
+			if p.Name == "server" {
+				n++
+			}
+		}
+		if n > s.servers.Load() {
+			s.servers.Store(n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// q runs quiesce as a caller would and returns its exit code.
+func (s *soak) q(args ...string) int {
+	cmd := exec.Command(s.r.bin, args...)
+	cmd.Env = append(os.Environ(), s.r.env...)
+	_ = cmd.Run()
+	return cmd.ProcessState.ExitCode()
+}
+
+// qKilled starts quiesce and SIGKILLs it after d.
+func (s *soak) qKilled(d time.Duration, args ...string) {
+	cmd := exec.Command(s.r.bin, args...)
+	cmd.Env = append(os.Environ(), s.r.env...)
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	time.Sleep(d)
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+}
+
+func (s *soak) setFaults(kv map[string]string) {
+	for _, k := range []string{"SimHangTask", "SimIgnoreTerm", "SimNsdFail", "SimFailStart", "SimStartSeconds"} {
+		s.r.sim.SetIni(k, kv[k])
+	}
+	if kv["SimStartSeconds"] == "" {
+		s.r.sim.SetIni("SimStartSeconds", "0.2")
+	}
+}
+
+// snapshot judges a copy taken after a freeze that reported success.
+func (s *soak) snapshot(i int, f fault, row *tallyRow) {
+	rep := s.r.sim.Verify(s.r.sim.Snapshot())
+	if !rep.Consistent() {
+		s.t.Fatalf("VIOLATION cycle %d (%s): freeze reported success but the snapshot is inconsistent: %+v", i, f, rep)
+	}
+	row.snapshotsOK++
+}
+
+// servingBy fails unless the server serves again by the limit.
+func (s *soak) servingBy(i int, f fault, limit time.Duration) {
+	for deadline := time.Now().Add(limit); !s.r.sim.Serving() || !s.mainServerUp(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("VIOLATION cycle %d (%s): not serving %s later; processes %v\nlog:\n%s", i, f, limit, s.r.sim.Procs(), s.newLog())
+		}
+	}
+}
+
+// mainServerUp makes sure the port belongs to a live server, not one that
+// is still shutting down with its port open.
+func (s *soak) mainServerUp() bool {
+	b, _ := os.ReadFile(filepath.Join(s.r.sim.Data, "IBM_TECHNICAL_SUPPORT", "simdomino-timeline.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := lines[len(lines)-1]
+	return strings.Contains(last, " ready") || strings.Contains(last, " nsd-kill")
+}
+
+func (s *soak) newLog() string {
+	b, _ := os.ReadFile(s.r.logFile)
+	if int64(len(b)) < s.logStart {
+		return string(b)
+	}
+	return string(b[s.logStart:])
+}
+
+func (s *soak) cycle(i int, f fault) {
+	t := s.t
+	row := s.tally[f]
+	if row == nil {
+		row = &tallyRow{}
+		s.tally[f] = row
+	}
+	row.cycles++
+	if st, err := os.Stat(s.r.logFile); err == nil {
+		s.logStart = st.Size()
+	}
+	s.servingBy(i, f, 10*time.Second) // each cycle starts from a serving server
+	callers := [][2]string{{"vmware", "freeze"}, {"veeam", "pre-freeze"}, {"arcserve", "pre-snapshot"}, {"qemu", "freeze"}}
+	thaws := map[string]string{"vmware": "thaw", "veeam": "post-thaw", "arcserve": "post-snapshot", "qemu": "thaw"}
+	c := callers[s.rnd.Intn(len(callers))]
+	freeze := func() int { return s.q(c[0], c[1]) }
+	thaw := func() int { return s.q(c[0], thaws[c[0]]) }
+	switch f {
+	case fHang, fIgnoreTerm:
+		faults := map[string]string{"SimHangTask": "router"}
+		if f == fIgnoreTerm {
+			faults["SimIgnoreTerm"], faults["SimNsdFail"] = "router", "1"
+		}
+		s.setFaults(faults)
+		if freeze() == 0 {
+			t.Fatalf("VIOLATION cycle %d (%s): freeze reported success after killing the server", i, f)
+		}
+		row.freezeFailed++
+		s.setFaults(nil)
+		s.servingBy(i, f, 5*time.Second)
+		s.expectLog(i, f, "could only be stopped by force")
+		if f == fIgnoreTerm {
+			s.expectLog(i, f, "killed by signal")
+		}
+		if thaw() != 0 {
+			t.Fatalf("cycle %d (%s): thaw after a failed freeze failed", i, f)
+		}
+	case fFailStart:
+		s.mustFreeze(i, f, freeze, row)
+		s.setFaults(map[string]string{"SimFailStart": "1"})
+		if thaw() == 0 {
+			t.Fatalf("cycle %d (%s): thaw reported success for a server that failed to start", i, f)
+		}
+		s.setFaults(nil) // it fails once; the watchdog retries
+		s.servingBy(i, f, soakDeadline+5*time.Second)
+		s.expectLog(i, f, "exited during start-up")
+		row.recovered++
+	case fSlowStart:
+		s.setFaults(map[string]string{"SimStartSeconds": "2"})
+		s.mustFreeze(i, f, freeze, row)
+		if thaw() != 0 {
+			t.Fatalf("cycle %d (%s): thaw failed", i, f)
+		}
+		s.setFaults(nil)
+	case fKillFreeze:
+		s.qKilled(time.Duration(s.rnd.Intn(400))*time.Millisecond, c[0], c[1])
+		s.servingBy(i, f, soakDeadline+5*time.Second)
+		row.recovered++
+	case fKillThaw:
+		s.mustFreeze(i, f, freeze, row)
+		s.qKilled(time.Duration(s.rnd.Intn(300))*time.Millisecond, c[0], thaws[c[0]])
+		s.servingBy(i, f, soakDeadline+5*time.Second)
+		row.recovered++
+	case fThawNever:
+		s.mustFreeze(i, f, freeze, row)
+		s.servingBy(i, f, soakDeadline+5*time.Second)
+		s.expectLog(i, f, "freeze expired: no thaw came before the deadline")
+		if thaw() != 0 {
+			t.Fatalf("cycle %d (%s): late thaw failed", i, f)
+		}
+		row.recovered++
+	case fOverlap:
+		if s.q("veeam", "pre-freeze") != 0 {
+			t.Fatalf("cycle %d (%s): veeam freeze failed", i, f)
+		}
+		s.mustFreezeArgs(i, f, row, "vmware", "freeze")
+		if s.q("vmware", "thaw") != 0 || s.r.sim.Serving() {
+			t.Fatalf("VIOLATION cycle %d (%s): the first thaw must leave the server down while Veeam holds it", i, f)
+		}
+		if s.q("veeam", "post-thaw") != 0 {
+			t.Fatalf("cycle %d (%s): last thaw failed", i, f)
+		}
+	case fDupThaw:
+		s.mustFreeze(i, f, freeze, row)
+		if thaw() != 0 || thaw() != 0 {
+			t.Fatalf("cycle %d (%s): duplicate thaw failed", i, f)
+		}
+	case fReboot:
+		s.mustFreeze(i, f, freeze, row)
+		s.reboot()
+		if s.q("recover", "--boot") != 0 {
+			t.Fatalf("cycle %d (%s): recover --boot failed", i, f)
+		}
+		s.expectLog(i, f, "recover at boot")
+		row.recovered++
+	default:
+		s.mustFreeze(i, f, freeze, row)
+		if thaw() != 0 {
+			t.Fatalf("cycle %d (%s): thaw failed", i, f)
+		}
+	}
+	s.servingBy(i, f, 5*time.Second)
+}
+
+func (s *soak) mustFreeze(i int, f fault, freeze func() int, row *tallyRow) {
+	if freeze() != 0 {
+		s.t.Fatalf("cycle %d (%s): freeze failed:\n%s", i, f, s.newLog())
+	}
+	row.freezeOK++
+	s.snapshot(i, f, row)
+}
+
+func (s *soak) mustFreezeArgs(i int, f fault, row *tallyRow, args ...string) {
+	s.mustFreeze(i, f, func() int { return s.q(args...) }, row)
+}
+
+func (s *soak) expectLog(i int, f fault, want string) {
+	if !strings.Contains(s.newLog(), want) {
+		s.t.Fatalf("VIOLATION cycle %d (%s): the log does not explain it (no %q):\n%s", i, f, want, s.newLog())
+	}
+}
+
+// reboot kills every process of the server and every watchdog, keeping
+// the state directory, as a crash of the guest would.
+func (s *soak) reboot() {
+	ps := s.r.sim.Procs()
+	for _, p := range ps {
+		_ = proc.Signal(p, syscall.SIGKILL)
+	}
+	proc.Wait(context.Background(), ps, time.Now().Add(5*time.Second))
+	stateDir := ""
+	b, _ := os.ReadFile(strings.TrimPrefix(s.r.env[0], "QUIESCE_CONFIG="))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "state_dir = ") {
+			stateDir = strings.TrimPrefix(l, "state_dir = ")
+		}
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmdline), stateDir) && strings.Contains(string(cmdline), "watchdog") {
+			pid, _ := strconv.Atoi(e.Name())
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func (s *soak) report(took time.Duration) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nchaos soak: %d cycles in %s, at most %d server(s) at once, 0 violations\n", soakCycles(), took.Round(time.Second), s.servers.Load())
+	fmt.Fprintf(&b, "%-36s %6s %9s %13s %12s %10s\n", "fault", "cycles", "freeze ok", "freeze failed", "snapshots ok", "recovered")
+	keys := make([]string, 0, len(s.tally))
+	for f := range s.tally {
+		keys = append(keys, string(f))
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r := s.tally[fault(k)]
+		fmt.Fprintf(&b, "%-36s %6d %9d %13d %12d %10d\n", k, r.cycles, r.freezeOK, r.freezeFailed, r.snapshotsOK, r.recovered)
+	}
+	s.t.Log(b.String())
+	if path := os.Getenv("QUIESCE_SOAK_REPORT"); path != "" {
+		_ = os.WriteFile(path, []byte(b.String()), 0o644)
+	}
+}
