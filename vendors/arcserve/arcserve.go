@@ -64,7 +64,11 @@ func Run(ctx context.Context, req hook.Request) int {
 		return ExitBadArgs
 	}
 	job := JobFrom(req.Getenv)
-	res, err := hook.Do(ctx, req, op, Name, job.ID, DefaultBudget)
+	var details []string
+	if job.ID != "" || job.Name != "" {
+		details = []string{"job_name", job.Name, "job_id", job.ID, "job_type", job.Type, "job_stage", job.Stage}
+	}
+	res, err := hook.Do(ctx, req, op, Name, job.ID, DefaultBudget, details...)
 	line := "quiesce " + word + ": " + hook.Summary(op, res, err)
 	if job.Output != "" {
 		if werr := writeFirstLine(job.Output, line); werr != nil {

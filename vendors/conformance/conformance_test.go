@@ -102,7 +102,14 @@ var harnesses = []struct {
 		}
 		return h
 	}},
-	{"arcserve", func(t *testing.T, r *rig) Harness { return &arcserveHarness{bin: r.bin, env: r.env} }},
+	{"arcserve", func(t *testing.T, r *rig) Harness {
+		t.Cleanup(func() {
+			if log := r.log(t); !strings.Contains(log, `"job_name":"Backup_Domino"`) || !strings.Contains(log, `"job_type":"backup.incremental"`) {
+				t.Errorf("the log does not name the Arcserve job:\n%s", log)
+			}
+		})
+		return &arcserveHarness{bin: r.bin, env: r.env}
+	}},
 	{"qemu", func(t *testing.T, r *rig) Harness {
 		dir := t.TempDir()
 		hook := filepath.Join(dir, "fsfreeze-hook")

@@ -44,8 +44,9 @@ const (
 
 func (o Op) String() string { return [...]string{"freeze", "thaw"}[o] }
 
-// Do opens the engine and runs op for the caller named name.
-func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget time.Duration) (freeze.Result, error) {
+// Do opens the engine and runs op for the caller named name. details are
+// key/value pairs the caller gave about its job, written to the log.
+func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget time.Duration, details ...string) (freeze.Result, error) {
 	if shim := req.Getenv("QUIESCE_HOOK"); shim != "" {
 		if err := config.CheckSafe(shim); err != nil {
 			return freeze.Result{}, fmt.Errorf("refusing to run from an unsafe hook file: %w", err)
@@ -60,6 +61,13 @@ func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget
 		budget = defaultBudget
 	}
 	c := freeze.Caller{Name: name, Job: job, Budget: budget}
+	if eng.Log != nil && len(details) > 0 {
+		fields := []zap.Field{zap.String("caller", name), zap.String("op", op.String())}
+		for i := 0; i+1 < len(details); i += 2 {
+			fields = append(fields, zap.String(details[i], details[i+1]))
+		}
+		eng.Log.Info("caller job", fields...)
+	}
 	if op == Freeze {
 		return eng.Op.Freeze(ctx, c)
 	}
