@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
+	"github.com/quiesce/quiesce/cmd/simdomino/snapshot"
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 )
 
@@ -136,7 +137,7 @@ func (d *demo) quiesceCmd(action string) {
 // capture it now, and judges the copy.
 func (d *demo) snapshot(title string) bool {
 	dst := filepath.Join(d.l.root, "snapshot-"+fmt.Sprint(time.Now().UnixNano()))
-	if err := copyDir(d.l.data, dst); err != nil {
+	if err := snapshot.Copy(d.l.data, dst); err != nil {
 		d.say("snapshot failed: %v", err)
 		d.failed = true
 		return false
@@ -165,24 +166,3 @@ func (d *demo) cleanup(keep bool) {
 func (d *demo) say(format string, a ...any) { fmt.Fprintf(d.out, format+"\n", a...) }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
-
-func copyDir(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-}

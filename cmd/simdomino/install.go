@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
+	"github.com/quiesce/quiesce/cmd/simdomino/snapshot"
 )
 
 // DefaultTasks are the server tasks installed when --tasks is not given.
@@ -132,20 +133,7 @@ func linkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return snapshot.CopyFile(src, dst, 0o755)
 }
 
 func installData(data string, tasks []string, o installOpts) error {

@@ -195,24 +195,10 @@ var quick = simtest.Options{ShutdownSeconds: 0.2}
 var scenarios = []scenario{
 	{"freeze-thaw", quick, "fail", func(t *testing.T, h Harness, r *rig, tr *transcript) {
 		r.startServer(t)
-		f := h.Freeze(t)
-		tr.step(f)
-		mustOK(t, f)
-		snapshot(t, r, tr, true)
-		th := h.Thaw(t)
-		tr.step(th)
-		mustOK(t, th)
-		serving(t, r, tr, true)
+		freezeSnapshotThaw(t, h, r, tr, true)
 	}},
 	{"already-stopped", quick, "fail", func(t *testing.T, h Harness, r *rig, tr *transcript) {
-		f := h.Freeze(t)
-		tr.step(f)
-		mustOK(t, f)
-		snapshot(t, r, tr, true)
-		th := h.Thaw(t)
-		tr.step(th)
-		mustOK(t, th)
-		serving(t, r, tr, false)
+		freezeSnapshotThaw(t, h, r, tr, false)
 	}},
 	{"hang-kill", hang, "continue", func(t *testing.T, h Harness, r *rig, tr *transcript) {
 		r.startServer(t)
@@ -267,6 +253,21 @@ var scenarios = []scenario{
 		}
 		serving(t, r, tr, true)
 	}},
+}
+
+// freezeSnapshotThaw is the plain cycle: the freeze succeeds, the snapshot
+// is consistent, the thaw succeeds, and the server serves again exactly
+// when it did before the freeze.
+func freezeSnapshotThaw(t *testing.T, h Harness, r *rig, tr *transcript, wasServing bool) {
+	t.Helper()
+	f := h.Freeze(t)
+	tr.step(f)
+	mustOK(t, f)
+	snapshot(t, r, tr, true)
+	th := h.Thaw(t)
+	tr.step(th)
+	mustOK(t, th)
+	serving(t, r, tr, wasServing)
 }
 
 func mustOK(t *testing.T, s Step) {

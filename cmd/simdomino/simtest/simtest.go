@@ -6,7 +6,6 @@ package simtest
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
+	"github.com/quiesce/quiesce/cmd/simdomino/snapshot"
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/proc"
@@ -200,7 +200,7 @@ func (s *Sim) Serving() bool {
 func (s *Sim) Snapshot() string {
 	s.t.Helper()
 	dst := filepath.Join(s.t.TempDir(), "snapshot")
-	if err := copyTree(s.Data, dst); err != nil {
+	if err := snapshot.Copy(s.Data, dst); err != nil {
 		s.t.Fatal(err)
 	}
 	return dst
@@ -242,38 +242,4 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-func copyTree(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		return copyFile(path, target)
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
