@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // DefaultNRPCPort is Domino's NRPC port.
@@ -53,14 +52,4 @@ func iniAddr(path string) string {
 		return net.JoinHostPort(host, port)
 	}
 	return ""
-}
-
-// portOpen reports whether addr accepts a TCP connection.
-func portOpen(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, 250*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
 }

@@ -6,6 +6,7 @@
 package domino
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/ready"
 	"github.com/quiesce/quiesce/core/runas"
 )
 
@@ -146,7 +148,7 @@ func (s *Server) Status() (Status, error) {
 		st.State = Dead
 	}
 	if st.State == Running {
-		st.Serving = portOpen(st.Addr)
+		st.Serving = ready.TCP{Addr: st.Addr}.Ready(context.Background())
 	}
 	return st, nil
 }

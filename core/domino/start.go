@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/ready"
 )
 
 // ReadyLine is the console line that says the server is up.
@@ -20,9 +21,6 @@ const ReadyLine = "Server started on physical node"
 
 // consoleLog is the server's console log, relative to the data directory.
 const consoleLog = "IBM_TECHNICAL_SUPPORT/console.log"
-
-// readyPoll is how often readiness is checked: files and a TCP connect.
-const readyPoll = 20 * time.Millisecond
 
 // StartResult describes a start.
 type StartResult struct {
@@ -48,7 +46,7 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	if err := s.canAct(); err != nil {
 		return StartResult{}, err
 	}
-	watch := newConsoleWatch(filepath.Join(s.cfg.Data, consoleLog))
+	console := ready.NewLogLine(filepath.Join(s.cfg.Data, consoleLog), ReadyLine)
 	launched := s.clock.Now()
 	cmd, exited, err := s.launch()
 	if err != nil {
@@ -56,7 +54,7 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	}
 	s.log.Info("server launched", zap.Int("pid", cmd.Process.Pid))
 	res := StartResult{PID: cmd.Process.Pid, Addr: s.nrpcAddr()}
-	if err := s.waitReady(ctx, launched, watch, exited, res.Addr); err != nil {
+	if err := s.waitReady(ctx, launched, console, exited, res.Addr); err != nil {
 		s.log.Error("start failed", zap.Error(err))
 		return res, err
 	}
@@ -89,72 +87,24 @@ func (s *Server) launch() (*exec.Cmd, <-chan int, error) {
 	return cmd, exited, nil
 }
 
-func (s *Server) waitReady(ctx context.Context, launched time.Time, watch *consoleWatch, exited <-chan int, addr string) error {
-	deadline := launched.Add(s.cfg.StartTimeout)
-	tick := time.NewTicker(readyPoll)
-	defer tick.Stop()
-	portUp := false
-	for {
+// waitReady waits for the console line and the NRPC port, and turns the
+// outcome into the engine's typed errors.
+func (s *Server) waitReady(ctx context.Context, launched time.Time, console *ready.LogLine, exited <-chan int, addr string) error {
+	port := ready.TCP{Addr: addr}
+	died := make(chan error, 1)
+	go func() {
 		select {
 		case code := <-exited:
-			return &StartError{ExitCode: code, Tail: tail(s.cfg.OutputLog, 5), Log: s.cfg.OutputLog}
+			died <- &StartError{ExitCode: code, Tail: tail(s.cfg.OutputLog, 5), Log: s.cfg.OutputLog}
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
 		}
-		seen := watch.seen(ReadyLine)
-		if seen && !portUp {
-			portUp = portOpen(addr)
-		}
-		if seen && portUp {
-			return nil
-		}
-		if !s.clock.Now().Before(deadline) {
-			return &NotReadyError{Waited: s.clock.Now().Sub(launched), ConsoleSeen: seen, Addr: addr, PortOpen: portUp}
-		}
+	}()
+	err := ready.Wait(ctx, []ready.Probe{console, port}, launched.Add(s.cfg.StartTimeout), died)
+	var nr *ready.NotReadyError
+	if errors.As(err, &nr) {
+		return &NotReadyError{Waited: nr.Waited, ConsoleSeen: console.Ready(ctx), Addr: addr, PortOpen: port.Ready(ctx)}
 	}
-}
-
-// consoleWatch reads what is appended to the console log after it was
-// created, looking for a line.
-type consoleWatch struct {
-	path   string
-	offset int64
-	buf    string
-	found  bool
-}
-
-func newConsoleWatch(path string) *consoleWatch {
-	w := &consoleWatch{path: path}
-	if st, err := os.Stat(path); err == nil {
-		w.offset = st.Size()
-	}
-	return w
-}
-
-func (w *consoleWatch) seen(line string) bool {
-	if w.found {
-		return true
-	}
-	f, err := os.Open(w.path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() < w.offset {
-		w.offset = 0 // log rotated or truncated
-	}
-	if _, err := f.Seek(w.offset, io.SeekStart); err != nil {
-		return false
-	}
-	b, _ := io.ReadAll(f)
-	w.offset += int64(len(b))
-	w.buf += string(b)
-	if i := strings.LastIndexByte(w.buf, '\n'); i >= 0 {
-		w.found = strings.Contains(w.buf[:i], line)
-		w.buf = w.buf[i+1:]
-	}
-	return w.found
+	return err
 }
 
 // tail returns the last n lines of a file.

@@ -178,21 +178,9 @@ func sigName(sig syscall.Signal) string {
 }
 
 // waitGone waits until no process of the server is left or the deadline
-// passes, rescanning after each wave of exits so that a process started
-// meanwhile is seen too. It returns what is left.
+// passes, and returns what is left.
 func (s *Server) waitGone(ctx context.Context, deadline time.Time) ([]proc.Proc, error) {
-	for {
-		procs, err := s.Processes()
-		if err != nil || len(procs) == 0 {
-			return nil, err
-		}
-		if left := proc.Wait(ctx, procs, deadline); len(left) > 0 {
-			if err := ctx.Err(); err != nil {
-				return left, err
-			}
-			return s.Processes()
-		}
-	}
+	return proc.WaitGone(ctx, s.src, s.match, deadline)
 }
 
 // runTool runs a tool and waits for it, up to limit.

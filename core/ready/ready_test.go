@@ -1,0 +1,91 @@
+package ready
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var ctx = context.Background()
+
+func TestTCP(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if !(TCP{addr}).Ready(ctx) {
+		t.Fatal("listening port not ready")
+	}
+	l.Close()
+	if (TCP{addr}).Ready(ctx) {
+		t.Fatal("closed port ready")
+	}
+}
+
+func TestHTTP(t *testing.T) {
+	status := http.StatusServiceUnavailable
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
+	defer srv.Close()
+	if (HTTP{srv.URL}).Ready(ctx) {
+		t.Fatal("503 counted as ready")
+	}
+	status = http.StatusNoContent
+	if !(HTTP{srv.URL}).Ready(ctx) {
+		t.Fatal("204 not ready")
+	}
+}
+
+func TestLogLineOnlyNewCompleteLines(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "app.log")
+	if err := os.WriteFile(file, []byte("old: ready to accept connections\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := NewLogLine(file, "ready to accept connections")
+	if p.Ready(ctx) {
+		t.Fatal("a line from before the start counted")
+	}
+	f, _ := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	defer f.Close()
+	f.WriteString("starting\nready to accept conn")
+	if p.Ready(ctx) {
+		t.Fatal("a partial line counted")
+	}
+	f.WriteString("ections\n")
+	if !p.Ready(ctx) {
+		t.Fatal("the appended line was missed")
+	}
+}
+
+func TestCommand(t *testing.T) {
+	mk := func(ctx context.Context, args []string) *exec.Cmd { return exec.CommandContext(ctx, args[0], args[1:]...) }
+	if !(Command{Args: []string{"true"}, Make: mk}).Ready(ctx) || (Command{Args: []string{"false"}, Make: mk}).Ready(ctx) {
+		t.Fatal("exit status not honoured")
+	}
+}
+
+func TestWait(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer l.Close()
+	if err := Wait(ctx, []Probe{TCP{l.Addr().String()}}, time.Now().Add(time.Second), nil); err != nil {
+		t.Fatal(err)
+	}
+	err := Wait(ctx, []Probe{TCP{"127.0.0.1:1"}}, time.Now().Add(100*time.Millisecond), nil)
+	var nr *NotReadyError
+	if !errors.As(err, &nr) || nr.Failing[0] != "TCP 127.0.0.1:1 accepting" {
+		t.Fatalf("got %v", err)
+	}
+	exited := make(chan error, 1)
+	boom := errors.New("exited with 3")
+	exited <- boom
+	if err := Wait(ctx, []Probe{TCP{"127.0.0.1:1"}}, time.Now().Add(time.Minute), exited); !errors.Is(err, boom) {
+		t.Fatalf("exit not reported: %v", err)
+	}
+}
