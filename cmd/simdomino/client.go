@@ -22,6 +22,11 @@ func runLauncher(exe string, args []string, stdout, stderr io.Writer) int {
 		return runClient(args, stdout, stderr)
 	}
 	target := filepath.Join(linuxDir(lotusOf(exe)), "server")
+	if data, err := dataDirFromArgs(args); err == nil {
+		if n, err := readIni(data); err == nil {
+			time.Sleep(n.seconds("SimLaunchDelay", 0)) // a slow launcher script
+		}
+	}
 	err := syscall.Exec(target, append([]string{target}, args...), os.Environ())
 	fmt.Fprintf(stderr, "server: cannot start %s: %v\n", target, err)
 	return 1

@@ -25,6 +25,7 @@ also on a running server: tasks read them again when asked to quit):
   SimFailStart=1        the server exits during start-up
   SimNoListen=1         the server never opens its NRPC port
   SimNsdFail=1          nsd -kill fails without killing anything
+  SimLaunchDelay=S      bin/server waits S seconds before it becomes the server
 `
 
 func runTool(self string, args []string, stdout, stderr io.Writer) int {

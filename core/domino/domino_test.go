@@ -259,3 +259,39 @@ func phase(r domino.StopResult, name string) time.Duration {
 	}
 	return 0
 }
+
+// While the launcher is on its way to become the server (a slow start
+// script), the server is starting: a second start must see it and refuse.
+func TestLauncherInFlightCountsAsRunning(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{Ini: map[string]string{"SimLaunchDelay": "1.5"}})
+	s := newServer(t, sim, sim.Config(5*time.Second))
+	first := make(chan error, 1)
+	go func() { _, err := s.Start(context.Background()); first <- err }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ps, _ := s.Processes()
+		if len(ps) > 0 {
+			if ps[0].Exe != filepath.Join(sim.Lotus, "bin", "server") {
+				t.Fatalf("first seen %s, not the launcher: the launch window went unseen", ps[0].Exe)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the launcher in flight was never seen")
+		}
+	}
+	if _, err := s.Start(context.Background()); !errors.Is(err, domino.ErrAlreadyRunning) {
+		t.Fatalf("second start during the launch: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first start: %v", err)
+	}
+	servers := 0
+	for _, p := range sim.Procs() {
+		if p.Exe == filepath.Join(sim.Lotus, "notes/latest/linux/server") {
+			servers++
+		}
+	}
+	if servers != 1 {
+		t.Fatalf("%d servers", servers)
+	}
+}

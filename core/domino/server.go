@@ -90,13 +90,17 @@ func validate(cfg config.Domino) (runas.Account, error) {
 	return acct, nil
 }
 
-// notesDirs is LOTUS/notes, and its resolved path when LOTUS is a symlink:
-// /proc shows the resolved executable path.
+// notesDirs are where the server's processes run from: LOTUS/notes (the
+// server and its tasks) and LOTUS/bin (the launcher on its way to become
+// the server, "server -q", nsd), with their resolved paths when LOTUS is a
+// symlink: /proc shows resolved executable paths.
 func notesDirs(lotus string) []string {
-	dir := filepath.Join(lotus, "notes")
-	out := []string{dir}
-	if real, err := filepath.EvalSymlinks(dir); err == nil && real != dir {
-		out = append(out, real)
+	var out []string
+	for _, dir := range []string{filepath.Join(lotus, "notes"), filepath.Join(lotus, "bin")} {
+		out = append(out, dir)
+		if real, err := filepath.EvalSymlinks(dir); err == nil && real != dir {
+			out = append(out, real)
+		}
 	}
 	return out
 }
@@ -153,6 +157,8 @@ func (s *Server) Status() (Status, error) {
 	return st, nil
 }
 
+// hasMain reports whether the main server process (or its launcher, which
+// becomes it) is among procs.
 func hasMain(procs []proc.Proc) bool {
 	for _, p := range procs {
 		if p.Name == "server" {

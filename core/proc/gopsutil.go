@@ -47,7 +47,7 @@ func inspect(ctx context.Context, pid int32, m Matcher) (Proc, bool) {
 		return Proc{}, false
 	}
 	exe := executable(ctx, gp)
-	if exe == "" || !m.MatchPath(exe) {
+	if exe == "" || !(m.MatchPath(exe) || scriptMatch(ctx, gp, m)) {
 		return Proc{}, false
 	}
 	start, err := gp.CreateTimeWithContext(ctx)
@@ -89,4 +89,21 @@ func Alive(p Proc) bool {
 		return false
 	}
 	return true
+}
+
+// scriptMatch matches a process running a script under one of the
+// prefixes: the kernel shows the interpreter as the executable, and the
+// script as the first or second word of the command line (a launcher such
+// as Domino's bin/server is a shell script).
+func scriptMatch(ctx context.Context, gp *process.Process, m Matcher) bool {
+	args, err := gp.CmdlineSliceWithContext(ctx)
+	if err != nil {
+		return false
+	}
+	for i := 0; i < len(args) && i < 2; i++ {
+		if filepath.IsAbs(args[i]) && m.MatchPath(args[i]) {
+			return true
+		}
+	}
+	return false
 }

@@ -102,18 +102,19 @@ func newSoakRig(t *testing.T) *rig {
 func (s *soak) countServers(ctx context.Context) {
 	m := s.r.sim.Matcher()
 	src := proc.NewSystem()
+	main := filepath.Join(s.r.sim.Lotus, "notes", "latest", "linux", "server")
 	for ctx.Err() == nil {
 		ps, _ := src.Scan(m)
 		n := int32(0)
 		for _, p := range ps {
-			if p.Name == "server" {
+			if p.Exe == main {
 				n++
 			}
 		}
 		if n > s.servers.Load() {
 			s.servers.Store(n)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -138,7 +139,7 @@ func (s *soak) qKilled(d time.Duration, args ...string) {
 }
 
 func (s *soak) setFaults(kv map[string]string) {
-	for _, k := range []string{"SimHangTask", "SimIgnoreTerm", "SimNsdFail", "SimFailStart", "SimStartSeconds"} {
+	for _, k := range []string{"SimHangTask", "SimIgnoreTerm", "SimNsdFail", "SimFailStart", "SimStartSeconds", "SimLaunchDelay"} {
 		s.r.sim.SetIni(k, kv[k])
 	}
 	if kv["SimStartSeconds"] == "" {
@@ -241,7 +242,9 @@ func (s *soak) cycle(i int, f fault) {
 		row.recovered++
 	case fKillThaw:
 		s.mustFreeze(i, f, freeze, row)
-		s.qKilled(time.Duration(s.rnd.Intn(300))*time.Millisecond, c[0], thaws[c[0]])
+		s.setFaults(map[string]string{"SimLaunchDelay": "0.3"}) // widen the launch window the kill may hit
+		s.qKilled(time.Duration(s.rnd.Intn(500))*time.Millisecond, c[0], thaws[c[0]])
+		s.setFaults(nil)
 		s.servingBy(i, f, soakDeadline+5*time.Second)
 		row.recovered++
 	case fThawNever:
