@@ -35,6 +35,8 @@ type Domino struct {
 	LogFile            string        // quiesce's own JSON log; "" for the default
 	Freeze             Freeze
 	Budgets            Budgets
+	HasDomino          bool      // a Domino server is configured ([domino], or an rc_domino_config)
+	Targets            []Generic // other applications, in start order
 }
 
 // Freeze settings: how freezes are recorded and guarded.

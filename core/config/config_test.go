@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -17,14 +18,14 @@ func TestRcDominoSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Domino{
-		RcFormat: true, User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
+		RcFormat: true, HasDomino: true, User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
 		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
 		Freeze:        Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
 		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
 	}
 	d.Source = ""
-	if d != want {
+	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("got  %+v\nwant %+v", d, want)
 	}
 }
@@ -156,13 +157,13 @@ arcserve = 20m
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Domino{Source: "q.conf", User: "domino", Lotus: "/opt/ibm/domino", Data: "/srv/notesdata",
+	want := Domino{Source: "q.conf", HasDomino: true, User: "domino", Lotus: "/opt/ibm/domino", Data: "/srv/notesdata",
 		ShutdownTimeout: 3 * time.Minute, StartTimeout: 90 * time.Second, KillWait: 2 * time.Second,
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
 		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
 		Freeze:  Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute}}
-	if d != want {
+	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("got  %+v\nwant %+v", d, want)
 	}
 }
@@ -177,6 +178,8 @@ func TestNativeErrors(t *testing.T) {
 		{"[domino\n", "q.conf:1: bad section header"},
 		{"[domino]\njust words\n", "q.conf:2: expected \"key = value\""},
 		{"user = notes\n", "q.conf:1: user: unknown key"},
+		{"log_file = /x.log\n", "q.conf: no application configured"},
+		{"[domino]\n[domino]\n", "q.conf:2: [domino]: section repeated (first on line 1)"},
 		{"[domino]\ndata = relative/dir\n", "q.conf:2: domino.data: \"relative/dir\" is not an absolute path"},
 		{"[freeze]\nforced_stop = maybe\n", "q.conf:2: freeze.forced_stop: \"maybe\" is not one of fail, continue"},
 		{"[budgets]\nnutanix = 5m\n", "q.conf:2: budgets.nutanix: unknown key"},
@@ -260,6 +263,65 @@ func TestUnsafeConfigRefused(t *testing.T) {
 		}
 		if _, err := Load(path); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "chown root") {
 			t.Fatalf("config owned by nobody, run as root: %v", err)
+		}
+	}
+}
+
+func TestTargets(t *testing.T) {
+	src := `[target cache]
+manager = commands
+user = redis
+start = ["/usr/bin/redis-server", "/etc/redis/redis.conf"]
+stop = ["/usr/bin/redis-cli", "shutdown"]
+process_path = /usr/bin/redis-server
+process_names = redis-server
+ready_tcp = 127.0.0.1:6379
+ready_log = /var/log/redis/redis-server.log: Ready to accept connections
+stop_timeout = 60s
+order = 20
+
+[target db]
+manager = systemd
+unit = postgresql@15-main.service
+process_path = /usr/lib/postgresql/15/bin/
+ready_command = ["/usr/bin/pg_isready", "-q"]
+ready_http = http://127.0.0.1:8008/health
+order = 10
+`
+	d, err := ParseNative("apps.conf", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.HasDomino || len(d.Targets) != 2 || d.Targets[0].Name != "db" || d.Targets[1].Name != "cache" {
+		t.Fatalf("targets %+v", d.Targets)
+	}
+	c := d.Targets[1]
+	if c.Manager != ManagerCommands || c.User != "redis" || len(c.Start) != 2 || c.Stop[1] != "shutdown" || c.ProcessNames[0] != "redis-server" ||
+		c.ReadyTCP[0] != "127.0.0.1:6379" || c.ReadyLogText != "Ready to accept connections" || c.StopTimeout != time.Minute || c.Line != 1 {
+		t.Fatalf("cache %+v", c)
+	}
+	if db := d.Targets[0]; db.Unit != "postgresql@15-main.service" || db.ReadyCommand[0] != "/usr/bin/pg_isready" || db.StartTimeout != 5*time.Minute {
+		t.Fatalf("db %+v", db)
+	}
+}
+
+func TestTargetErrors(t *testing.T) {
+	base := "[target app]\nmanager = commands\nstart = [\"/bin/app\"]\nstop = [\"/bin/app\", \"stop\"]\nprocess_path = /bin/app\nready_tcp = 127.0.0.1:1\n"
+	cases := []struct{ src, want string }{
+		{base + "start_cmd = x\n", "q.conf:7: target app.start_cmd: unknown key"},
+		{strings.Replace(base, `start = ["/bin/app"]`, "start = /bin/app --daemon", 1), "q.conf:3: target app.start: /bin/app --daemon is not a command as a JSON list"},
+		{strings.Replace(base, `start = ["/bin/app"]`, `start = ["app"]`, 1), "q.conf:3: target app.start: \"app\": name the program by its absolute path"},
+		{strings.Replace(base, "manager = commands\n", "", 1), "q.conf:1: target app.manager: missing"},
+		{strings.Replace(base, "process_path = /bin/app\n", "", 1), "q.conf:1: target app.process_path: say which processes"},
+		{strings.Replace(base, "ready_tcp = 127.0.0.1:1\n", "", 1), "q.conf:1: target app.ready_tcp: say how to know it serves"},
+		{strings.Replace(base, "ready_tcp = 127.0.0.1:1", "ready_tcp = localhost", 1), "q.conf:6: target app.ready_tcp: \"localhost\" is not HOST:PORT"},
+		{strings.Replace(base, "manager = commands", "manager = systemd", 1), "q.conf:1: target app.unit: the systemd manager needs the unit name"},
+		{"[target Bad/Name]\n", "q.conf:1: [target Bad/Name]: unknown section"},
+	}
+	for _, c := range cases {
+		_, err := ParseNative("q.conf", []byte(c.src))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("got %v\nwant %s", err, c.want)
 		}
 	}
 }

@@ -62,6 +62,7 @@ var nativeKeys = map[string]map[string]setter{
 func ParseNative(file string, b []byte) (Domino, error) {
 	d := defaults(file)
 	section := ""
+	var target *Generic
 	seen := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
@@ -74,7 +75,18 @@ func ParseNative(file string, b []byte) (Domino, error) {
 			if err != nil {
 				return Domino{}, err
 			}
-			section = name
+			if prev, dup := seen["["+name+"]"]; dup {
+				return Domino{}, &Error{File: file, Line: n, Key: "[" + name + "]", Msg: fmt.Sprintf("section repeated (first on line %d)", prev)}
+			}
+			seen["["+name+"]"] = n
+			section, target = name, nil
+			if name == "domino" {
+				d.HasDomino = true
+			}
+			if t, ok := strings.CutPrefix(name, "target "); ok {
+				d.Targets = append(d.Targets, *newGeneric(t, n))
+				target = &d.Targets[len(d.Targets)-1]
+			}
 			continue
 		}
 		key, val, ok := strings.Cut(line, "=")
@@ -83,31 +95,79 @@ func ParseNative(file string, b []byte) (Domino, error) {
 			return Domino{}, &Error{File: file, Line: n, Msg: fmt.Sprintf("expected \"key = value\", got %q", line)}
 		}
 		full := qualified(section, key)
-		set, known := nativeKeys[section][key]
-		if !known {
-			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: "unknown key"}
-		}
 		if prev, dup := seen[full]; dup {
 			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: fmt.Sprintf("set twice (first on line %d)", prev)}
 		}
 		seen[full] = n
-		if msg := set(&d, val); msg != "" {
+		if msg, known := setKey(&d, target, section, key, val); !known {
+			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: "unknown key"}
+		} else if msg != "" {
 			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: msg}
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return Domino{}, err
+	}
+	return d, finish(file, &d)
+}
+
+// setKey applies one key; known is false for a key the section lacks.
+func setKey(d *Domino, target *Generic, section, key, val string) (msg string, known bool) {
+	if target != nil {
+		set, ok := targetKeys[key]
+		if !ok {
+			return "", false
+		}
+		// Targets are appended to d.Targets, so target points into it.
+		return set(target, val), true
+	}
+	set, ok := nativeKeys[section][key]
+	if !ok {
+		return "", false
+	}
+	return set(d, val), true
+}
+
+// finish validates the whole file once read.
+func finish(file string, d *Domino) error {
 	d.defaultLogs()
-	return d, sc.Err()
+	for i := range d.Targets {
+		if err := d.Targets[i].validate(file); err != nil {
+			return err
+		}
+	}
+	if !d.HasDomino && len(d.Targets) == 0 {
+		return &Error{File: file, Msg: "no application configured: add a [domino] or a [target NAME] section"}
+	}
+	sortTargets(d.Targets)
+	return nil
 }
 
 func sectionName(file string, n int, line string) (string, error) {
 	if !strings.HasSuffix(line, "]") {
 		return "", &Error{File: file, Line: n, Msg: fmt.Sprintf("bad section header %q", line)}
 	}
-	name := strings.TrimSpace(line[1 : len(line)-1])
+	name := strings.Join(strings.Fields(line[1:len(line)-1]), " ")
+	if t, ok := strings.CutPrefix(name, "target "); ok && validName(t) {
+		return name, nil
+	}
 	if _, ok := nativeKeys[name]; !ok || name == "" {
-		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [freeze], [budgets])"}
+		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [freeze], [budgets], [target NAME])"}
 	}
 	return name, nil
+}
+
+// validName: target names become file names in the state directory.
+func validName(s string) bool {
+	if s == "" || s == "domino" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func qualified(section, key string) string {

@@ -55,7 +55,7 @@ var rcKeys = map[string]setter{
 
 func fromRcVars(file string, vars map[string]string, lines map[string]int) (Domino, error) {
 	d := defaults(file)
-	d.RcFormat = true
+	d.RcFormat, d.HasDomino = true, true
 	for name, set := range rcKeys {
 		v, ok := vars[name]
 		if !ok || v == "" {
