@@ -94,7 +94,8 @@ type env struct {
 	log      *zap.Logger
 	logClose func()
 	logPath  string
-	srv      *domino.Server // the target, once loaded
+	srv      *domino.Server // the Domino target, once loaded
+	cfg      *config.Domino // the configuration, once loaded
 	exit     int            // set when the command line named no command
 }
 
@@ -183,23 +184,38 @@ func (e *env) unknownCommand(name string) {
 	e.exit = ExitUsage
 }
 
-// target loads the configuration and opens the Domino server it describes,
-// and sets up the log file next to it.
-func (e *env) target(c *cli.Context) (*domino.Server, error) {
-	if e.srv != nil {
-		return e.srv, nil
+// config loads the configuration once and sets up the log file next to it.
+func (e *env) config(c *cli.Context) (config.Domino, error) {
+	if e.cfg != nil {
+		return *e.cfg, nil
 	}
 	path, err := config.Find(c.String("config"), e.configDefaults())
 	if err != nil {
-		return nil, &actionError{err}
+		return config.Domino{}, &actionError{err}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, &actionError{err}
+		return config.Domino{}, &actionError{err}
 	}
 	e.openLog(c.String("log-file"), cfg)
 	e.log.Info("invoked", zap.Strings("args", os.Args), zap.String("config", path), zap.String("version", version),
 		zap.Int("uid", os.Geteuid()))
+	e.cfg = &cfg
+	return cfg, nil
+}
+
+// target opens the Domino server the configuration describes.
+func (e *env) target(c *cli.Context) (*domino.Server, error) {
+	if e.srv != nil {
+		return e.srv, nil
+	}
+	cfg, err := e.config(c)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.HasDomino {
+		return nil, &actionError{&config.Error{File: cfg.Source, Msg: "no [domino] section: start, stop, restart and status manage Domino (freeze and thaw cover every [target])"}}
+	}
 	srv, err := domino.New(cfg, domino.Deps{Source: e.source, Log: e.log, Clock: e.clock})
 	if err != nil {
 		e.log.Error("configuration rejected", zap.Error(err))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -28,28 +29,34 @@ func recoveryCommands(e *env) []*cli.Command {
 			},
 			Action: e.recoverAction,
 		},
-		{Name: "watchdog", Hidden: true, Usage: "guard a freeze until it is thawed or expires (started by freeze)", Action: e.watchdogAction},
+		{Name: "watchdog", Hidden: true, Usage: "guard a freeze until it is thawed or expires (started by freeze)", Action: e.watchdogAction,
+			Flags: []cli.Flag{&cli.StringFlag{Name: "target", Value: domino.TargetName}}},
 	}
 }
 
 func (e *env) recoverAction(c *cli.Context) error {
-	f, cfg, err := e.freezer(c)
+	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return err
 	}
-	if err := e.moveCorrupt(c, cfg); err != nil {
-		return &actionError{err}
-	}
-	if c.Bool("no-start") {
-		if err := f.Disown(c.Context, "recover --no-start"); err != nil {
+	for _, f := range fs {
+		if err := e.moveCorrupt(c, cfg, f.TargetName()); err != nil {
 			return &actionError{err}
 		}
+		if c.Bool("no-start") {
+			if err := f.Disown(c.Context, "recover --no-start"); err != nil {
+				return &actionError{err}
+			}
+		}
+		res, err := f.Recover(c.Context, c.Bool("boot"))
+		if err != nil {
+			return &actionError{fmt.Errorf("%s: %w", f.TargetName(), err)}
+		}
+		e.say("%s: %s", f.TargetName(), res.Message)
 	}
-	res, err := f.Recover(c.Context, c.Bool("boot"))
-	if err != nil {
-		return &actionError{err}
+	if !cfg.HasDomino {
+		return nil
 	}
-	e.say("%s", res.Message)
 	srv, err := e.target(c)
 	if err != nil {
 		return err
@@ -66,12 +73,12 @@ func (e *env) recoverAction(c *cli.Context) error {
 
 // moveCorrupt moves a corrupt state record aside so that the next run
 // starts clean, and says so; the application is left as it is.
-func (e *env) moveCorrupt(c *cli.Context, cfg config.Domino) error {
+func (e *env) moveCorrupt(c *cli.Context, cfg config.Domino, target string) error {
 	store, err := state.Open(e.stateDir(c, cfg))
 	if err != nil {
 		return err
 	}
-	_, err = store.Load(domino.TargetName)
+	_, err = store.Load(target)
 	var ce *state.CorruptError
 	if !errors.As(err, &ce) {
 		return nil
@@ -81,29 +88,38 @@ func (e *env) moveCorrupt(c *cli.Context, cfg config.Domino) error {
 		return err
 	}
 	e.log.Error("corrupt state moved aside", zap.String("file", aside), zap.Error(ce.Err))
-	e.say("corrupt state file moved to %s; check whether Domino should be running ('%s status', '%s start')", aside, e.prog, e.prog)
+	e.say("corrupt state file moved to %s; check whether %s should be running", aside, target)
 	return nil
 }
 
 func (e *env) watchdogAction(c *cli.Context) error {
-	f, cfg, err := e.freezer(c)
+	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return err
+	}
+	var f *freeze.Freezer
+	for _, m := range fs {
+		if m.TargetName() == c.String("target") {
+			f = m
+		}
+	}
+	if f == nil {
+		return &actionError{fmt.Errorf("no target %q in %s", c.String("target"), cfg.Source)}
 	}
 	store, err := state.Open(e.stateDir(c, cfg))
 	if err != nil {
 		return &actionError{err}
 	}
-	lock, err := store.Lock(c.Context, domino.TargetName+".watchdog", "watchdog", 0)
+	lock, err := store.Lock(c.Context, f.TargetName()+".watchdog", "watchdog", 0)
 	if errors.Is(err, state.ErrLocked) {
-		e.log.Info("a watchdog is running already")
+		e.log.Info("a watchdog is running already", zap.String("target", f.TargetName()))
 		return nil
 	}
 	if err != nil {
 		return &actionError{err}
 	}
 	defer lock.Unlock()
-	e.log.Info("watchdog started")
+	e.log.Info("watchdog started", zap.String("target", f.TargetName()))
 	if err := f.Watch(c.Context); err != nil {
 		return &actionError{err}
 	}
@@ -112,7 +128,7 @@ func (e *env) watchdogAction(c *cli.Context) error {
 
 // spawnWatchdog starts "quiesce watchdog" detached: its own session, no
 // standard streams, so it outlives this process and its caller.
-func (e *env) spawnWatchdog(cfgPath, stateDir string) error {
+func (e *env) spawnWatchdog(cfgPath, stateDir, target string) error {
 	if e.io.self == "" {
 		e.log.Warn("no watchdog: not running from the quiesce binary")
 		return nil
@@ -121,7 +137,7 @@ func (e *env) spawnWatchdog(cfgPath, stateDir string) error {
 	if e.logPath != "" {
 		args = append(args, "--log-file", e.logPath)
 	}
-	cmd := exec.Command(e.io.self, append(args, "watchdog")...)
+	cmd := exec.Command(e.io.self, append(args, "watchdog", "--target", target)...)
 	cmd.Dir = filepath.Dir(stateDir)
 	detach(cmd)
 	if err := cmd.Start(); err != nil {

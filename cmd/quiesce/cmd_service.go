@@ -35,7 +35,7 @@ func (e *env) startAction(c *cli.Context) error {
 // ownership of the application: what an administrator does by hand
 // overrides a freeze, and no thaw or watchdog undoes it.
 func (e *env) byHand(c *cli.Context, why string) {
-	f, _, err := e.freezer(c)
+	f, err := e.dominoFreezer(c)
 	if err != nil {
 		e.log.Warn("freeze state not available", zap.Error(err))
 		return

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/generic"
 	"github.com/quiesce/quiesce/core/state"
 	"github.com/quiesce/quiesce/vendors/arcserve"
 	"github.com/quiesce/quiesce/vendors/hook"
@@ -61,23 +63,27 @@ func vendorCommands(e *env) []*cli.Command {
 	return cmds
 }
 
-// openFreezer builds the freeze engine for the configured target.
+// openFreezer builds the freeze engine over every configured application.
 func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error) {
-	f, cfg, err := e.freezer(c)
+	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return hook.Opened{}, err
 	}
-	return hook.Opened{Op: f, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
+	var op freeze.Operator = freeze.Group{Members: fs}
+	if len(fs) == 1 {
+		op = fs[0]
+	}
+	return hook.Opened{Op: op, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
 }
 
-// freezer opens the target, its state store and the freeze engine, with a
-// watchdog that runs this binary detached.
-func (e *env) freezer(c *cli.Context) (*freeze.Freezer, config.Domino, error) {
-	srv, err := e.target(c)
+// freezers opens every configured application (Domino first, then the
+// [target] sections in order), each with its freeze engine and a watchdog
+// that runs this binary detached.
+func (e *env) freezers(c *cli.Context) ([]*freeze.Freezer, config.Domino, error) {
+	cfg, err := e.config(c)
 	if err != nil {
-		return nil, config.Domino{}, err
+		return nil, cfg, err
 	}
-	cfg := srv.Config()
 	dir := e.stateDir(c, cfg)
 	store, err := state.Open(dir)
 	if err != nil {
@@ -85,8 +91,40 @@ func (e *env) freezer(c *cli.Context) (*freeze.Freezer, config.Domino, error) {
 	}
 	pol := freeze.Policy{ContinueForced: cfg.Freeze.ForcedStop == config.ForcedStopContinue,
 		LockWait: cfg.Freeze.LockWait, WatchdogMargin: cfg.Freeze.WatchdogMargin, Deadline: cfg.Freeze.Deadline}
-	f := freeze.New(domino.Freezable{S: srv}, store, pol, e.log, e.clock)
-	return f.WithWatchdog(func() error { return e.spawnWatchdog(cfg.Source, dir) }), cfg, nil
+	var targets []freeze.Target
+	if cfg.HasDomino {
+		srv, err := e.target(c)
+		if err != nil {
+			return nil, cfg, err
+		}
+		targets = append(targets, domino.Freezable{S: srv})
+	}
+	for _, g := range cfg.Targets {
+		t, err := generic.New(g, cfg.Source, e.source, e.log, e.clock)
+		if err != nil {
+			return nil, cfg, &actionError{err}
+		}
+		targets = append(targets, t)
+	}
+	var out []*freeze.Freezer
+	for _, t := range targets {
+		name := t.Name()
+		f := freeze.New(t, store, pol, e.log, e.clock)
+		out = append(out, f.WithWatchdog(func() error { return e.spawnWatchdog(cfg.Source, dir, name) }))
+	}
+	return out, cfg, nil
+}
+
+// dominoFreezer is the freeze engine of the Domino target.
+func (e *env) dominoFreezer(c *cli.Context) (*freeze.Freezer, error) {
+	fs, cfg, err := e.freezers(c)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.HasDomino {
+		return nil, &actionError{fmt.Errorf("%s: no [domino] section", cfg.Source)}
+	}
+	return fs[0], nil
 }
 
 // stateDir: --state-dir, then the configuration, then the platform
@@ -111,31 +149,34 @@ func (e *env) stateDir(c *cli.Context, cfg config.Domino) string {
 	return filepath.Join(home, ".local", "state", "quiesce")
 }
 
-// checkAction reports, for each caller, whether the configured timeouts
-// fit its time budget.
+// checkAction reports, for each application and caller, whether the
+// configured timeouts fit the caller's time budget.
 func (e *env) checkAction(c *cli.Context) error {
-	srv, err := e.target(c)
+	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return err
 	}
-	cfg := srv.Config()
-	tt := domino.Freezable{S: srv}.Timeouts()
-	e.say("Stop plan: graceful wait %s, then nsd -kill, SIGTERM, SIGKILL (each up to %s); start waits up to %s",
-		tt.Shutdown, tt.KillWait, tt.Start)
 	allFit := true
 	for _, cl := range callers {
 		budget := cfg.Budgets.Get(cl.name)
 		if budget == 0 {
 			budget = cl.budget
 		}
-		p := freeze.PlanFor(budget, tt)
+		caller := freeze.Caller{Name: cl.name, Budget: budget}
+		p := freeze.Group{Members: fs}.Plan(caller)
 		verdict := "fits"
 		if !p.Fits() {
 			verdict, allFit = "DOES NOT FIT", false
 		}
 		e.say("%-9s budget %-6s worst-case freeze %-8s margin %-6s %s", cl.name, budget, p.Worst.Round(time.Second), p.Margin, verdict)
-		if adv := p.Advice(cfg.Key(config.SetShutdownTimeout)); adv != "" {
-			e.say("          %s", adv)
+		for _, f := range fs {
+			key := "stop_timeout of [target " + f.TargetName() + "]"
+			if f.TargetName() == domino.TargetName {
+				key = cfg.Key(config.SetShutdownTimeout)
+			}
+			if adv := f.Plan(caller).Advice(key); adv != "" {
+				e.say("          %s: %s", f.TargetName(), adv)
+			}
 		}
 	}
 	if !allFit {

@@ -118,6 +118,9 @@ func New(t Target, s *state.Store, p Policy, log *zap.Logger, c clock.Clock) *Fr
 	return &Freezer{target: t, store: s, policy: p, log: log.With(zap.String("target", t.Name())), clock: c}
 }
 
+// TargetName names the target this Freezer guards.
+func (f *Freezer) TargetName() string { return f.target.Name() }
+
 // Plan returns how a freeze by c fits c's budget.
 func (f *Freezer) Plan(c Caller) Plan { return PlanFor(c.Budget, f.target.Timeouts()) }
 

@@ -47,14 +47,21 @@ func inspect(ctx context.Context, pid int32, m Matcher) (Proc, bool) {
 		return Proc{}, false
 	}
 	exe := executable(ctx, gp)
-	if exe == "" || !(m.MatchPath(exe) || scriptMatch(ctx, gp, m)) {
+	if exe == "" {
+		return Proc{}, false
+	}
+	if len(m.Prefixes) > 0 && !m.MatchPath(exe) && !scriptMatch(ctx, gp, m) {
+		return Proc{}, false
+	}
+	comm, _ := gp.NameWithContext(ctx)
+	if !m.MatchName(filepath.Base(exe), comm) {
 		return Proc{}, false
 	}
 	start, err := gp.CreateTimeWithContext(ctx)
 	if err != nil {
 		return Proc{}, false
 	}
-	return Proc{PID: pid, Start: start, UID: uids[0], Exe: exe, Name: filepath.Base(exe)}, true
+	return Proc{PID: pid, Start: start, UID: uids[0], Exe: exe, Name: filepath.Base(exe), Comm: comm}, true
 }
 
 // executable returns the process's executable path, falling back to the

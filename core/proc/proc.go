@@ -17,6 +17,7 @@ type Proc struct {
 	UID   int32
 	Exe   string // resolved executable path
 	Name  string // base name of Exe
+	Comm  string // the kernel's process name (what ps shows)
 }
 
 func (p Proc) String() string { return fmt.Sprintf("%s[%d]", p.Name, p.PID) }
@@ -25,10 +26,13 @@ func (p Proc) String() string { return fmt.Sprintf("%s[%d]", p.Name, p.PID) }
 func (p Proc) StartTime() time.Time { return time.UnixMilli(p.Start) }
 
 // Matcher selects the processes of a target: owned by UID (unless UID is
-// negative) and running an executable under one of Prefixes.
+// negative), running an executable under one of Prefixes (when given) and
+// named one of Names (when given: the executable's base name or the
+// kernel's process name).
 type Matcher struct {
 	UID      int32
 	Prefixes []string
+	Names    []string
 }
 
 // Match reports whether p belongs to the target.
@@ -36,7 +40,23 @@ func (m Matcher) Match(p Proc) bool {
 	if m.UID >= 0 && p.UID != m.UID {
 		return false
 	}
-	return m.MatchPath(p.Exe)
+	return (len(m.Prefixes) == 0 || m.MatchPath(p.Exe)) && m.MatchName(p.Name, p.Comm)
+}
+
+// MatchName reports whether one of names is in m.Names (true when m has
+// no names).
+func (m Matcher) MatchName(names ...string) bool {
+	if len(m.Names) == 0 {
+		return true
+	}
+	for _, want := range m.Names {
+		for _, n := range names {
+			if n == want {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // MatchPath reports whether exe lies under one of the prefixes.

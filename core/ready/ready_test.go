@@ -65,7 +65,9 @@ func TestLogLineOnlyNewCompleteLines(t *testing.T) {
 }
 
 func TestCommand(t *testing.T) {
-	mk := func(ctx context.Context, args []string) *exec.Cmd { return exec.CommandContext(ctx, args[0], args[1:]...) }
+	mk := func(ctx context.Context, args []string) *exec.Cmd {
+		return exec.CommandContext(ctx, args[0], args[1:]...)
+	}
 	if !(Command{Args: []string{"true"}, Make: mk}).Ready(ctx) || (Command{Args: []string{"false"}, Make: mk}).Ready(ctx) {
 		t.Fatal("exit status not honoured")
 	}

@@ -4,6 +4,7 @@
 package runas
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -60,7 +61,12 @@ func CanActAs(a Account) error {
 // session of its own so that it outlives quiesce and no terminal signal
 // reaches it.
 func Command(a Account, dir, name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
+	return CommandContext(context.Background(), a, dir, name, args...)
+}
+
+// CommandContext is Command, killed when ctx ends.
+func CommandContext(ctx context.Context, a Account, dir, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	setUser(cmd, a)
 	return cmd

@@ -1,0 +1,113 @@
+package freeze
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// Group freezes several targets as one: stopped in reverse order, started
+// in order. A freeze that fails part-way thaws the targets it had already
+// frozen before it returns. Each member keeps its own state, nesting and
+// watchdog.
+type Group struct{ Members []*Freezer }
+
+var _ Operator = Group{}
+
+// Freeze implements Operator.
+func (g Group) Freeze(ctx context.Context, c Caller) (Result, error) {
+	var frozen []*Freezer // in stop order
+	var parts []named
+	for i := len(g.Members) - 1; i >= 0; i-- {
+		m := g.Members[i]
+		res, err := m.Freeze(ctx, c)
+		if err != nil {
+			return merge(parts), g.undo(ctx, c, frozen, m.target.Name(), err)
+		}
+		frozen = append(frozen, m)
+		parts = append(parts, named{m.target.Name(), res})
+	}
+	return merge(parts), nil
+}
+
+// undo thaws, in start order, what a failed group freeze had frozen.
+func (g Group) undo(ctx context.Context, c Caller, frozen []*Freezer, failed string, cause error) error {
+	var undoErr error
+	for i := len(frozen) - 1; i >= 0; i-- {
+		if _, err := frozen[i].Thaw(context.WithoutCancel(ctx), c); err != nil {
+			undoErr = multierror.Append(undoErr, fmt.Errorf("%s: %w", frozen[i].target.Name(), err))
+		}
+	}
+	restored := undoErr == nil
+	if fe, ok := cause.(*FreezeError); ok {
+		restored = restored && (fe.Restored || fe.Pending)
+	}
+	return &FreezeError{Cause: fmt.Errorf("%s: %w", failed, cause), Restored: restored, RestoreErr: undoErr}
+}
+
+// Thaw implements Operator: every member is thawed, in start order, even
+// when one fails.
+func (g Group) Thaw(ctx context.Context, c Caller) (Result, error) {
+	var parts []named
+	var errs error
+	for _, m := range g.Members {
+		res, err := m.Thaw(ctx, c)
+		if err != nil {
+			errs = multierror.Append(errs, fmt.Errorf("%s: %w", m.target.Name(), err))
+			continue
+		}
+		parts = append(parts, named{m.target.Name(), res})
+	}
+	return merge(parts), errs
+}
+
+// Plan implements Operator: the members stop one after another, so their
+// worst cases add up.
+func (g Group) Plan(c Caller) Plan {
+	var p Plan
+	for i, m := range g.Members {
+		mp := m.Plan(c)
+		if i == 0 {
+			p = mp
+			continue
+		}
+		p.Worst += mp.Worst
+		p.Capped = p.Capped || mp.Capped
+		p.TooTight = p.TooTight || mp.TooTight
+		p.Graceful = min(p.Graceful, mp.Graceful)
+	}
+	if p.Budget > 0 && p.Worst > p.Budget-p.Margin {
+		p.TooTight = true
+	}
+	return p
+}
+
+type named struct {
+	name string
+	res  Result
+}
+
+// merge folds members' results into one line per operation.
+func merge(parts []named) Result {
+	if len(parts) == 1 {
+		return parts[0].res
+	}
+	var out Result
+	var msgs []string
+	for i, p := range parts {
+		if i == 0 || p.res.Outcome == Stopped || p.res.Outcome == Started {
+			out.Outcome = p.res.Outcome
+		}
+		msgs = append(msgs, p.name+": "+p.res.Message)
+		for _, w := range p.res.Warnings {
+			out.Warnings = append(out.Warnings, p.name+": "+w)
+		}
+		out.Took += p.res.Took
+		out.Downtime = max(out.Downtime, p.res.Downtime)
+		out.Holders = p.res.Holders
+	}
+	out.Message = strings.Join(msgs, "; ")
+	return out
+}

@@ -1,0 +1,178 @@
+// Package generic quiesces an application an administrator describes in a
+// few lines of configuration: how it is managed (its own commands,
+// systemd, a Windows service), which processes are its own, and how to
+// know it serves. Stopping escalates to SIGTERM and SIGKILL for every
+// process left after the graceful wait, as for Domino.
+package generic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/clock"
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/ready"
+	"github.com/quiesce/quiesce/core/runas"
+	"github.com/quiesce/quiesce/core/service"
+)
+
+// ErrStopFailed: processes survived SIGKILL.
+var ErrStopFailed = errors.New("processes survived the stop")
+
+// Target is one configured application.
+type Target struct {
+	cfg   config.Generic
+	mgr   service.Manager
+	acct  *runas.Account
+	match proc.Matcher
+	src   proc.Source
+	log   *zap.Logger
+	clock clock.Clock
+}
+
+var _ freeze.Target = (*Target)(nil)
+
+// New checks cfg against the system and returns the target.
+func New(cfg config.Generic, file string, src proc.Source, log *zap.Logger, c clock.Clock) (*Target, error) {
+	t := &Target{cfg: cfg, src: src, log: log.With(zap.String("target", cfg.Name)), clock: c}
+	t.match = proc.Matcher{UID: -1, Prefixes: resolved(cfg.ProcessPaths), Names: cfg.ProcessNames}
+	if cfg.User != "" {
+		a, err := runas.Lookup(cfg.User)
+		if err != nil {
+			return nil, &config.Error{File: file, Line: cfg.Line, Key: "target " + cfg.Name + ".user", Msg: fmt.Sprintf("user %q does not exist", cfg.User)}
+		}
+		t.acct, t.match.UID = &a, int32(a.UID)
+	}
+	switch cfg.Manager {
+	case config.ManagerSystemd:
+		t.mgr = service.Systemd{Unit: cfg.Unit}
+	case config.ManagerService:
+		t.mgr = service.NewWindowsService(cfg.Service)
+	default:
+		t.mgr = service.Commands{Account: t.acct, StartArgs: cfg.Start, StopArgs: cfg.Stop}
+	}
+	return t, nil
+}
+
+// resolved adds each path's symlink-resolved form: /proc shows resolved
+// executable paths (Debian's /usr/bin/redis-server is a link, say).
+func resolved(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		out = append(out, p)
+		if r, err := filepath.EvalSymlinks(p); err == nil && r != p {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Name implements freeze.Target.
+func (t *Target) Name() string { return t.cfg.Name }
+
+// Processes returns the application's processes now.
+func (t *Target) Processes() ([]proc.Proc, error) { return t.src.Scan(t.match) }
+
+// Running implements freeze.Target.
+func (t *Target) Running() (bool, error) {
+	ps, err := t.Processes()
+	return len(ps) > 0, err
+}
+
+// Timeouts implements freeze.Target.
+func (t *Target) Timeouts() freeze.Timeouts {
+	return freeze.Timeouts{Shutdown: t.cfg.StopTimeout, KillWait: t.cfg.KillWait, Start: t.cfg.StartTimeout}
+}
+
+// Stop implements freeze.Target: the manager's stop, a wait up to
+// graceful for every process to exit, then SIGTERM and SIGKILL.
+func (t *Target) Stop(ctx context.Context, graceful time.Duration) (freeze.StopReport, error) {
+	began := t.clock.Now()
+	found, err := t.Processes()
+	if err != nil || len(found) == 0 {
+		return freeze.StopReport{Outcome: "not running"}, err
+	}
+	if t.acct != nil {
+		if err := runas.CanActAs(*t.acct); err != nil {
+			return freeze.StopReport{}, err
+		}
+	}
+	deadline := began.Add(graceful)
+	sctx, cancel := context.WithDeadline(ctx, deadline)
+	if err := t.mgr.Stop(sctx); err != nil {
+		t.log.Warn("stop request failed; waiting, then escalating", zap.Stringer("manager", t.mgr), zap.Error(err))
+	}
+	cancel()
+	left, err := proc.WaitGone(ctx, t.src, t.match, deadline)
+	rep := freeze.StopReport{Outcome: "clean"}
+	if err == nil && len(left) > 0 {
+		rep.Forced, rep.Outcome, rep.Killed = true, "killed by signal", proc.Names(left)
+		t.log.Warn("graceful stop timed out, escalating", zap.Strings("left", rep.Killed))
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+			for _, p := range left {
+				_ = proc.Signal(p, sig)
+			}
+			if left, err = proc.WaitGone(ctx, t.src, t.match, t.clock.Now().Add(t.cfg.KillWait)); err != nil || len(left) == 0 {
+				break
+			}
+		}
+		if err == nil && len(left) > 0 {
+			err = fmt.Errorf("%s: %d processes still alive after SIGKILL (%v): %w", t.cfg.Name, len(left), proc.Names(left), ErrStopFailed)
+		}
+	}
+	rep.Took = t.clock.Now().Sub(began)
+	t.log.Info("stopped", zap.String("outcome", rep.Outcome), zap.Duration("took", rep.Took), zap.Error(err))
+	return rep, err
+}
+
+// Start implements freeze.Target: refused while any process exists; the
+// manager's start, then the readiness probes up to the start timeout.
+func (t *Target) Start(ctx context.Context) (freeze.StartReport, error) {
+	ps, err := t.Processes()
+	if err != nil {
+		return freeze.StartReport{}, err
+	}
+	if len(ps) > 0 {
+		return freeze.StartReport{}, fmt.Errorf("%s: %d processes (%v): %w", t.cfg.Name, len(ps), proc.Names(ps), freeze.ErrAlreadyRunning)
+	}
+	began := t.clock.Now()
+	probes := t.probes()
+	sctx, cancel := context.WithTimeout(ctx, t.cfg.StartTimeout)
+	defer cancel()
+	exited, err := t.mgr.Start(sctx)
+	if err != nil {
+		return freeze.StartReport{}, err
+	}
+	if err := ready.Wait(ctx, probes, began.Add(t.cfg.StartTimeout), exited); err != nil {
+		return freeze.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, err)
+	}
+	rep := freeze.StartReport{Ready: t.clock.Now().Sub(began)}
+	t.log.Info("ready", zap.Duration("after", rep.Ready))
+	return rep, nil
+}
+
+// probes builds the readiness checks; the log line is watched from now on.
+func (t *Target) probes() []ready.Probe {
+	var ps []ready.Probe
+	for _, a := range t.cfg.ReadyTCP {
+		ps = append(ps, ready.TCP{Addr: a})
+	}
+	for _, u := range t.cfg.ReadyHTTP {
+		ps = append(ps, ready.HTTP{URL: u})
+	}
+	if t.cfg.ReadyLogFile != "" {
+		ps = append(ps, ready.NewLogLine(t.cfg.ReadyLogFile, t.cfg.ReadyLogText))
+	}
+	if len(t.cfg.ReadyCommand) > 0 {
+		ps = append(ps, ready.Command{Args: t.cfg.ReadyCommand, Make: t.commandMaker()})
+	}
+	return ps
+}

@@ -1,0 +1,91 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// fakeSCM plays a service: each query returns the next scripted state
+// (the last one repeats); Start and Stop switch to another script.
+type fakeSCM struct {
+	states        []SCMState
+	onStart       []SCMState
+	onStop        []SCMState
+	starts, stops int
+}
+
+func (f *fakeSCM) State() (SCMState, error) {
+	st := f.states[0]
+	if len(f.states) > 1 {
+		f.states = f.states[1:]
+	}
+	return st, nil
+}
+func (f *fakeSCM) Start() error { f.starts++; f.states = f.onStart; return nil }
+func (f *fakeSCM) Stop() error  { f.stops++; f.states = f.onStop; return nil }
+func (f *fakeSCM) Close()       {}
+
+func svcOn(f *fakeSCM) WindowsService {
+	return WindowsService{Name: "Lotus Domino Server (LotusDominoData)", poll: time.Millisecond,
+		open: func(string) (scmHandle, error) { return f, nil }}
+}
+
+func TestStopWaitsForStopped(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMRunning}, onStop: []SCMState{SCMStopPending, SCMStopPending, SCMStopped}}
+	if err := svcOn(f).Stop(context.Background()); err != nil || f.stops != 1 || f.states[0] != SCMStopped {
+		t.Fatalf("stop: %v, stops %d", err, f.stops)
+	}
+}
+
+func TestStopOfStoppedServiceDoesNothing(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}}
+	if err := svcOn(f).Stop(context.Background()); err != nil || f.stops != 0 {
+		t.Fatalf("stop: %v, stops %d", err, f.stops)
+	}
+}
+
+func TestStopWhileStopPendingJustWaits(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopPending, SCMStopped}}
+	if err := svcOn(f).Stop(context.Background()); err != nil || f.stops != 0 {
+		t.Fatalf("stop: %v, stops %d", err, f.stops)
+	}
+}
+
+func TestStopTimesOut(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMRunning}, onStop: []SCMState{SCMStopPending}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := svcOn(f).Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stop that never ends: %v", err)
+	}
+}
+
+func TestStartWaitsForRunning(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMStopped, SCMStartPending, SCMRunning}}
+	if _, err := svcOn(f).Start(context.Background()); err != nil || f.starts != 1 {
+		t.Fatalf("start: %v starts %d", err, f.starts)
+	}
+}
+
+func TestStartOfRunningServiceDoesNothing(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMRunning}}
+	if _, err := svcOn(f).Start(context.Background()); err != nil || f.starts != 0 {
+		t.Fatalf("start: %v starts %d", err, f.starts)
+	}
+}
+
+func TestStartAfterPendingStop(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopPending, SCMStopped}, onStart: []SCMState{SCMStartPending, SCMRunning}}
+	if _, err := svcOn(f).Start(context.Background()); err != nil || f.starts != 1 {
+		t.Fatalf("start: %v starts %d", err, f.starts)
+	}
+}
+
+func TestServiceThatDiesDuringStart(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMStartPending, SCMStartPending, SCMStopped}}
+	if _, err := svcOn(f).Start(context.Background()); !errors.Is(err, ErrServiceStopped) {
+		t.Fatalf("got %v", err)
+	}
+}
