@@ -35,6 +35,9 @@ func (e *env) startAction(c *cli.Context) error {
 // ownership of the application: what an administrator does by hand
 // overrides a freeze, and no thaw or watchdog undoes it.
 func (e *env) byHand(c *cli.Context, why string) {
+	if srv, err := e.target(c); err == nil && srv.InUnit() {
+		return // run by the Domino unit itself, on a freeze's or an administrator's systemctl
+	}
 	f, err := e.dominoFreezer(c)
 	if err != nil {
 		e.log.Warn("freeze state not available", zap.Error(err))
@@ -148,7 +151,11 @@ func (e *env) statusAction(c *cli.Context) error {
 	if !st.Serving {
 		serving = "NOT accepting"
 	}
-	e.say("Domino is running: %d processes, NRPC %s %s", len(st.Procs), st.Addr, serving)
+	via := ""
+	if st.Unit != "" {
+		via = " (systemd unit " + st.Unit + ")"
+	}
+	e.say("Domino is running%s: %d processes, NRPC %s %s", via, len(st.Procs), st.Addr, serving)
 	e.listProcs(st.Procs)
 	return nil
 }

@@ -32,6 +32,8 @@ type Domino struct {
 	OutputLog          string        // server standard output and error
 	InputFile          string        // server standard input
 	Port               int           // NRPC port; 0: from notes.ini, else 1352
+	Manager            string        // ManagerAuto, ManagerDirect or ManagerSystemd
+	Unit               string        // the systemd unit running Domino
 	LogFile            string        // quiesce's own JSON log; "" for the default
 	Freeze             Freeze
 	Budgets            Budgets
@@ -129,8 +131,8 @@ func defaults(source string) Domino {
 	return Domino{
 		Source: source, User: DefaultUser, Lotus: DefaultLotus, Data: DefaultData,
 		ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
-		KillWait: DefaultKillWait,
-		Freeze:   Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		KillWait: DefaultKillWait, Manager: ManagerAuto, Unit: "domino.service",
+		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 	}
 }
 

@@ -20,6 +20,7 @@ func TestRcDominoSample(t *testing.T) {
 	want := Domino{
 		RcFormat: true, HasDomino: true, User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
 		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
+		Manager: ManagerAuto, Unit: "domino.service",
 		Freeze:        Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
 		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
@@ -142,6 +143,8 @@ nsd_before_kill = yes
 pre_shutdown_command = tell traveler shutdown
 pre_shutdown_delay = 5s
 nrpc_port = 1353
+manager = systemd
+unit = hcl-domino.service
 
 [freeze]
 state_dir = /srv/quiesce-state
@@ -161,6 +164,7 @@ arcserve = 20m
 		ShutdownTimeout: 3 * time.Minute, StartTimeout: 90 * time.Second, KillWait: 2 * time.Second,
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
 		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
+		Manager: ManagerSystemd, Unit: "hcl-domino.service",
 		Freeze:  Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute}}
 	if !reflect.DeepEqual(d, want) {

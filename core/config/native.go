@@ -42,6 +42,8 @@ var nativeKeys = map[string]map[string]setter{
 		"output_log":           absPath(func(d *Domino) *string { return &d.OutputLog }),
 		"input_file":           absPath(func(d *Domino) *string { return &d.InputFile }),
 		"nrpc_port":            port(func(d *Domino) *int { return &d.Port }),
+		"manager":              oneOf(func(d *Domino) *string { return &d.Manager }, ManagerAuto, ManagerDirect, ManagerSystemd),
+		"unit":                 str(func(d *Domino) *string { return &d.Unit }),
 	},
 	"freeze": {
 		"state_dir":       absPath(func(d *Domino) *string { return &d.Freeze.StateDir }),

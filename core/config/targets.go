@@ -46,6 +46,12 @@ type Generic struct {
 	Order        int
 }
 
+// Managers of Domino: auto uses systemd when a unit runs (or can run) it.
+const (
+	ManagerAuto   = "auto"
+	ManagerDirect = "direct"
+)
+
 // Managers of a generic target.
 const (
 	ManagerCommands = "commands" // start and stop commands (SysV scripts, pg_ctl, ...)

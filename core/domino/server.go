@@ -134,6 +134,7 @@ type Status struct {
 	Procs   []proc.Proc
 	Addr    string // NRPC address
 	Serving bool   // NRPC port accepts connections
+	Unit    string // the systemd unit managing it, if any
 }
 
 // Status inspects the server.
@@ -142,7 +143,7 @@ func (s *Server) Status() (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{Procs: procs, Addr: s.nrpcAddr()}
+	st := Status{Procs: procs, Addr: s.nrpcAddr(), Unit: s.unit(procs)}
 	switch {
 	case len(procs) == 0:
 		st.State = Stopped

@@ -24,7 +24,8 @@ const consoleLog = "IBM_TECHNICAL_SUPPORT/console.log"
 
 // StartResult describes a start.
 type StartResult struct {
-	PID   int           // the launched server process
+	PID   int           // the launched server process (0 when systemd launched it)
+	Unit  string        // the systemd unit that started it, if any
 	Ready time.Duration // from launch to proven readiness
 	Addr  string        // NRPC address that accepted a connection
 }
@@ -48,12 +49,18 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	}
 	console := ready.NewLogLine(filepath.Join(s.cfg.Data, consoleLog), ReadyLine)
 	launched := s.clock.Now()
-	cmd, exited, err := s.launch()
-	if err != nil {
-		return StartResult{}, err
+	res := StartResult{Addr: s.nrpcAddr()}
+	var exited <-chan int
+	if unit := s.unit(nil); unit != "" {
+		res.Unit, exited = unit, s.startUnit(ctx, unit)
+	} else {
+		cmd, ex, err := s.launch()
+		if err != nil {
+			return StartResult{}, err
+		}
+		res.PID, exited = cmd.Process.Pid, ex
 	}
-	s.log.Info("server launched", zap.Int("pid", cmd.Process.Pid))
-	res := StartResult{PID: cmd.Process.Pid, Addr: s.nrpcAddr()}
+	s.log.Info("server launched", zap.Int("pid", res.PID), zap.String("unit", res.Unit))
 	if err := s.waitReady(ctx, launched, console, exited, res.Addr); err != nil {
 		s.log.Error("start failed", zap.Error(err))
 		return res, err
@@ -61,6 +68,21 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	res.Ready = s.clock.Now().Sub(launched)
 	s.log.Info("server ready", zap.Duration("after", res.Ready), zap.String("nrpc", res.Addr))
 	return res, nil
+}
+
+// startUnit starts the server's systemd unit; a failed start job is
+// reported like a server that exited during start-up.
+func (s *Server) startUnit(ctx context.Context, unit string) <-chan int {
+	exited := make(chan int, 1)
+	uctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	done := s.unitCommand(uctx, "start", unit)
+	go func() {
+		defer cancel()
+		if err := <-done; err != nil {
+			exited <- 1
+		}
+	}()
+	return exited
 }
 
 // launch starts LOTUS/bin/server in a session of its own, input from the

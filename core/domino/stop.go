@@ -41,6 +41,7 @@ type StopResult struct {
 	Killed  []proc.Proc // processes left when escalation began
 	Phases  []Phase
 	Total   time.Duration
+	Unit    string // the systemd unit the stop went through, if any
 }
 
 // Stop shuts the server down: "server -q" as the Domino user, an
@@ -130,10 +131,22 @@ func (st *stopRun) preShutdown(ctx context.Context) {
 // graceful asks the server to shut down and waits up to the timeout.
 func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 	s := st.s
-	if err := s.startTool(launcher(s.cfg.Lotus), "-q"); err != nil {
+	deadline := st.start.Add(s.cfg.PreShutdownDelay + st.graceWait)
+	var unitDone <-chan error
+	if unit := s.unit(st.res.Found); unit != "" {
+		// Through systemd, so that it does not see its service die.
+		st.res.Unit = unit
+		s.log.Info("stopping through systemd", zap.String("unit", unit))
+		uctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		unitDone = s.unitCommand(uctx, "stop", unit)
+	} else if err := s.startTool(launcher(s.cfg.Lotus), "-q"); err != nil {
 		s.log.Error("cannot run server -q", zap.Error(err))
 	}
-	left, err := s.waitGone(ctx, st.start.Add(s.cfg.PreShutdownDelay+st.graceWait))
+	left, err := s.waitGone(ctx, deadline)
+	if unitDone != nil && len(left) == 0 && err == nil {
+		<-unitDone // let the unit's stop job finish: the unit is inactive when the stop returns
+	}
 	st.phase("graceful")
 	return left, err
 }

@@ -1,0 +1,106 @@
+package domino
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// unit returns the systemd unit that manages the server, or "" when
+// quiesce acts on the server directly: the configured manager, else (auto)
+// the unit whose cgroup holds the server's processes, else the configured
+// unit when systemd has it loaded. Inside that unit (its ExecStart or
+// ExecStop) quiesce always acts directly.
+func (s *Server) unit(procs []proc.Proc) string {
+	if s.cfg.Manager == config.ManagerDirect || s.InUnit() {
+		return ""
+	}
+	if s.cfg.Manager == config.ManagerSystemd {
+		return s.cfg.Unit
+	}
+	if !systemdRunning() {
+		return ""
+	}
+	for _, p := range procs {
+		if u := unitOf(int(p.PID)); u != "" {
+			return u
+		}
+	}
+	if len(procs) == 0 && unitLoaded(s.cfg.Unit) {
+		return s.cfg.Unit
+	}
+	return ""
+}
+
+// InUnit reports whether quiesce runs as a process of the Domino unit.
+func (s *Server) InUnit() bool {
+	u := unitOf(os.Getpid())
+	return u != "" && u == s.cfg.Unit
+}
+
+// systemdRunning reports whether systemd manages this system.
+func systemdRunning() bool {
+	_, err := os.Stat("/run/systemd/system")
+	return err == nil
+}
+
+// unitOf returns the .service unit whose cgroup holds pid, "" for none (or
+// a user session).
+func unitOf(pid int) string {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 || (parts[1] != "" && parts[1] != "name=systemd") {
+			continue
+		}
+		segs := strings.Split(parts[2], "/")
+		for i := len(segs) - 1; i >= 0; i-- {
+			if strings.HasSuffix(segs[i], ".service") && !strings.HasPrefix(segs[i], "user@") {
+				return segs[i]
+			}
+		}
+	}
+	return ""
+}
+
+// unitLoaded reports whether systemd knows the unit.
+func unitLoaded(unit string) bool {
+	out, err := exec.Command(systemctl(), "show", "-p", "LoadState", "--value", unit).Output()
+	return err == nil && strings.TrimSpace(string(out)) == "loaded"
+}
+
+func systemctl() string {
+	if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
+		return "/usr/bin/systemctl"
+	}
+	return "systemctl"
+}
+
+// unitCommand runs systemctl VERB UNIT in the background and delivers its
+// error, if any, on the returned channel (closed when it returns).
+func (s *Server) unitCommand(ctx context.Context, verb, unit string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		defer close(done)
+		out, err := exec.CommandContext(ctx, systemctl(), verb, unit).CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("systemctl %s %s: %v: %s", verb, unit, err, strings.TrimSpace(string(out)))
+			s.log.Warn("systemctl failed", zap.Error(err))
+			done <- err
+		}
+	}()
+	return done
+}
