@@ -184,6 +184,7 @@ func TestNativeErrors(t *testing.T) {
 		{"user = notes\n", "q.conf:1: user: unknown key"},
 		{"log_file = /x.log\n", "q.conf: no application configured"},
 		{"[domino]\n[domino]\n", "q.conf:2: [domino]: section repeated (first on line 1)"},
+		{"[domino]\nuser = notes # the OS user\nlotus = /opt/x#y\nbogus = 1 # c\n", "q.conf:4: domino.bogus: unknown key"},
 		{"[domino]\ndata = relative/dir\n", "q.conf:2: domino.data: \"relative/dir\" is not an absolute path"},
 		{"[freeze]\nforced_stop = maybe\n", "q.conf:2: freeze.forced_stop: \"maybe\" is not one of fail, continue"},
 		{"[budgets]\nnutanix = 5m\n", "q.conf:2: budgets.nutanix: unknown key"},
@@ -321,11 +322,44 @@ func TestTargetErrors(t *testing.T) {
 		{strings.Replace(base, "ready_tcp = 127.0.0.1:1", "ready_tcp = localhost", 1), "q.conf:6: target app.ready_tcp: \"localhost\" is not HOST:PORT"},
 		{strings.Replace(base, "manager = commands", "manager = systemd", 1), "q.conf:1: target app.unit: the systemd manager needs the unit name"},
 		{"[target Bad/Name]\n", "q.conf:1: [target Bad/Name]: unknown section"},
+		{"[domino]\n" + strings.Replace(base, "[target app]", "[target domino]", 1), "q.conf:2: [target domino]: a second application with this name"},
 	}
 	for _, c := range cases {
 		_, err := ParseNative("q.conf", []byte(c.src))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("got %v\nwant %s", err, c.want)
 		}
+	}
+}
+
+// Every example configuration shipped in docs/examples parses.
+func TestShippedExamples(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "docs", "examples", "*.conf"))
+	if len(files) < 4 {
+		t.Fatalf("examples: %v", files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := ParseNative(f, b)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if strings.HasSuffix(f, "domino-windows.conf") && d.Targets[0].ProcessPaths[0] != `C:\Program Files\HCL\Domino` {
+			t.Errorf("windows path: %q", d.Targets[0].ProcessPaths)
+		}
+	}
+}
+
+func TestInlineComments(t *testing.T) {
+	d, err := ParseNative("q.conf", []byte("[domino]\nuser = notes   # the OS user\nlotus = \"/opt/a # b\"\npre_shutdown_command = tell http quit#now\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.User != "notes" || d.Lotus != "/opt/a # b" || d.PreShutdownCommand != "tell http quit#now" {
+		t.Fatalf("%q %q %q", d.User, d.Lotus, d.PreShutdownCommand)
 	}
 }

@@ -46,7 +46,7 @@ var nativeKeys = map[string]map[string]setter{
 		"unit":                 str(func(d *Domino) *string { return &d.Unit }),
 	},
 	"freeze": {
-		"state_dir":       absPath(func(d *Domino) *string { return &d.Freeze.StateDir }),
+		"state_dir":       anyAbsPath(func(d *Domino) *string { return &d.Freeze.StateDir }),
 		"forced_stop":     oneOf(func(d *Domino) *string { return &d.Freeze.ForcedStop }, ForcedStopFail, ForcedStopContinue),
 		"lock_wait":       duration(func(d *Domino) *time.Duration { return &d.Freeze.LockWait }),
 		"watchdog_margin": duration(func(d *Domino) *time.Duration { return &d.Freeze.WatchdogMargin }),
@@ -91,7 +91,7 @@ func ParseNative(file string, b []byte) (Domino, error) {
 			}
 			continue
 		}
-		key, val, ok := strings.Cut(line, "=")
+		key, val, ok := strings.Cut(stripComment(line), "=")
 		key, val = strings.TrimSpace(key), unquote(strings.TrimSpace(val))
 		if !ok || key == "" {
 			return Domino{}, &Error{File: file, Line: n, Msg: fmt.Sprintf("expected \"key = value\", got %q", line)}
@@ -133,8 +133,17 @@ func setKey(d *Domino, target *Generic, section, key, val string) (msg string, k
 // finish validates the whole file once read.
 func finish(file string, d *Domino) error {
 	d.defaultLogs()
+	names := map[string]bool{}
+	if d.HasDomino {
+		names["domino"] = true
+	}
 	for i := range d.Targets {
-		if err := d.Targets[i].validate(file); err != nil {
+		g := &d.Targets[i]
+		if names[g.Name] {
+			return &Error{File: file, Line: g.Line, Key: "[target " + g.Name + "]", Msg: "a second application with this name ([domino] is named domino)"}
+		}
+		names[g.Name] = true
+		if err := g.validate(file); err != nil {
 			return err
 		}
 	}
@@ -161,7 +170,7 @@ func sectionName(file string, n int, line string) (string, error) {
 
 // validName: target names become file names in the state directory.
 func validName(s string) bool {
-	if s == "" || s == "domino" || len(s) > 64 {
+	if s == "" || len(s) > 64 {
 		return false
 	}
 	for _, r := range s {
@@ -177,6 +186,24 @@ func qualified(section, key string) string {
 		return key
 	}
 	return section + "." + key
+}
+
+// stripComment drops a " # comment" after a value; a # inside quotes or
+// not preceded by a blank (a URL fragment) is kept.
+func stripComment(line string) string {
+	quote := byte(0)
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == 0 && (c == '"' || c == '\''):
+			quote = c
+		case quote == 0 && c == '#' && i > 0 && (line[i-1] == ' ' || line[i-1] == '\t'):
+			return strings.TrimSpace(line[:i])
+		}
+	}
+	return line
 }
 
 func unquote(v string) string {
@@ -199,6 +226,18 @@ func absPath(field func(*Domino) *string) setter {
 			return fmt.Sprintf("%q is not an absolute path", v)
 		}
 		*field(d) = filepath.Clean(v)
+		return ""
+	}
+}
+
+// anyAbsPath accepts Windows drive paths on every platform (a setting that
+// exists on Windows too).
+func anyAbsPath(field func(*Domino) *string) setter {
+	return func(d *Domino, v string) string {
+		if !isAbs(v) {
+			return fmt.Sprintf("%q is not an absolute path", v)
+		}
+		*field(d) = v
 		return ""
 	}
 }

@@ -145,7 +145,7 @@ func argList(field *[]string, v string) string {
 	if err := json.Unmarshal([]byte(v), &args); err != nil || len(args) == 0 || args[0] == "" {
 		return fmt.Sprintf("%s is not a command as a JSON list of strings, like [\"/usr/bin/pg_ctl\", \"start\"] (commands never run through a shell)", v)
 	}
-	if !filepath.IsAbs(args[0]) {
+	if !isAbs(args[0]) {
 		return fmt.Sprintf("%q: name the program by its absolute path", args[0])
 	}
 	*field = args
@@ -156,14 +156,26 @@ func words(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 }
 
+// absList parses comma-separated absolute paths (paths may hold spaces:
+// C:\Program Files\...). Windows paths are accepted on every platform so a
+// configuration can be checked anywhere.
 func absList(field *[]string, v string) string {
-	for _, p := range words(v) {
-		if !filepath.IsAbs(p) {
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if !isAbs(p) {
 			return fmt.Sprintf("%q is not an absolute path", p)
 		}
 		*field = append(*field, filepath.Clean(p))
 	}
 	return ""
+}
+
+// isAbs accepts this platform's absolute paths and Windows drive paths.
+func isAbs(p string) bool {
+	if filepath.IsAbs(p) {
+		return true
+	}
+	return len(p) >= 3 && (p[0]|0x20) >= 'a' && (p[0]|0x20) <= 'z' && p[1] == ':' && (p[2] == '\\' || p[2] == '/')
 }
 
 func tcpList(field *[]string, v string) string {
@@ -190,7 +202,7 @@ func urlList(field *[]string, v string) string {
 // logLine parses "FILE: TEXT".
 func logLine(g *Generic, v string) string {
 	file, text, ok := strings.Cut(v, ": ")
-	if !ok || !filepath.IsAbs(file) || strings.TrimSpace(text) == "" {
+	if !ok || !isAbs(file) || strings.TrimSpace(text) == "" {
 		return fmt.Sprintf("%q is not \"/path/to/file: text of the line\"", v)
 	}
 	g.ReadyLogFile, g.ReadyLogText = file, strings.TrimSpace(text)
