@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -11,9 +12,13 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 )
 
-// defaultLogFile is /var/log/quiesce/quiesce.log as root, otherwise
-// quiesce.log in the application's data directory.
+// defaultLogFile is %ProgramData%\quiesce\quiesce.log on Windows,
+// /var/log/quiesce/quiesce.log as root, otherwise quiesce.log in the
+// application's data directory.
 func defaultLogFile(cfg config.Domino) string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join(os.Getenv("ProgramData"), "quiesce", "quiesce.log")
+	}
 	if os.Geteuid() == 0 {
 		return "/var/log/quiesce/quiesce.log"
 	}

@@ -110,8 +110,8 @@ func (g *Generic) validate(file string) error {
 			return bad("unit", "the systemd manager needs the unit name")
 		}
 	case ManagerService:
-		if g.Service == "" {
-			return bad("service", "the service manager needs the Windows service name")
+		if g.Service == "" && len(g.ProcessPaths) == 0 {
+			return bad("service", "name the Windows service, or give process_path so it can be discovered")
 		}
 	}
 	if len(g.ProcessPaths) == 0 && len(g.ProcessNames) == 0 {

@@ -55,7 +55,17 @@ func New(cfg config.Generic, file string, src proc.Source, log *zap.Logger, c cl
 	case config.ManagerSystemd:
 		t.mgr = service.Systemd{Unit: cfg.Unit}
 	case config.ManagerService:
-		t.mgr = service.NewWindowsService(cfg.Service)
+		name := cfg.Service
+		if name == "" {
+			found, err := service.Discover(cfg.ProcessPaths)
+			if err != nil || found == "" {
+				return nil, &config.Error{File: file, Line: cfg.Line, Key: "target " + cfg.Name + ".service",
+					Msg: fmt.Sprintf("no single Windows service runs a program under %v: name it", cfg.ProcessPaths)}
+			}
+			t.log.Info("service discovered", zap.String("service", found))
+			name = found
+		}
+		t.mgr = service.NewWindowsService(name)
 	default:
 		t.mgr = service.Commands{Account: t.acct, StartArgs: cfg.Start, StopArgs: cfg.Stop}
 	}
@@ -153,6 +163,16 @@ func (t *Target) Start(ctx context.Context) (freeze.StartReport, error) {
 	}
 	if err := ready.Wait(ctx, probes, began.Add(t.cfg.StartTimeout), exited); err != nil {
 		return freeze.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, err)
+	}
+	// The checks passed: the application's own processes must be there too
+	// (a probe can pass for another reason, and the start may have failed).
+	if ps, err := t.Processes(); err != nil || len(ps) == 0 {
+		select { // the start command's own failure says more, if it is on its way
+		case xerr := <-exited:
+			return freeze.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, xerr)
+		case <-time.After(time.Second):
+		}
+		return freeze.StartReport{}, fmt.Errorf("%s: the readiness checks pass but no process of the application runs (check process_path and process_names)", t.cfg.Name)
 	}
 	rep := freeze.StartReport{Ready: t.clock.Now().Sub(began)}
 	t.log.Info("ready", zap.Duration("after", rep.Ready))

@@ -52,3 +52,27 @@ func (w *winService) Close() {
 	w.s.Close()
 	w.m.Disconnect()
 }
+
+func listServices() ([]ServiceInfo, error) {
+	m, err := mgr.Connect()
+	if err != nil {
+		return nil, err
+	}
+	defer m.Disconnect()
+	names, err := m.ListServices()
+	if err != nil {
+		return nil, err
+	}
+	var out []ServiceInfo
+	for _, n := range names {
+		s, err := m.OpenService(n)
+		if err != nil {
+			continue
+		}
+		if c, err := s.Config(); err == nil {
+			out = append(out, ServiceInfo{Name: n, BinaryPath: c.BinaryPathName})
+		}
+		s.Close()
+	}
+	return out, nil
+}
