@@ -9,7 +9,9 @@ import (
 	"github.com/urfave/cli/v2"
 	"go.uber.org/zap"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/generic"
 	"github.com/quiesce/quiesce/core/proc"
 )
 
@@ -127,6 +129,48 @@ func (e *env) restartAction(c *cli.Context) error {
 }
 
 func (e *env) statusAction(c *cli.Context) error {
+	cfg, err := e.config(c)
+	if err != nil {
+		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+	}
+	running, total, err := e.targetsStatus(c, cfg)
+	if err != nil {
+		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+	}
+	if !cfg.HasDomino {
+		switch running {
+		case total:
+			return nil
+		case 0:
+			return &exitError{code: StatusStopped}
+		}
+		return &exitError{code: StatusDead} // some of them stopped
+	}
+	return e.dominoStatus(c)
+}
+
+// targetsStatus prints one line per [target] and counts those running.
+func (e *env) targetsStatus(c *cli.Context, cfg config.Domino) (running, total int, err error) {
+	for _, g := range cfg.Targets {
+		t, err := generic.New(g, cfg.Source, e.source, e.log, e.clock)
+		if err != nil {
+			return 0, 0, err
+		}
+		ps, err := t.Processes()
+		if err != nil {
+			return 0, 0, err
+		}
+		if len(ps) == 0 {
+			e.say("%s is stopped", g.Name)
+			continue
+		}
+		running++
+		e.say("%s is running: %d processes (%s)", g.Name, len(ps), strings.Join(proc.Names(ps), ", "))
+	}
+	return running, len(cfg.Targets), nil
+}
+
+func (e *env) dominoStatus(c *cli.Context) error {
 	srv, err := e.target(c)
 	if err != nil {
 		if exitCode(err) == ExitNotConfigured || exitCode(err) == ExitNotInstalled {

@@ -114,7 +114,13 @@ func TestGenericRedis(t *testing.T) {
 	if code, out := runQ(t, env, "qemu", "thaw"); code != 0 {
 		t.Fatalf("thaw without freeze: %s", out)
 	}
+	if code, out := runQ(t, env, "status"); code != 3 || !strings.Contains(out, "cache is stopped") {
+		t.Fatalf("status of a stopped target: %d %s", code, out)
+	}
 	startRedis(t, user, dir, port)
+	if code, out := runQ(t, env, "status"); code != 0 || !strings.Contains(out, "cache is running: 1 processes") {
+		t.Fatalf("status of a running target: %d %s", code, out)
+	}
 	eventually(t, 10*time.Second, "redis serving", func() bool { return redisServing(port) })
 
 	dirHook := t.TempDir()
