@@ -120,7 +120,8 @@ func (d *demo) step(action, from, to string) (wall, own time.Duration) {
 
 func (d *demo) quiesceCmd(action string) {
 	d.say("$ quiesce --config %s %s", d.l.sysconfig, action)
-	cmd := exec.Command(d.quiesce, "--config", d.l.sysconfig, "--log-file", d.logFile, action)
+	cmd := exec.Command(d.quiesce, "--config", d.l.sysconfig, "--log-file", d.logFile,
+		"--state-dir", filepath.Join(d.l.root, "state"), action)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
