@@ -61,16 +61,6 @@ func (g *guest) log(t *testing.T) string {
 	return string(b)
 }
 
-// eventually polls cond until it holds or the limit passes.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", limit, what)
-		}
-	}
-}
-
 // killWatchdogs ends watchdogs this test started (they end by themselves
 // once nothing is frozen; a failed test may leave one waiting).
 func (g *guest) killWatchdogs() {
@@ -104,7 +94,7 @@ func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
 	if g.sim.Serving() {
 		t.Fatal("still serving after freeze")
 	}
-	eventually(t, 3*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
+	simtest.Eventually(t, 3*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
 	log := g.log(t)
 	if !strings.Contains(log, "freeze expired: no thaw came before the deadline") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
 		t.Fatalf("log does not name the caller that never thawed:\n%s", log)
@@ -142,16 +132,16 @@ func TestSigkillMidFreeze(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the stop begins", func() bool {
+	simtest.Eventually(t, 10*time.Second, "the stop begins", func() bool {
 		b, _ := os.ReadFile(filepath.Join(g.state, "domino.json"))
 		return strings.Contains(string(b), `"phase": "stopping"`)
 	})
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	eventually(t, 30*time.Second, "the server is down and back", func() bool {
+	simtest.Eventually(t, 30*time.Second, "the server is down and back", func() bool {
 		return g.sim.Serving() && strings.Contains(g.log(t), "interrupted stop finished")
 	})
-	eventually(t, 10*time.Second, "the state is cleared", func() bool {
+	simtest.Eventually(t, 10*time.Second, "the state is cleared", func() bool {
 		_, err := os.Stat(filepath.Join(g.state, "domino.json"))
 		return os.IsNotExist(err)
 	})
@@ -222,7 +212,7 @@ func TestRecoverCleansUpAfterAKilledServer(t *testing.T) {
 			_ = syscall.Kill(int(p.PID), syscall.SIGKILL)
 		}
 	}
-	eventually(t, 5*time.Second, "the server process is gone", func() bool {
+	simtest.Eventually(t, 5*time.Second, "the server process is gone", func() bool {
 		for _, p := range g.sim.Procs() {
 			if p.Name == "server" {
 				return false

@@ -15,18 +15,6 @@ import (
 	"github.com/quiesce/quiesce/scripts"
 )
 
-// mustHave skips a test that cannot run here, loudly, and fails it in CI.
-func mustHave(t *testing.T, ok bool, why string) {
-	t.Helper()
-	if ok {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("REQUIRED IN CI: %s", why)
-	}
-	t.Skipf("SKIPPED (would fail in CI): %s", why)
-}
-
 // sdns is a real systemd running as PID 1 of a private PID and mount
 // namespace, with a private /run.
 type sdns struct {
@@ -37,10 +25,10 @@ type sdns struct {
 
 func bootSystemd(t *testing.T, units map[string]string) *sdns {
 	t.Helper()
-	mustHave(t, os.Geteuid() == 0, "a private PID and mount namespace needs root")
+	simtest.Require(t, os.Geteuid() == 0, "a private PID and mount namespace needs root")
 	for _, p := range []string{"/usr/bin/unshare", "/usr/bin/nsenter", "/lib/systemd/systemd"} {
 		_, err := os.Stat(p)
-		mustHave(t, err == nil, p+" is missing")
+		simtest.Require(t, err == nil, p+" is missing")
 	}
 	dir, err := os.MkdirTemp("", "quiesce-systemd-")
 	if err != nil {
@@ -81,7 +69,7 @@ func bootSystemd(t *testing.T, units map[string]string) *sdns {
 		}
 		_ = cmd.Wait()
 	})
-	eventually(t, 15*time.Second, "systemd up in the namespace", func() bool {
+	simtest.Eventually(t, 15*time.Second, "systemd up in the namespace", func() bool {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
 		fmt.Sscan(string(b), &s.pid)
 		if s.pid == 0 {

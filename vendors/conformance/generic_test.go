@@ -20,7 +20,7 @@ import (
 func redisTarget(t *testing.T, user, dir string, port int) string {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		require(t, "redis-server is not installed (apt-get install redis-server)")
+		simtest.Require(t, false, "redis-server is not installed (apt-get install redis-server)")
 	}
 	return fmt.Sprintf(`
 [target cache]
@@ -121,7 +121,7 @@ func TestGenericRedis(t *testing.T) {
 	if code, out := runQ(t, env, "status"); code != 0 || !strings.Contains(out, "cache is running: 1 processes") {
 		t.Fatalf("status of a running target: %d %s", code, out)
 	}
-	eventually(t, 10*time.Second, "redis serving", func() bool { return redisServing(port) })
+	simtest.Eventually(t, 10*time.Second, "redis serving", func() bool { return redisServing(port) })
 
 	dirHook := t.TempDir()
 	hook := filepath.Join(dirHook, "fsfreeze-hook")
@@ -177,21 +177,12 @@ func TestGroupFreezeFailingPartWayRestores(t *testing.T) {
 		t.Fatal(out)
 	}
 	startRedis(t, sim.User, dir, port)
-	eventually(t, 10*time.Second, "redis serving", func() bool { return redisServing(port) })
+	simtest.Eventually(t, 10*time.Second, "redis serving", func() bool { return redisServing(port) })
 	code, out = runQ(t, env, "veeam", "pre-freeze")
 	if code == 0 || !strings.Contains(out, "the application was started again") {
 		t.Fatalf("group freeze: %d %s", code, out)
 	}
 	if !redisServing(port) || !sim.Serving() {
 		t.Fatalf("not both restored: redis %v domino %v", redisServing(port), sim.Serving())
-	}
-}
-
-func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", limit, what)
-		}
 	}
 }

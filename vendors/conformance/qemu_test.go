@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
 // qemuHarness drives the real qemu-ga from Debian: started on a unix socket
@@ -32,7 +34,7 @@ func startQemuGA(t *testing.T, hook string, env hookEnv) *qemuHarness {
 	t.Helper()
 	bin, err := exec.LookPath("qemu-ga")
 	if err != nil {
-		require(t, "qemu-ga is not installed (apt-get install qemu-guest-agent)")
+		simtest.Require(t, false, "qemu-ga is not installed (apt-get install qemu-guest-agent)")
 	}
 	dir := t.TempDir()
 	mnt := filepath.Join(dir, "mnt")
@@ -40,7 +42,7 @@ func startQemuGA(t *testing.T, hook string, env hookEnv) *qemuHarness {
 		t.Fatal(err)
 	}
 	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
-		require(t, "cannot mount a tmpfs for qemu-ga to freeze: "+err.Error())
+		simtest.Require(t, false, "cannot mount a tmpfs for qemu-ga to freeze: "+err.Error())
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(mnt, syscall.MNT_DETACH) })
 	sock := filepath.Join(dir, "qga.sock")
@@ -120,14 +122,4 @@ func (h *qemuHarness) Freeze(t *testing.T) Step {
 
 func (h *qemuHarness) Thaw(t *testing.T) Step {
 	return h.step("thaw", "guest-fsfreeze-thaw", nil)
-}
-
-// require skips a test that cannot run here, and fails it in CI, where it
-// must run.
-func require(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("REQUIRED IN CI: %s", why)
-	}
-	t.Skipf("SKIPPED (would fail in CI): %s", why)
 }

@@ -243,3 +243,27 @@ func freePort(t testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// Eventually polls cond until it holds, and fails the test when limit
+// passes first.
+func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", limit, what)
+		}
+	}
+}
+
+// Require skips a test whose precondition does not hold here, loudly, and
+// fails it in CI (CI=true), where it must run.
+func Require(t testing.TB, ok bool, why string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("REQUIRED IN CI: %s", why)
+	}
+	t.Skipf("SKIPPED (would fail in CI): %s", why)
+}
