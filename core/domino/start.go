@@ -51,8 +51,10 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	launched := s.clock.Now()
 	res := StartResult{Addr: s.nrpcAddr()}
 	var exited <-chan int
+	var unitDone <-chan struct{}
 	if unit := s.unit(nil); unit != "" {
-		res.Unit, exited = unit, s.startUnit(ctx, unit)
+		res.Unit = unit
+		exited, unitDone = s.startUnit(ctx, unit)
 	} else {
 		cmd, ex, err := s.launch()
 		if err != nil {
@@ -65,24 +67,29 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 		s.log.Error("start failed", zap.Error(err))
 		return res, err
 	}
+	if unitDone != nil {
+		<-unitDone // the unit's start job is done: the unit is active when Start returns
+	}
 	res.Ready = s.clock.Now().Sub(launched)
 	s.log.Info("server ready", zap.Duration("after", res.Ready), zap.String("nrpc", res.Addr))
 	return res, nil
 }
 
 // startUnit starts the server's systemd unit; a failed start job is
-// reported like a server that exited during start-up.
-func (s *Server) startUnit(ctx context.Context, unit string) <-chan int {
-	exited := make(chan int, 1)
+// reported like a server that exited during start-up. done is closed when
+// systemctl has returned.
+func (s *Server) startUnit(ctx context.Context, unit string) (exited <-chan int, done <-chan struct{}) {
+	ex, fin := make(chan int, 1), make(chan struct{})
 	uctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
-	done := s.unitCommand(uctx, "start", unit)
+	result := s.unitCommand(uctx, "start", unit)
 	go func() {
 		defer cancel()
-		if err := <-done; err != nil {
-			exited <- 1
+		defer close(fin)
+		if err := <-result; err != nil {
+			ex <- 1
 		}
 	}()
-	return exited
+	return ex, fin
 }
 
 // launch starts LOTUS/bin/server in a session of its own, input from the

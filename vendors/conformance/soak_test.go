@@ -160,7 +160,14 @@ func (s *soak) snapshot(i int, f fault, row *tallyRow) {
 func (s *soak) servingBy(i int, f fault, limit time.Duration) {
 	for deadline := time.Now().Add(limit); !s.r.sim.Serving() || !s.mainServerUp(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			s.t.Fatalf("VIOLATION cycle %d (%s): not serving %s later; processes %v\nlog:\n%s", i, f, limit, s.r.sim.Procs(), s.newLog())
+			var exes []string
+			for _, p := range s.r.sim.Procs() {
+				exes = append(exes, fmt.Sprintf("%d %s", p.PID, p.Exe))
+			}
+			tl, _ := os.ReadFile(filepath.Join(s.r.sim.Data, "IBM_TECHNICAL_SUPPORT", "simdomino-timeline.log"))
+			lines := strings.Split(strings.TrimSpace(string(tl)), "\n")
+			s.t.Fatalf("VIOLATION cycle %d (%s): not serving %s later; processes %v\ntimeline tail:\n%s\nlog:\n%s", i, f, limit, exes,
+				strings.Join(lines[max(0, len(lines)-12):], "\n"), s.newLog())
 		}
 	}
 }
