@@ -166,7 +166,13 @@ func (s *Sim) SetIni(key, value string) {
 	if value != "" {
 		lines = append(lines, key+"="+value)
 	}
-	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	// Atomically (temporary file, rename): a server starting right now must
+	// read the old file or the new one, never a truncated one.
+	tmp := path + ".simtest"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		s.t.Fatal(err)
 	}
 }
