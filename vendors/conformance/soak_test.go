@@ -53,6 +53,8 @@ type soak struct {
 	logStart int64
 	servers  atomic.Int32 // most main server processes seen at once
 	tally    map[fault]*tallyRow
+	current  atomic.Value // "cycle N (fault)", for the report of a second server
+	second   atomic.Value // what was seen when a second server ran
 }
 
 type tallyRow struct{ cycles, freezeOK, freezeFailed, snapshotsOK, recovered int }
@@ -82,7 +84,7 @@ func TestSoak(t *testing.T) {
 		s.cycle(i, f)
 	}
 	if n := s.servers.Load(); n > 1 {
-		t.Fatalf("VIOLATION: %d servers ran on the data directory at once", n)
+		t.Fatalf("VIOLATION: %d servers ran on the data directory at once, in %v\nquiesce log:\n%s", n, s.second.Load(), s.newLog())
 	}
 	s.report(time.Since(began))
 }
@@ -105,14 +107,34 @@ func (s *soak) countServers(ctx context.Context) {
 	main := filepath.Join(s.r.sim.Lotus, "notes", "latest", "linux", "server")
 	for ctx.Err() == nil {
 		ps, _ := src.Scan(m)
-		n := int32(0)
+		mains := map[int32]bool{}
 		for _, p := range ps {
 			if p.Exe == main {
+				mains[p.PID] = true
+			}
+		}
+		// A main server's child between fork and exec (a task being
+		// started) still runs the server binary: it is not a second server.
+		n := int32(0)
+		for pid := range mains {
+			if !mains[parentOf(pid)] {
 				n++
 			}
 		}
 		if n > s.servers.Load() {
 			s.servers.Store(n)
+			if n > 1 {
+				var b strings.Builder
+				fmt.Fprintf(&b, "%v:", s.current.Load())
+				for _, p := range ps {
+					ppid, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID))
+					fmt.Fprintf(&b, "\n  %d started %s %s stat=%.60s", p.PID, p.StartTime().Format("15:04:05.000"), p.Exe, ppid)
+				}
+				tl, _ := os.ReadFile(filepath.Join(s.r.sim.Data, "IBM_TECHNICAL_SUPPORT", "simdomino-timeline.log"))
+				lines := strings.Split(strings.TrimSpace(string(tl)), "\n")
+				fmt.Fprintf(&b, "\ntimeline tail:\n%s", strings.Join(lines[max(0, len(lines)-15):], "\n"))
+				s.second.Store(b.String())
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -197,6 +219,10 @@ func (s *soak) cycle(i int, f fault) {
 		s.tally[f] = row
 	}
 	row.cycles++
+	s.current.Store(fmt.Sprintf("cycle %d (%s)", i, f))
+	if n := s.servers.Load(); n > 1 {
+		s.t.Fatalf("VIOLATION: %d servers ran on the data directory at once, in %v\nquiesce log of that cycle:\n%s", n, s.second.Load(), s.newLog())
+	}
 	if st, err := os.Stat(s.r.logFile); err == nil {
 		s.logStart = st.Size()
 	}
@@ -355,4 +381,22 @@ func (s *soak) report(took time.Duration) {
 	if path := os.Getenv("QUIESCE_SOAK_REPORT"); path != "" {
 		_ = os.WriteFile(path, []byte(b.String()), 0o644)
 	}
+}
+
+// parentOf reads a process's parent PID from /proc (0 when gone).
+func parentOf(pid int32) int32 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return int32(ppid)
 }
