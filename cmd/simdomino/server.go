@@ -90,7 +90,7 @@ func (s *server) run(stderr io.Writer) int {
 	}
 	_ = timeline.Append(s.data, timeline.StartRequested, "")
 	if err := s.acquireLock(); err != nil {
-		s.con.printf("%v", err)
+		s.con.printf("Server already running on data directory %s (%v)", s.data, err)
 		_ = timeline.Append(s.data, timeline.StartFailed, "locked")
 		return 1
 	}
@@ -132,7 +132,7 @@ func (s *server) acquireLock() error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(f.Name())
 		f.Close()
-		return fmt.Errorf("Server already running on data directory %s (%s held by PID %s)", s.data, lockFile, strings.TrimSpace(string(holder)))
+		return fmt.Errorf("%s held by PID %s", lockFile, strings.TrimSpace(string(holder)))
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("%d\n", os.Getpid())), 0)

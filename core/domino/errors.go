@@ -20,7 +20,7 @@ var (
 	// ErrNotReady: the server did not become ready in time.
 	ErrNotReady = errors.New("server not ready")
 	// ErrNotInstalled: the program directory does not hold Domino.
-	ErrNotInstalled = errors.New("Domino is not installed there")
+	ErrNotInstalled = errors.New("no Domino installation there")
 	// ErrStopFailed: processes survived every escalation step.
 	ErrStopFailed = errors.New("server processes survived the stop")
 )

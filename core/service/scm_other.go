@@ -5,9 +5,9 @@ package service
 import "errors"
 
 func openSCM(string) (scmHandle, error) {
-	return nil, errors.New("Windows services exist only on Windows")
+	return nil, errors.New("a Windows service can only be managed on Windows")
 }
 
 func listServices() ([]ServiceInfo, error) {
-	return nil, errors.New("Windows services exist only on Windows")
+	return nil, errors.New("a Windows service can only be managed on Windows")
 }

@@ -301,8 +301,10 @@ func (s *soak) cycle(i int, f fault) {
 		}
 	case fDupThaw:
 		s.mustFreeze(i, f, freeze, row)
-		if thaw() != 0 || thaw() != 0 {
-			t.Fatalf("cycle %d (%s): duplicate thaw failed", i, f)
+		first := thaw()
+		second := thaw() // the duplicate: must succeed and change nothing
+		if first != 0 || second != 0 {
+			t.Fatalf("cycle %d (%s): thaw exit %d, duplicate thaw exit %d", i, f, first, second)
 		}
 	case fReboot:
 		s.mustFreeze(i, f, freeze, row)
