@@ -8,6 +8,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/ready"
 )
 
 // TargetName is the name of a Domino target in state files and logs.
@@ -51,4 +52,10 @@ func (f Freezable) Start(ctx context.Context) (freeze.StartReport, error) {
 func (f Freezable) Timeouts() freeze.Timeouts {
 	c := f.S.cfg
 	return freeze.Timeouts{Shutdown: c.ShutdownTimeout, PreShutdown: c.PreShutdownDelay, KillWait: c.KillWait, Start: c.StartTimeout}
+}
+
+// WaitReady implements freeze.Waiter: the NRPC port must accept within
+// the start timeout (the console line may have come already).
+func (f Freezable) WaitReady(ctx context.Context) error {
+	return ready.Wait(ctx, []ready.Probe{ready.TCP{Addr: f.S.nrpcAddr()}}, f.S.clock.Now().Add(f.S.cfg.StartTimeout), nil)
 }

@@ -255,3 +255,36 @@ func TestThawMatchesCallerWhenJobDiffers(t *testing.T) {
 		t.Fatalf("arcserve thaw without job id: %+v %v", res, err)
 	}
 }
+
+// A start cut short left a server that runs but never serves: recovery
+// does not start a second one, and says that this one does not serve.
+func TestRecoverReportsAStartUnderWayThatNeverServes(t *testing.T) {
+	r := newRig(t, simtest.Options{Ini: map[string]string{"SimNoListen": "1"}}, 5*time.Second, freeze.Policy{})
+	cfg := r.sim.Config(5 * time.Second)
+	cfg.StartTimeout = 500 * time.Millisecond
+	srv, err := domino.New(cfg, domino.Deps{Source: proc.NewSystem(), Log: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Start(ctx); !errors.Is(err, domino.ErrNotReady) {
+		t.Fatalf("start: %v", err)
+	}
+	// As an interrupted thaw leaves it.
+	if err := r.store.Save(state.Record{Target: domino.TargetName, StoppedByFreeze: true, Phase: state.PhaseStarting, WasRunning: true}); err != nil {
+		t.Fatal(err)
+	}
+	f := freeze.New(domino.Freezable{S: srv}, r.store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
+	_, err = f.Recover(ctx, false)
+	if !errors.Is(err, freeze.ErrThawFailed) || !strings.Contains(err.Error(), "runs but does not serve") {
+		t.Fatalf("recover: %v", err)
+	}
+	servers := 0
+	for _, p := range r.sim.Procs() {
+		if p.Name == "server" {
+			servers++
+		}
+	}
+	if servers != 1 || !r.record(t).Empty() {
+		t.Fatalf("servers %d, record %+v", servers, r.record(t))
+	}
+}

@@ -85,6 +85,11 @@ func (f *Freezer) bringBack(ctx context.Context, rec state.Record, who string) (
 		switch {
 		case errors.Is(err, ErrAlreadyRunning):
 			res = Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already; nothing to start"}
+			if werr := f.waitUnderWay(ctx, rec); werr != nil {
+				f.log.Error("the start under way does not become ready; an administrator must look", zap.String("by", who), zap.Error(werr))
+				_ = f.store.Clear(f.target.Name()) // starting again is impossible while it runs
+				return Result{}, rec, &ThawError{Cause: fmt.Errorf("%s runs but does not serve: %w", f.target.Name(), werr)}
+			}
 		case errors.Is(err, ErrStartBlocked):
 			f.log.Error("not starting: starts are blocked", zap.String("by", who), zap.Error(err))
 			res = Result{Outcome: NotStarted, Message: "not started: " + err.Error(), Warnings: []string{err.Error()}}
@@ -103,6 +108,16 @@ func (f *Freezer) bringBack(ctx context.Context, rec state.Record, who string) (
 		return res, next, f.store.Clear(f.target.Name())
 	}
 	return res, next, f.store.Save(next)
+}
+
+// waitUnderWay waits, after an interrupted start, for the server that
+// start launched to become ready.
+func (f *Freezer) waitUnderWay(ctx context.Context, rec state.Record) error {
+	w, ok := f.target.(Waiter)
+	if !ok || rec.Phase != state.PhaseStarting {
+		return nil
+	}
+	return w.WaitReady(ctx)
 }
 
 // lateThaw answers a thaw from a caller whose freeze already expired.

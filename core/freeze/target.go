@@ -33,6 +33,12 @@ type Target interface {
 	Timeouts() Timeouts
 }
 
+// Waiter is a Target that can wait for a start already under way (one an
+// interrupted run launched) to become ready.
+type Waiter interface {
+	WaitReady(ctx context.Context) error
+}
+
 // StopReport is what Freeze needs to know of a stop.
 type StopReport struct {
 	Outcome string        // how it ended, for messages

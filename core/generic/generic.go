@@ -196,3 +196,18 @@ func (t *Target) probes() []ready.Probe {
 	}
 	return ps
 }
+
+// WaitReady implements freeze.Waiter: the readiness checks that do not
+// depend on seeing the start (the log line may have passed) must pass.
+func (t *Target) WaitReady(ctx context.Context) error {
+	var probes []ready.Probe
+	for _, p := range t.probes() {
+		if _, isLog := p.(*ready.LogLine); !isLog {
+			probes = append(probes, p)
+		}
+	}
+	if len(probes) == 0 {
+		return nil
+	}
+	return ready.Wait(ctx, probes, t.clock.Now().Add(t.cfg.StartTimeout), nil)
+}
