@@ -166,3 +166,42 @@ func logHas(log string, parts ...string) bool {
 	}
 	return false
 }
+
+// Domino was started by a backup hook, so it runs in the backup agent's
+// cgroup (vmtoolsd.service, say). A freeze must never stop the agent's
+// unit: it acts on Domino directly, even with domino.service loaded.
+func TestSystemdAgentUnitIsNeverStopped(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.2}, "")
+	quiesce := fmt.Sprintf("%s --config %s --log-file %s", g.bin, g.cfg, g.logFile)
+	domino := strings.ReplaceAll(string(scripts.Read("systemd/domino.service")), "/usr/local/sbin/quiesce", quiesce)
+	domino = strings.Replace(domino, "[Unit]\n", "[Unit]\nDefaultDependencies=no\n", 1)
+	domino = strings.Replace(domino, "After=network-online.target quiesce-recover.service\nWants=network-online.target\n", "", 1)
+	// The agent starts Domino directly (an older setup, or a hand start), so
+	// Domino's processes land in the agent's cgroup.
+	direct := g.cfg + ".direct"
+	body, _ := os.ReadFile(g.cfg)
+	if err := os.WriteFile(direct, []byte(strings.Replace(string(body), "[freeze]", "manager = direct\n\n[freeze]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agent := fmt.Sprintf("[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=%s --config %s --log-file %s start\n",
+		g.bin, direct, g.logFile)
+	s := bootSystemd(t, map[string]string{"domino.service": domino, "agent.service": agent})
+	if out, err := s.run("systemctl", "start", "agent.service"); err != nil || !g.sim.Serving() {
+		t.Fatalf("start through the agent unit: %v %s\n%s", err, out, g.log(t))
+	}
+	if out, err := s.run(g.bin, "--config", g.cfg, "--log-file", g.logFile, "vmware", "freeze"); err != nil {
+		t.Fatalf("freeze: %v %s", err, out)
+	}
+	if st := s.prop("agent.service", "ActiveState"); st != "active" {
+		t.Fatalf("the backup agent's unit was touched: %s", st)
+	}
+	if logHas(g.log(t), `"msg":"stopping through systemd"`) {
+		t.Fatalf("the freeze went through a unit:\n%s", g.log(t))
+	}
+	if len(g.sim.Procs()) != 0 {
+		t.Fatal("Domino still running after the freeze")
+	}
+	if out, err := s.run(g.bin, "--config", g.cfg, "--log-file", g.logFile, "vmware", "thaw"); err != nil || !g.sim.Serving() {
+		t.Fatalf("thaw: %v %s", err, out)
+	}
+}

@@ -16,9 +16,12 @@ import (
 
 // unit returns the systemd unit that manages the server, or "" when
 // quiesce acts on the server directly: the configured manager, else (auto)
-// the unit whose cgroup holds the server's processes, else the configured
-// unit when systemd has it loaded. Inside that unit (its ExecStart or
-// ExecStop) quiesce always acts directly.
+// the configured unit when the server's processes run in its cgroup, or,
+// when the server is down, when systemd has that unit loaded. Only the
+// configured unit is ever used: a server started by a backup hook lives
+// in the hook's caller's cgroup (vmtoolsd.service, qemu-guest-agent
+// .service), and stopping that unit would stop the backup agent. Inside
+// the unit (its ExecStart or ExecStop) quiesce always acts directly.
 func (s *Server) unit(procs []proc.Proc) string {
 	if s.cfg.Manager == config.ManagerDirect || s.InUnit() {
 		return ""
@@ -30,8 +33,8 @@ func (s *Server) unit(procs []proc.Proc) string {
 		return ""
 	}
 	for _, p := range procs {
-		if u := unitOf(int(p.PID)); u != "" {
-			return u
+		if unitOf(int(p.PID)) == s.cfg.Unit {
+			return s.cfg.Unit
 		}
 	}
 	if len(procs) == 0 && unitLoaded(s.cfg.Unit) {
