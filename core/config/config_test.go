@@ -348,8 +348,8 @@ func TestShippedExamples(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		if strings.HasSuffix(f, "domino-windows.conf") && d.Targets[0].ProcessPaths[0] != `C:\Program Files\HCL\Domino` {
-			t.Errorf("windows path: %q", d.Targets[0].ProcessPaths)
+		if strings.HasSuffix(f, "domino-windows.conf") && (d.Targets[0].ProcessPaths[0] != `C:\Program Files\HCL\Domino` || len(d.Targets[0].ProcessNames) != 0) {
+			t.Errorf("windows: every process under the program directory, not only some names: %q %q", d.Targets[0].ProcessPaths, d.Targets[0].ProcessNames)
 		}
 	}
 }
