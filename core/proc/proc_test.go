@@ -158,3 +158,24 @@ func TestPollingFallback(t *testing.T) {
 		t.Fatalf("left %v", left)
 	}
 }
+
+func TestMatchPathsAndNames(t *testing.T) {
+	task := Proc{UID: 5, Exe: "/opt/app/bin/worker", Name: "worker", Comm: "worker"}
+	other := Proc{UID: 5, Exe: "/usr/bin/redis-check-rdb", Name: "redis-check-rdb", Comm: "redis-server"}
+	cases := []struct {
+		m    Matcher
+		p    Proc
+		want bool
+	}{
+		{Matcher{UID: -1, Prefixes: []string{"/opt/app"}}, task, true},
+		{Matcher{UID: -1, Prefixes: []string{"/opt/app"}, Names: []string{"server"}}, task, false}, // names narrow paths
+		{Matcher{UID: -1, Names: []string{"worker"}}, task, true},                                  // names alone match anywhere
+		{Matcher{UID: -1, Names: []string{"redis-server"}}, other, true},                           // the kernel's name counts
+		{Matcher{UID: 6, Prefixes: []string{"/opt/app"}}, task, false},                             // another owner
+	}
+	for i, c := range cases {
+		if got := c.m.Match(c.p); got != c.want {
+			t.Errorf("case %d: got %v", i, got)
+		}
+	}
+}
