@@ -313,34 +313,51 @@ func (f *Freezer) startOwed(ctx context.Context, rec state.Record) (Result, erro
 		}
 		return Result{Outcome: NotStarted, Message: f.target.Name() + " was not running before the freeze; left stopped"}, nil
 	}
-	rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
-	if err := f.store.Save(rec); err != nil {
-		return Result{}, err
-	}
-	rep, err := f.target.Start(ctx)
+	rep, out, blocked, err := f.startStopped(ctx, rec)
 	downtime := f.clock.Now().Sub(rec.StoppedAt)
-	switch {
-	case errors.Is(err, ErrAlreadyRunning):
-		if cerr := f.store.Clear(f.target.Name()); cerr != nil {
-			return Result{}, cerr
-		}
-		return Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already (started by someone else); nothing to do",
-			Warnings: []string{f.target.Name() + " was started by someone else during the freeze"}}, nil
-	case errors.Is(err, ErrStartBlocked):
-		if cerr := f.store.Clear(f.target.Name()); cerr != nil {
-			return Result{}, cerr
-		}
-		return Result{Outcome: NotStarted, Message: "not started: " + err.Error(), Warnings: []string{err.Error()}}, nil
-	case err != nil:
-		rec.Phase, rec.Updated, rec.Note = state.PhaseStartFailed, f.clock.Now(), err.Error()
-		_ = f.store.Save(rec)
-		return Result{Downtime: downtime}, &ThawError{Cause: err}
+	var te *ThawError
+	if errors.As(err, &te) {
+		return Result{Downtime: downtime}, err
+	}
+	if err != nil {
+		return Result{}, err
 	}
 	if err := f.store.Clear(f.target.Name()); err != nil {
 		return Result{}, err
 	}
+	switch out {
+	case FoundRunning:
+		return Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already (started by someone else); nothing to do",
+			Warnings: []string{f.target.Name() + " was started by someone else during the freeze"}}, nil
+	case NotStarted:
+		return Result{Outcome: NotStarted, Message: "not started: " + blocked.Error(), Warnings: []string{blocked.Error()}}, nil
+	}
 	return Result{Outcome: Started, Downtime: downtime,
 		Message: fmt.Sprintf("%s started and serving in %s (down %s)", f.target.Name(), secs(rep.Ready), secs(downtime))}, nil
+}
+
+// startStopped starts the application a freeze stopped: the start is
+// recorded first, so an interrupted one is found and finished, and a
+// failed one is recorded as still owed (start-failed) for a retry. out is
+// Started, FoundRunning (it runs already) or NotStarted (blocked says by
+// what); err is a *ThawError when the start failed.
+func (f *Freezer) startStopped(ctx context.Context, rec state.Record) (rep StartReport, out Outcome, blocked, err error) {
+	rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
+	if err := f.store.Save(rec); err != nil {
+		return rep, 0, nil, err
+	}
+	rep, err = f.target.Start(ctx)
+	switch {
+	case errors.Is(err, ErrAlreadyRunning):
+		return rep, FoundRunning, nil, nil
+	case errors.Is(err, ErrStartBlocked):
+		return rep, NotStarted, err, nil
+	case err != nil:
+		rec.Phase, rec.Updated, rec.Note = state.PhaseStartFailed, f.clock.Now(), err.Error()
+		_ = f.store.Save(rec)
+		return rep, 0, nil, &ThawError{Cause: err}
+	}
+	return rep, Started, nil, nil
 }
 
 // without removes c's holder. When none matches caller and job exactly,

@@ -2,7 +2,6 @@ package freeze
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -77,26 +76,21 @@ func (f *Freezer) expire(ctx context.Context, rec state.Record, who string) (Res
 func (f *Freezer) bringBack(ctx context.Context, rec state.Record, who string) (Result, state.Record, error) {
 	res := Result{Outcome: NotStarted, Message: f.target.Name() + " was not stopped by a freeze; nothing to start"}
 	if rec.StartOwed() {
-		rec.Phase, rec.Updated = state.PhaseStarting, f.clock.Now()
-		if err := f.store.Save(rec); err != nil {
+		rep, out, blocked, err := f.startStopped(ctx, rec)
+		if err != nil {
 			return Result{}, rec, err
 		}
-		rep, err := f.target.Start(ctx)
-		switch {
-		case errors.Is(err, ErrAlreadyRunning):
+		switch out {
+		case FoundRunning:
 			res = Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already; nothing to start"}
-			if werr := f.waitUnderWay(ctx, rec); werr != nil {
+			if werr := f.waitServing(ctx); werr != nil {
 				f.log.Error("the start under way does not become ready; an administrator must look", zap.String("by", who), zap.Error(werr))
 				_ = f.store.Clear(f.target.Name()) // starting again is impossible while it runs
 				return Result{}, rec, &ThawError{Cause: fmt.Errorf("%s runs but does not serve: %w", f.target.Name(), werr)}
 			}
-		case errors.Is(err, ErrStartBlocked):
-			f.log.Error("not starting: starts are blocked", zap.String("by", who), zap.Error(err))
-			res = Result{Outcome: NotStarted, Message: "not started: " + err.Error(), Warnings: []string{err.Error()}}
-		case err != nil:
-			rec.Phase, rec.Note = state.PhaseStartFailed, err.Error()
-			_ = f.store.Save(rec)
-			return Result{}, rec, &ThawError{Cause: err}
+		case NotStarted:
+			f.log.Error("not starting: starts are blocked", zap.String("by", who), zap.Error(blocked))
+			res = Result{Outcome: NotStarted, Message: "not started: " + blocked.Error(), Warnings: []string{blocked.Error()}}
 		default:
 			res = Result{Outcome: Started, Downtime: f.clock.Now().Sub(rec.StoppedAt),
 				Message: fmt.Sprintf("%s started by %s and serving in %s", f.target.Name(), who, secs(rep.Ready))}
@@ -110,11 +104,12 @@ func (f *Freezer) bringBack(ctx context.Context, rec state.Record, who string) (
 	return res, next, f.store.Save(next)
 }
 
-// waitUnderWay waits, after an interrupted start, for the server that
-// start launched to become ready.
-func (f *Freezer) waitUnderWay(ctx context.Context, rec state.Record) error {
+// waitServing waits, when recovery finds the application running (a
+// start an interrupted run launched, or one nobody recorded), until it
+// serves.
+func (f *Freezer) waitServing(ctx context.Context) error {
 	w, ok := f.target.(Waiter)
-	if !ok || rec.Phase != state.PhaseStarting {
+	if !ok {
 		return nil
 	}
 	return w.WaitReady(ctx)

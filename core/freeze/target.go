@@ -33,8 +33,8 @@ type Target interface {
 	Timeouts() Timeouts
 }
 
-// Waiter is a Target that can wait for a start already under way (one an
-// interrupted run launched) to become ready.
+// Waiter is a Target that can wait until an application it finds running
+// (a start an interrupted run launched) serves.
 type Waiter interface {
 	WaitReady(ctx context.Context) error
 }
