@@ -75,11 +75,9 @@ func Run(ctx context.Context, req hook.Request) int {
 			fmt.Fprintf(req.Stderr, "quiesce arcserve: cannot write D2D_PREPOST_OUTPUT %s: %v\n", job.Output, werr)
 		}
 	}
-	if err != nil {
-		fmt.Fprintln(req.Stderr, line)
+	if !hook.Report(req, line, err) {
 		return *failCode
 	}
-	fmt.Fprintln(req.Stdout, line)
 	return ExitOK
 }
 

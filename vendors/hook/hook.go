@@ -85,3 +85,15 @@ func Summary(op Op, res freeze.Result, err error) string {
 	}
 	return line
 }
+
+// Report shows the one-line outcome the way most callers read it: the
+// line on stdout when the operation succeeded, on stderr when it failed.
+// It reports whether it succeeded.
+func Report(req Request, line string, err error) bool {
+	if err != nil {
+		fmt.Fprintln(req.Stderr, line)
+		return false
+	}
+	fmt.Fprintln(req.Stdout, line)
+	return true
+}

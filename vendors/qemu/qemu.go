@@ -48,12 +48,9 @@ func Run(ctx context.Context, req hook.Request) int {
 		return ExitBadArgs
 	}
 	res, err := hook.Do(ctx, req, op, Name, "", DefaultBudget)
-	line := "quiesce qemu " + req.Args[0] + ": " + hook.Summary(op, res, err)
-	if err != nil {
-		fmt.Fprintln(req.Stderr, line)
+	if !hook.Report(req, "quiesce qemu "+req.Args[0]+": "+hook.Summary(op, res, err), err) {
 		return ExitFailed
 	}
-	fmt.Fprintln(req.Stdout, line)
 	return ExitOK
 }
 

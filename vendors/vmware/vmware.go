@@ -58,12 +58,9 @@ func Run(ctx context.Context, req hook.Request) int {
 		job = req.Args[1] // [vmbackup] scriptArg
 	}
 	res, err := hook.Do(ctx, req, op, Name, job, DefaultBudget)
-	line := "quiesce vmware " + req.Args[0] + ": " + hook.Summary(op, res, err)
-	if err != nil {
-		fmt.Fprintln(req.Stderr, line)
+	if !hook.Report(req, "quiesce vmware "+req.Args[0]+": "+hook.Summary(op, res, err), err) {
 		return ExitFailed
 	}
-	fmt.Fprintln(req.Stdout, line)
 	return ExitOK
 }
 
