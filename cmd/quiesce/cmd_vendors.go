@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -26,16 +25,16 @@ import (
 type caller struct {
 	name   string
 	usage  string
-	budget time.Duration
+	limits hook.Limits // documented defaults
 	run    func(c *cli.Context, req hook.Request) int
 }
 
 // callers is the one list of adapters.
 var callers = []caller{
-	{vmware.Name, "VMware Tools hook: freeze|freezeFail|thaw [ARG]", vmware.DefaultBudget, wrap(vmware.Run)},
-	{veeam.Name, "Veeam pre-freeze|post-thaw script (never writes to stderr)", veeam.DefaultBudget, wrap(veeam.Run)},
-	{arcserve.Name, "Arcserve UDP command: [--fail-code N] pre-snapshot|post-snapshot|post-backup", arcserve.DefaultBudget, wrap(arcserve.Run)},
-	{qemu.Name, "qemu-guest-agent fsfreeze hook: freeze|thaw", qemu.DefaultBudget, wrap(qemu.Run)},
+	{vmware.Name, "VMware Tools hook: freeze|freezeFail|thaw [ARG]", vmware.Defaults, wrap(vmware.Run)},
+	{veeam.Name, "Veeam pre-freeze|post-thaw script (never writes to stderr)", veeam.Defaults, wrap(veeam.Run)},
+	{arcserve.Name, "Arcserve UDP command: [--fail-code N] pre-snapshot|post-snapshot|post-backup", arcserve.Defaults, wrap(arcserve.Run)},
+	{qemu.Name, "qemu-guest-agent fsfreeze hook: freeze|thaw", qemu.Defaults, wrap(qemu.Run)},
 }
 
 func wrap(run func(ctx context.Context, req hook.Request) int) func(*cli.Context, hook.Request) int {
@@ -73,7 +72,7 @@ func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error
 	if len(fs) == 1 {
 		op = fs[0]
 	}
-	return hook.Opened{Op: op, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
+	return hook.Opened{Op: op, Limits: configuredLimits(cfg, callerName), Log: e.log}, nil
 }
 
 // freezers opens every configured application (Domino first, then the
@@ -149,42 +148,3 @@ func (e *env) stateDir(c *cli.Context, cfg config.Domino) string {
 	return filepath.Join(home, ".local", "state", "quiesce")
 }
 
-// checkAction reports, for each application and caller, whether the
-// configured timeouts fit the caller's time budget.
-func (e *env) checkAction(c *cli.Context) error {
-	fs, cfg, err := e.freezers(c)
-	if err != nil {
-		return err
-	}
-	allFit := true
-	for _, cl := range callers {
-		budget := cfg.Budgets.Get(cl.name)
-		if budget == 0 {
-			budget = cl.budget
-		}
-		caller := freeze.Caller{Name: cl.name, Budget: budget}
-		p := freeze.Group{Members: fs}.Plan(caller)
-		verdict := "fits"
-		if !p.Fits() {
-			verdict, allFit = "DOES NOT FIT", false
-		}
-		e.say("%-9s budget %-6s worst-case freeze %-8s margin %-6s %s", cl.name, budget, p.Worst.Round(time.Second), p.Margin, verdict)
-		for _, f := range fs {
-			key := "stop_timeout of [target " + f.TargetName() + "]"
-			if f.TargetName() == domino.TargetName {
-				key = cfg.Key(config.SetShutdownTimeout)
-			}
-			if adv := f.Plan(caller).Advice(key); adv != "" {
-				e.say("          %s: %s", f.TargetName(), adv)
-			}
-		}
-	}
-	if !allFit {
-		return &exitError{code: ExitFailure}
-	}
-	return nil
-}
-
-func checkCommand(e *env) *cli.Command {
-	return &cli.Command{Name: "check", Usage: "check the configuration and whether its timeouts fit each caller's time budget", Action: e.checkAction}
-}

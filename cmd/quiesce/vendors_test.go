@@ -67,8 +67,10 @@ func TestInvokedUnderHookNames(t *testing.T) {
 	}
 }
 
-// check says what does not fit each caller's budget: rc_domino's default
-// 600 s shutdown timeout does not fit Veeam's 10 minutes.
+// check shows freeze and thaw against every caller's limits and says what
+// does not fit: rc_domino's default 600 s shutdown timeout fits neither
+// Veeam's 10 minutes nor what VMware's one 15-minute timer leaves after
+// the snapshot and the thaw.
 func TestCheckAdvises(t *testing.T) {
 	sim := simtest.New(t, simtest.Options{})
 	cfg := filepath.Join(t.TempDir(), "rc_domino_config")
@@ -77,14 +79,23 @@ func TestCheckAdvises(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := quiesce(t, cfg, "check")
-	if r.code != ExitFailure || !strings.Contains(r.stdout, "veeam     budget 10m0s") || !strings.Contains(r.stdout, "DOES NOT FIT") ||
-		!strings.Contains(r.stdout, "set DOMINO_SHUTDOWN_TIMEOUT to at most") || !strings.Contains(r.stdout, "vmware    budget 15m0s") {
-		t.Fatalf("check: %+v", r)
+	for _, want := range []string{
+		"vmware    DOES NOT FIT: one timer of 15m0s for freeze, snapshot and thaw",
+		"freeze    worst 8m30s (graceful wait 7m50s, escalation 40s)",
+		"snapshot  2m0s (estimate)", "thaw      worst 2m42s of the 3m0s kept for it", "margin    1m30s",
+		"set DOMINO_SHUTDOWN_TIMEOUT to at most 7m50s or raise [budgets] vmware",
+		"veeam     DOES NOT FIT", "limit 10m0s per freeze", "set DOMINO_SHUTDOWN_TIMEOUT to at most 8m20s",
+		"qemu      DOES NOT FIT", "thaw      worst 2m42s; limit 3m0s per thaw",
+		"a start slower than 2m42s (start timeout 10m0s) outlives the thaw", "raise [budgets] qemu_thaw",
+	} {
+		if r.code != ExitFailure || !strings.Contains(r.stdout, want) {
+			t.Fatalf("check lacks %q: %+v", want, r)
+		}
 	}
 	if err := os.WriteFile(cfg, []byte(body+"DOMINO_SHUTDOWN_TIMEOUT=180\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := quiesce(t, cfg, "check"); r.code != ExitOK || strings.Contains(r.stdout, "DOES NOT FIT") {
+	if r := quiesce(t, cfg, "check"); r.code != ExitOK || strings.Contains(r.stdout, "DOES NOT FIT") || !strings.Contains(r.stdout, "vmware    fits") {
 		t.Fatalf("check with 180 s: %+v", r)
 	}
 }

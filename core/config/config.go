@@ -61,6 +61,34 @@ const (
 // caller's documented default.
 type Budgets struct {
 	VMware, Veeam, Qemu, Arcserve time.Duration
+	// Thaw limits: what each caller gives one thaw (VMware: the part of
+	// its one timer kept for the thaw).
+	VMwareThaw, VeeamThaw, QemuThaw, ArcserveThaw time.Duration
+	VMwareSnapshot                                time.Duration // the snapshot itself, inside VMware's one timer
+}
+
+// Thaw returns the thaw limit configured for a caller name, 0 when unset.
+func (b Budgets) Thaw(caller string) time.Duration {
+	switch caller {
+	case "vmware":
+		return b.VMwareThaw
+	case "veeam":
+		return b.VeeamThaw
+	case "qemu":
+		return b.QemuThaw
+	case "arcserve":
+		return b.ArcserveThaw
+	}
+	return 0
+}
+
+// Snapshot returns the snapshot estimate configured for a caller whose
+// timer covers the snapshot, 0 when unset.
+func (b Budgets) Snapshot(caller string) time.Duration {
+	if caller == "vmware" {
+		return b.VMwareSnapshot
+	}
+	return 0
 }
 
 // Get returns the budget configured for a caller name, 0 when unset.

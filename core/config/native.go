@@ -53,10 +53,15 @@ var nativeKeys = map[string]map[string]setter{
 		"deadline":        duration(func(d *Domino) *time.Duration { return &d.Freeze.Deadline }),
 	},
 	"budgets": {
-		"vmware":   duration(func(d *Domino) *time.Duration { return &d.Budgets.VMware }),
-		"veeam":    duration(func(d *Domino) *time.Duration { return &d.Budgets.Veeam }),
-		"qemu":     duration(func(d *Domino) *time.Duration { return &d.Budgets.Qemu }),
-		"arcserve": duration(func(d *Domino) *time.Duration { return &d.Budgets.Arcserve }),
+		"vmware":          duration(func(d *Domino) *time.Duration { return &d.Budgets.VMware }),
+		"veeam":           duration(func(d *Domino) *time.Duration { return &d.Budgets.Veeam }),
+		"qemu":            duration(func(d *Domino) *time.Duration { return &d.Budgets.Qemu }),
+		"arcserve":        duration(func(d *Domino) *time.Duration { return &d.Budgets.Arcserve }),
+		"vmware_thaw":     duration(func(d *Domino) *time.Duration { return &d.Budgets.VMwareThaw }),
+		"vmware_snapshot": duration(func(d *Domino) *time.Duration { return &d.Budgets.VMwareSnapshot }),
+		"veeam_thaw":      duration(func(d *Domino) *time.Duration { return &d.Budgets.VeeamThaw }),
+		"qemu_thaw":       duration(func(d *Domino) *time.Duration { return &d.Budgets.QemuThaw }),
+		"arcserve_thaw":   duration(func(d *Domino) *time.Duration { return &d.Budgets.ArcserveThaw }),
 	},
 }
 

@@ -19,6 +19,8 @@ type Caller struct {
 	Name   string        // vmware, veeam, arcserve, qemu, cli, ...
 	Job    string        // the caller's job identity, when it gives one
 	Budget time.Duration // time the caller allows one invocation; 0: none
+	Limits               // thaw limit, and whether one timer covers the whole cycle
+	Began  time.Time     // when the caller's invocation began; zero: when the operation begins
 }
 
 func (c Caller) holder(now time.Time) state.Holder {
@@ -48,10 +50,11 @@ const (
 	StillHeld                    // thaw: other callers still hold the freeze
 	NotStarted                   // thaw: it was not running before the freeze; left stopped
 	FoundRunning                 // thaw: someone started it meanwhile
+	Launched                     // thaw: launched, not serving yet at the caller's thaw limit; the watchdog proves readiness
 )
 
 var outcomeNames = [...]string{"stopped", "not-running", "joined", "refreshed", "started",
-	"nothing-to-thaw", "still-held", "not-started", "found-running"}
+	"nothing-to-thaw", "still-held", "not-started", "found-running", "launched"}
 
 func (o Outcome) String() string { return outcomeNames[o] }
 
@@ -122,7 +125,7 @@ func New(t Target, s *state.Store, p Policy, log *zap.Logger, c clock.Clock) *Fr
 func (f *Freezer) TargetName() string { return f.target.Name() }
 
 // Plan returns how a freeze by c fits c's budget.
-func (f *Freezer) Plan(c Caller) Plan { return PlanFor(c.Budget, f.target.Timeouts()) }
+func (f *Freezer) Plan(c Caller) Plan { return PlanCaller(c, f.target.Timeouts()) }
 
 // deadline is when the application must be running again if no thaw comes.
 func (f *Freezer) deadline(c Caller, now time.Time) time.Time {
@@ -289,6 +292,7 @@ func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
 			}
 			return Result{Outcome: NothingToThaw, Message: "nothing frozen; nothing to do"}, nil
 		}
+		by := f.thawBy(c, rec)
 		rec.Holders = without(rec.Holders, c)
 		if rec.Frozen() {
 			rec.Updated = f.clock.Now()
@@ -298,22 +302,22 @@ func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
 			return Result{Outcome: StillHeld, Message: fmt.Sprintf("%s thawed; still frozen by %s", c.Name, strings.Join(holderNames(rec), ", ")),
 				Holders: holderNames(rec)}, nil
 		}
-		return f.startOwed(ctx, rec)
+		return f.startOwed(ctx, rec, by)
 	})
 	f.logResult("thaw", c, res, err)
 	return res, err
 }
 
 // startOwed starts the application when a freeze stopped it, and forgets
-// the freeze once it serves.
-func (f *Freezer) startOwed(ctx context.Context, rec state.Record) (Result, error) {
+// the freeze once it serves; b bounds the wait for readiness.
+func (f *Freezer) startOwed(ctx context.Context, rec state.Record, b bound) (Result, error) {
 	if !rec.StartOwed() {
 		if err := f.store.Clear(f.target.Name()); err != nil {
 			return Result{}, err
 		}
 		return Result{Outcome: NotStarted, Message: f.target.Name() + " was not running before the freeze; left stopped"}, nil
 	}
-	rep, out, blocked, err := f.startStopped(ctx, rec)
+	rep, out, blocked, err := f.startWithin(ctx, rec, b)
 	downtime := f.clock.Now().Sub(rec.StoppedAt)
 	var te *ThawError
 	if errors.As(err, &te) {
@@ -321,6 +325,9 @@ func (f *Freezer) startOwed(ctx context.Context, rec state.Record) (Result, erro
 	}
 	if err != nil {
 		return Result{}, err
+	}
+	if out == Launched {
+		return f.launched(rep), nil
 	}
 	if err := f.store.Clear(f.target.Name()); err != nil {
 		return Result{}, err
@@ -347,6 +354,12 @@ func (f *Freezer) startStopped(ctx context.Context, rec state.Record) (rep Start
 		return rep, 0, nil, err
 	}
 	rep, err = f.target.Start(ctx)
+	return f.started(rec, rep, err)
+}
+
+// started sorts out how a start ended; a failed one is recorded as still
+// owed (start-failed).
+func (f *Freezer) started(rec state.Record, rep StartReport, err error) (StartReport, Outcome, error, error) {
 	switch {
 	case errors.Is(err, ErrAlreadyRunning):
 		return rep, FoundRunning, nil, nil

@@ -74,13 +74,19 @@ func (g Group) Plan(c Caller) Plan {
 			continue
 		}
 		p.Worst += mp.Worst
+		p.Start += mp.Start
 		p.Capped = p.Capped || mp.Capped
 		p.TooTight = p.TooTight || mp.TooTight
 		p.Graceful = min(p.Graceful, mp.Graceful)
 	}
-	if p.Budget > 0 && p.Worst > p.Budget-p.Margin {
+	share := p.Budget
+	if p.Cycle {
+		share -= p.Snapshot + p.ThawLimit
+	}
+	if p.Budget > 0 && p.Worst > share-p.Margin {
 		p.TooTight = true
 	}
+	p.planThaw() // the members start one after another within one thaw
 	return p
 }
 

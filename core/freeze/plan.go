@@ -5,9 +5,25 @@ import (
 	"time"
 )
 
-// Plan is how a freeze fits into a caller's time budget.
+// Limits are the time limits of a caller beyond its freeze budget.
+type Limits struct {
+	// Thaw is what the caller gives one thaw: a thaw that would take
+	// longer returns once the application is launched, and the watchdog
+	// proves readiness. With Cycle it is the part of the one timer kept
+	// for the thaw. 0: no limit; a thaw waits until the application serves.
+	Thaw time.Duration
+	// Snapshot is, with Cycle, how long the snapshot itself takes.
+	Snapshot time.Duration
+	// Cycle: the caller's Budget is one timer for freeze, snapshot and
+	// thaw together (VMware Tools).
+	Cycle bool
+}
+
+// Plan is how a freeze, and the thaw after it, fit a caller's limits.
 type Plan struct {
-	Budget     time.Duration // 0: the caller sets no limit
+	Budget     time.Duration // freeze budget (with Cycle: freeze + snapshot + thaw); 0: none
+	Cycle      bool          // Budget is one timer for the whole cycle
+	Snapshot   time.Duration // with Cycle: the snapshot estimate
 	Margin     time.Duration // kept free for the caller and for restoring
 	Graceful   time.Duration // graceful wait used for this freeze
 	Configured time.Duration // graceful wait configured
@@ -15,43 +31,125 @@ type Plan struct {
 	Worst      time.Duration // longest a freeze can take
 	Capped     bool          // Graceful is shorter than configured
 	TooTight   bool          // the budget leaves less than MinGraceful for a clean stop
+
+	Start     time.Duration // configured start timeout: the longest a start may take to serve
+	ThawLimit time.Duration // what the caller gives one thaw; 0: no limit
+	ThawWait  time.Duration // a thaw waits this long for readiness, then hands over to the watchdog; 0: until Start
+	ThawWorst time.Duration // longest a thaw can take
+	ThawTight bool          // the thaw limit is too short even to launch the application reliably
 }
 
 // MinGraceful is the shortest graceful wait worth attempting.
 const MinGraceful = 30 * time.Second
 
+// MinThawWait is the shortest readiness wait a bounded thaw uses: time to
+// launch the application, so that the thaw can see it running.
+const MinThawWait = 2 * time.Second
+
 // toolSlack covers starting the kill tool and the final checks.
 const toolSlack = 10 * time.Second
 
-// PlanFor fits a target's timeouts into a caller's budget: the graceful
+// cycleSafety is kept free at the end of a cycle caller's timer, inside
+// the margin the freeze plan leaves: VMware sends SIGTERM when its timer
+// ends.
+const cycleSafety = 10 * time.Second
+
+// PlanFor fits a target's timeouts into a freeze budget: the graceful
 // wait is shortened so that the stop, with its whole escalation, ends with
 // a margin of a tenth of the budget (at least 30 s) left.
 func PlanFor(budget time.Duration, t Timeouts) Plan {
-	p := Plan{Budget: budget, Configured: t.Shutdown, Graceful: t.Shutdown,
-		Escalation: 3*t.KillWait + toolSlack}
-	if budget > 0 {
-		p.Margin = max(budget/10, 30*time.Second)
-		avail := budget - p.Margin - p.Escalation - t.PreShutdown
+	return PlanCaller(Caller{Budget: budget}, t)
+}
+
+// PlanCaller fits a target's timeouts into caller c's limits. With a cycle
+// caller the freeze gets what the timer leaves after the snapshot, the
+// thaw and the margin: the graceful wait is cut first, never the thaw.
+func PlanCaller(c Caller, t Timeouts) Plan {
+	p := Plan{Budget: c.Budget, Cycle: c.Cycle, Configured: t.Shutdown, Graceful: t.Shutdown,
+		Escalation: 3*t.KillWait + toolSlack, Start: t.Start, ThawLimit: c.Thaw}
+	if c.Budget > 0 {
+		share := c.Budget
+		if c.Cycle {
+			p.Snapshot = c.Snapshot
+			share -= c.Snapshot + c.Thaw
+		}
+		p.Margin = max(c.Budget/10, 30*time.Second)
+		avail := share - p.Margin - p.Escalation - t.PreShutdown
 		if avail < p.Graceful {
 			p.Graceful, p.Capped = max(avail, 0), true
 		}
 		p.TooTight = p.Graceful < min(MinGraceful, t.Shutdown)
 	}
 	p.Worst = t.PreShutdown + p.Graceful + p.Escalation
+	p.planThaw()
 	return p
 }
 
+// planThaw derives the thaw's wait and worst case from its limit.
+func (p *Plan) planThaw() {
+	p.ThawWait, p.ThawTight = 0, false
+	if p.ThawLimit > 0 {
+		p.ThawWait = p.ThawLimit - ThawMargin(p.ThawLimit)
+		if p.ThawWait < MinThawWait {
+			p.ThawWait, p.ThawTight = MinThawWait, true
+		}
+	}
+	p.ThawWorst = p.Start
+	if p.Bounded() {
+		p.ThawWorst = p.ThawWait
+	}
+}
+
+// ThawMargin is what a bounded thaw keeps free of the caller's thaw limit
+// for starting quiesce and answering the caller: a tenth, 2 s to 30 s.
+func ThawMargin(limit time.Duration) time.Duration {
+	return min(max(limit/10, 2*time.Second), 30*time.Second)
+}
+
+// Bounded reports whether a start may outlast the thaw: the thaw then
+// returns once the application is launched, and the watchdog proves
+// readiness.
+func (p Plan) Bounded() bool { return p.ThawWait > 0 && p.Start > p.ThawWait }
+
 // Fits reports whether the configured timeouts fit unchanged.
-func (p Plan) Fits() bool { return !p.Capped && !p.TooTight }
+func (p Plan) Fits() bool { return !p.Capped && !p.TooTight && !p.ThawTight }
+
+// Keys name the settings an administrator changes, for advice.
+type Keys struct {
+	Shutdown string // the target's graceful stop timeout
+	Budget   string // the caller's budget
+	Thaw     string // the caller's thaw limit
+}
 
 // Advice says what to change when the plan does not fit, "" when it does.
 func (p Plan) Advice(shutdownKey string) string {
+	return p.AdviceFor(Keys{Shutdown: shutdownKey, Budget: "the caller's timeout", Thaw: "the caller's thaw limit"})
+}
+
+// AdviceFor is Advice naming the exact settings.
+func (p Plan) AdviceFor(k Keys) string {
+	g := p.Graceful.Round(time.Second)
 	switch {
+	case p.TooTight && p.Cycle:
+		return fmt.Sprintf("the one timer of %s leaves only %s for a clean shutdown after the snapshot (%s) and the thaw (%s): raise %s, or lower %s",
+			p.Budget, g, p.Snapshot, p.ThawLimit, k.Budget, k.Thaw)
 	case p.TooTight:
-		return fmt.Sprintf("the budget of %s leaves only %s for a clean shutdown: raise the caller's timeout, or lower the kill wait", p.Budget, p.Graceful.Round(time.Second))
+		return fmt.Sprintf("the budget of %s leaves only %s for a clean shutdown: raise %s, or lower the kill wait", p.Budget, g, k.Budget)
 	case p.Capped:
-		return fmt.Sprintf("%s=%s does not fit: freezes will escalate after %s; set %s to at most %s or raise the caller's timeout",
-			shutdownKey, p.Configured, p.Graceful.Round(time.Second), shutdownKey, p.Graceful.Round(time.Second))
+		return fmt.Sprintf("%s=%s does not fit: freezes will escalate after %s; set %s to at most %s or raise %s",
+			k.Shutdown, p.Configured, g, k.Shutdown, g, k.Budget)
+	case p.ThawTight:
+		return fmt.Sprintf("a thaw limit of %s is too short to launch the application and answer in time: raise %s", p.ThawLimit, k.Thaw)
 	}
 	return ""
+}
+
+// ThawNote explains a bounded thaw, "" when a thaw waits until the
+// application serves.
+func (p Plan) ThawNote(k Keys) string {
+	if !p.Bounded() {
+		return ""
+	}
+	return fmt.Sprintf("a start slower than %s (start timeout %s) outlives the thaw: the thaw answers with a warning once the application runs, and the watchdog proves it serves; to wait longer, raise %s",
+		p.ThawWait.Round(time.Second), p.Start, k.Thaw)
 }

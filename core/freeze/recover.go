@@ -57,7 +57,9 @@ func (f *Freezer) finish(ctx context.Context, rec state.Record, who string) (Res
 		f.log.Info("interrupted stop finished", zap.String("outcome", rep.Outcome), zap.Strings("killed", rep.Killed))
 	}
 	rec.Holders = nil
-	return f.bringBack(ctx, rec, who)
+	res, next, err := f.bringBack(ctx, rec, who)
+	f.settleLaunch(res, err)
+	return res, next, err
 }
 
 // expire ends a freeze whose deadline passed.
@@ -68,7 +70,9 @@ func (f *Freezer) expire(ctx context.Context, rec state.Record, who string) (Res
 	}
 	rec.Expired, rec.ExpiredAt = append(rec.Expired, rec.Holders...), f.clock.Now()
 	rec.Holders = nil
-	return f.bringBack(ctx, rec, who)
+	res, next, err := f.bringBack(ctx, rec, who)
+	f.settleLaunch(res, err)
+	return res, next, err
 }
 
 // bringBack starts the application if a freeze stopped it, and leaves only

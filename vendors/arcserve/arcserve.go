@@ -15,14 +15,22 @@ import (
 	"os"
 	"time"
 
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // Name of the caller in state, logs and configuration.
 const Name = "arcserve"
 
-// DefaultBudget: not documented by Arcserve; set [budgets] arcserve.
-const DefaultBudget = 10 * time.Minute
+// DefaultBudget and DefaultThaw: not documented by Arcserve; set
+// [budgets] arcserve and arcserve_thaw to what the plan allows.
+const (
+	DefaultBudget = 10 * time.Minute
+	DefaultThaw   = 10 * time.Minute
+)
+
+// Defaults are the limits quiesce plans for with Arcserve UDP.
+var Defaults = hook.Limits{Budget: DefaultBudget, Limits: freeze.Limits{Thaw: DefaultThaw}}
 
 // Exit codes (the failure code can be changed with --fail-code).
 const (
@@ -68,7 +76,7 @@ func Run(ctx context.Context, req hook.Request) int {
 	if job.ID != "" || job.Name != "" {
 		details = []string{"job_name", job.Name, "job_id", job.ID, "job_type", job.Type, "job_stage", job.Stage}
 	}
-	res, err := hook.Do(ctx, req, op, Name, job.ID, DefaultBudget, details...)
+	res, err := hook.Do(ctx, req, op, Name, job.ID, Defaults, details...)
 	line := "quiesce " + word + ": " + hook.Summary(op, res, err)
 	if job.Output != "" {
 		if werr := writeFirstLine(job.Output, line); werr != nil {

@@ -18,8 +18,33 @@ import (
 // Opened is an engine ready for one caller.
 type Opened struct {
 	Op     freeze.Operator
-	Budget time.Duration // the caller's budget from configuration; 0: the adapter's default
+	Limits Limits // the caller's limits from configuration; unset ones: the adapter's defaults
 	Log    *zap.Logger
+}
+
+// Limits are a caller's time limits: the adapter's documented defaults,
+// or what the configuration sets.
+type Limits struct {
+	Budget time.Duration // one freeze; with Cycle, freeze, snapshot and thaw together
+	freeze.Limits
+}
+
+// Or fills l's unset durations from def; whether one timer covers the
+// whole cycle is the caller's own behaviour, taken from def.
+func (l Limits) Or(def Limits) Limits {
+	or := func(v, d time.Duration) time.Duration {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	return Limits{Budget: or(l.Budget, def.Budget), Limits: freeze.Limits{
+		Thaw: or(l.Thaw, def.Thaw), Snapshot: or(l.Snapshot, def.Snapshot), Cycle: def.Cycle}}
+}
+
+// Caller is the engine's view of one invocation by the caller name.
+func (l Limits) Caller(name, job string, began time.Time) freeze.Caller {
+	return freeze.Caller{Name: name, Job: job, Budget: l.Budget, Limits: l.Limits, Began: began}
 }
 
 // Request is one invocation of an adapter.
@@ -46,7 +71,8 @@ func (o Op) String() string { return [...]string{"freeze", "thaw"}[o] }
 
 // Do opens the engine and runs op for the caller named name. details are
 // key/value pairs the caller gave about its job, written to the log.
-func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget time.Duration, details ...string) (freeze.Result, error) {
+func Do(ctx context.Context, req Request, op Op, name, job string, defaults Limits, details ...string) (freeze.Result, error) {
+	began := time.Now()
 	if shim := req.Getenv("QUIESCE_HOOK"); shim != "" {
 		if err := config.CheckSafe(shim); err != nil {
 			return freeze.Result{}, fmt.Errorf("refusing to run from an unsafe hook file: %w", err)
@@ -56,11 +82,7 @@ func Do(ctx context.Context, req Request, op Op, name, job string, defaultBudget
 	if err != nil {
 		return freeze.Result{}, err
 	}
-	budget := eng.Budget
-	if budget == 0 {
-		budget = defaultBudget
-	}
-	c := freeze.Caller{Name: name, Job: job, Budget: budget}
+	c := eng.Limits.Or(defaults).Caller(name, job, began)
 	if eng.Log != nil && len(details) > 0 {
 		fields := []zap.Field{zap.String("caller", name), zap.String("op", op.String())}
 		for i := 0; i+1 < len(details); i += 2 {

@@ -2,7 +2,8 @@
 // OpenStack): qemu-ga runs its fsfreeze hook with freeze or thaw; a
 // failing freeze fails guest-fsfreeze-freeze before any filesystem is
 // frozen; thaw runs only after a successful thaw. qemu-ga sets no timeout;
-// Proxmox gives up after 10 minutes.
+// Proxmox VE gives a thaw 3 minutes (10 s on older releases), so a thaw
+// returns once Domino is launched and the watchdog proves it serves.
 package qemu
 
 import (
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/scripts"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
@@ -18,8 +20,17 @@ import (
 // Name of the caller in state, logs and configuration.
 const Name = "qemu"
 
-// DefaultBudget: Proxmox VE's 10 minutes.
-const DefaultBudget = 10 * time.Minute
+// DefaultBudget for a freeze: Proxmox VE waits up to about an hour,
+// libvirt and OpenStack set their own; 10 minutes keeps a freeze that no
+// thaw follows short. DefaultThaw: Proxmox VE gives a thaw 3 minutes
+// (10 s on older releases: set [budgets] qemu_thaw = 10s there).
+const (
+	DefaultBudget = 10 * time.Minute
+	DefaultThaw   = 3 * time.Minute
+)
+
+// Defaults are the limits quiesce plans for with qemu-guest-agent.
+var Defaults = hook.Limits{Budget: DefaultBudget, Limits: freeze.Limits{Thaw: DefaultThaw}}
 
 // Exit codes.
 const (
@@ -47,7 +58,7 @@ func Run(ctx context.Context, req hook.Request) int {
 		fmt.Fprintf(req.Stderr, "quiesce qemu: unknown operation %q\n%s\n", req.Args[0], Usage)
 		return ExitBadArgs
 	}
-	res, err := hook.Do(ctx, req, op, Name, "", DefaultBudget)
+	res, err := hook.Do(ctx, req, op, Name, "", Defaults)
 	if !hook.Report(req, "quiesce qemu "+req.Args[0]+": "+hook.Summary(op, res, err), err) {
 		return ExitFailed
 	}

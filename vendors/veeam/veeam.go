@@ -10,14 +10,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // Name of the caller in state, logs and configuration.
 const Name = "veeam"
 
-// DefaultBudget: Veeam terminates a script after 600 s.
-const DefaultBudget = 10 * time.Minute
+// DefaultBudget: Veeam terminates a script after 600 s; the post-thaw
+// script has the same 600 s (DefaultThaw).
+const (
+	DefaultBudget = 10 * time.Minute
+	DefaultThaw   = 10 * time.Minute
+)
+
+// Defaults are Veeam's limits, per script.
+var Defaults = hook.Limits{Budget: DefaultBudget, Limits: freeze.Limits{Thaw: DefaultThaw}}
 
 // Exit codes.
 const (
@@ -52,7 +60,7 @@ func Run(ctx context.Context, req hook.Request) (code int) {
 		fmt.Fprintf(out, "quiesce veeam: unknown script %q; %s\n", req.Args[0], Usage)
 		return ExitFailed
 	}
-	res, err := hook.Do(ctx, req, op, Name, "", DefaultBudget)
+	res, err := hook.Do(ctx, req, op, Name, "", Defaults)
 	fmt.Fprintln(out, "quiesce "+req.Args[0]+": "+hook.Summary(op, res, err))
 	if err != nil {
 		return ExitFailed

@@ -12,14 +12,28 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // Name of the caller in state, logs and configuration.
 const Name = "vmware"
 
-// DefaultBudget: one timer for the whole quiesce operation, 15 minutes.
+// DefaultBudget: one timer for the whole quiesce operation (freeze, the
+// snapshot and thaw), 15 minutes by default; the host may set 5 to 240.
 const DefaultBudget = 15 * time.Minute
+
+// DefaultThaw is the part of the timer kept for the thaw (start and the
+// wait until the application serves; a slower start is finished by the
+// watchdog), and DefaultSnapshot the estimate of the snapshot itself.
+const (
+	DefaultThaw     = 3 * time.Minute
+	DefaultSnapshot = 2 * time.Minute
+)
+
+// Defaults are VMware Tools' limits: one timer covers the whole cycle.
+var Defaults = hook.Limits{Budget: DefaultBudget,
+	Limits: freeze.Limits{Thaw: DefaultThaw, Snapshot: DefaultSnapshot, Cycle: true}}
 
 // Exit codes: VMware Tools only distinguishes zero from non-zero.
 const (
@@ -57,7 +71,7 @@ func Run(ctx context.Context, req hook.Request) int {
 	if len(req.Args) == 2 {
 		job = req.Args[1] // [vmbackup] scriptArg
 	}
-	res, err := hook.Do(ctx, req, op, Name, job, DefaultBudget)
+	res, err := hook.Do(ctx, req, op, Name, job, Defaults)
 	if !hook.Report(req, "quiesce vmware "+req.Args[0]+": "+hook.Summary(op, res, err), err) {
 		return ExitFailed
 	}

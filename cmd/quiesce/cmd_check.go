@@ -1,0 +1,94 @@
+package main
+
+import (
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/vendors/hook"
+)
+
+func checkCommand(e *env) *cli.Command {
+	return &cli.Command{Name: "check", Action: e.checkAction,
+		Usage: "check the configuration, and whether freeze and thaw fit each caller's time limits"}
+}
+
+// configuredLimits are the limits the configuration sets for a caller;
+// unset ones stay zero (the adapter's defaults apply).
+func configuredLimits(cfg config.Domino, caller string) hook.Limits {
+	return hook.Limits{Budget: cfg.Budgets.Get(caller),
+		Limits: freeze.Limits{Thaw: cfg.Budgets.Thaw(caller), Snapshot: cfg.Budgets.Snapshot(caller)}}
+}
+
+// callerHints say, per caller, where its own limit is set, for advice.
+var callerHints = map[string]struct{ budget, thaw string }{
+	"vmware": {"[budgets] vmware (match VMware's timer: [vmbackup] timeout in tools.conf, or the quiesce timeout the backup product sets)",
+		"[budgets] vmware_thaw"},
+	"veeam":    {"[budgets] veeam (Veeam allows 600 s per script)", "[budgets] veeam_thaw"},
+	"qemu":     {"[budgets] qemu", "[budgets] qemu_thaw (Proxmox VE: 3m, 10s on older releases)"},
+	"arcserve": {"[budgets] arcserve (what the plan allows)", "[budgets] arcserve_thaw"},
+}
+
+// checkAction reports, for each caller, the worst case of a freeze and of
+// a thaw against the caller's limits, and what to change when they do
+// not fit.
+func (e *env) checkAction(c *cli.Context) error {
+	fs, cfg, err := e.freezers(c)
+	if err != nil {
+		return err
+	}
+	allFit := true
+	for _, cl := range callers {
+		caller := configuredLimits(cfg, cl.name).Or(cl.limits).Caller(cl.name, "", time.Time{})
+		p := freeze.Group{Members: fs}.Plan(caller)
+		verdict := "fits"
+		if !p.Fits() {
+			verdict, allFit = "DOES NOT FIT", false
+		}
+		e.sayPlan(cl.name, verdict, p)
+		hints := callerHints[cl.name]
+		for _, f := range fs {
+			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: hints.budget, Thaw: hints.thaw}
+			if f.TargetName() == domino.TargetName {
+				keys.Shutdown = cfg.Key(config.SetShutdownTimeout)
+			}
+			fp := f.Plan(caller)
+			if adv := fp.AdviceFor(keys); adv != "" {
+				e.say("          %s: %s", f.TargetName(), adv)
+			}
+			if note := fp.ThawNote(keys); note != "" {
+				e.say("          %s: %s", f.TargetName(), note)
+			}
+		}
+	}
+	if !allFit {
+		return &exitError{code: ExitFailure}
+	}
+	return nil
+}
+
+// sayPlan prints one caller's plan: the freeze and the thaw against the
+// caller's limits.
+func (e *env) sayPlan(name, verdict string, p freeze.Plan) {
+	r := func(d time.Duration) time.Duration { return d.Round(time.Second) }
+	limit := func(d time.Duration, what string) string {
+		if d == 0 {
+			return "no limit"
+		}
+		return r(d).String() + " " + what
+	}
+	if p.Cycle {
+		e.say("%-9s %s: one timer of %s for freeze, snapshot and thaw", name, verdict, r(p.Budget))
+		e.say("          freeze    worst %s (graceful wait %s, escalation %s)", r(p.Worst), r(p.Graceful), r(p.Escalation))
+		e.say("          snapshot  %s (estimate)", r(p.Snapshot))
+		e.say("          thaw      worst %s of the %s kept for it", r(p.ThawWorst), r(p.ThawLimit))
+		e.say("          margin    %s", r(p.Margin))
+		return
+	}
+	e.say("%-9s %s", name, verdict)
+	e.say("          freeze    worst %s (graceful wait %s, escalation %s); limit %s", r(p.Worst), r(p.Graceful), r(p.Escalation), limit(p.Budget, "per freeze, margin "+r(p.Margin).String()))
+	e.say("          thaw      worst %s; limit %s", r(p.ThawWorst), limit(p.ThawLimit, "per thaw"))
+}

@@ -1,0 +1,88 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Outcomes of a start that a thaw handed to the watchdog.
+const (
+	StartPending    = "pending"     // launched by a thaw; the watchdog proves readiness
+	StartServing    = "serving"     // the launched start serves
+	StartRestarted  = "restarted"   // it went away; the watchdog started the application again and it serves
+	StartNotServing = "not-serving" // it runs but never served: an administrator must look
+	StartFailed     = "failed"      // starting failed; the watchdog retries
+	StartBlocked    = "blocked"     // starts are blocked by the administrator
+)
+
+// StartNote is what the last start handed from a thaw to the watchdog came
+// to: written by the thaw (pending) and by the watchdog (the outcome), read
+// by status. It is kept apart from the freeze record, which is gone once
+// the application serves.
+type StartNote struct {
+	Target   string    `json:"target"`
+	By       string    `json:"by"` // "thaw by qemu"
+	Launched time.Time `json:"launched"`
+	Outcome  string    `json:"outcome"`
+	Message  string    `json:"message"`
+	Updated  time.Time `json:"updated"`
+}
+
+// Open reports whether the watchdog has not settled the start yet.
+func (n StartNote) Open() bool { return n.Outcome == StartPending || n.Outcome == StartFailed }
+
+func (s *Store) notePath(target string) string { return filepath.Join(s.dir, target+".start.json") }
+
+// SaveStartNote writes n atomically.
+func (s *Store) SaveStartNote(n StartNote) error {
+	b, err := json.MarshalIndent(n, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, "."+n.Target+".start.*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), s.notePath(n.Target))
+	}
+	if err != nil {
+		return err
+	}
+	return syncDir(s.dir)
+}
+
+// LoadStartNote reads the note of target; ok is false when there is none.
+func (s *Store) LoadStartNote(target string) (n StartNote, ok bool, err error) {
+	path := s.notePath(target)
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return StartNote{}, false, nil
+	}
+	if err != nil {
+		return StartNote{}, false, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<16))
+	if err != nil {
+		return StartNote{}, false, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &n); err != nil || n.Target != target {
+		return StartNote{}, false, &CorruptError{Path: path, Err: fmt.Errorf("not a start note of %s: %v", target, err)}
+	}
+	return n, true, nil
+}
