@@ -147,4 +147,3 @@ func (e *env) stateDir(c *cli.Context, cfg config.Domino) string {
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".local", "state", "quiesce")
 }
-

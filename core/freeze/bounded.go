@@ -127,7 +127,7 @@ func (f *Freezer) handOver(rec state.Record, began time.Time, waited time.Durati
 func (f *Freezer) launched(rep StartReport) Result {
 	name := f.target.Name()
 	return Result{Outcome: Launched,
-		Message: fmt.Sprintf("%s launched, not serving yet after %s", name, secs(rep.Ready)),
+		Message:  fmt.Sprintf("%s launched, not serving yet after %s", name, secs(rep.Ready)),
 		Warnings: []string{fmt.Sprintf("%s was still starting when the caller's thaw limit came: the quiesce watchdog proves it serves (see the log and 'quiesce status')", name)}}
 }
 
