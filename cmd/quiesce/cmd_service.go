@@ -133,6 +133,7 @@ func (e *env) statusAction(c *cli.Context) error {
 	if err != nil {
 		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
 	}
+	defer e.sayStartNotes(c, cfg)
 	running, total, err := e.targetsStatus(c, cfg)
 	if err != nil {
 		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}

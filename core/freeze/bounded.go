@@ -2,6 +2,7 @@ package freeze
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,7 +31,7 @@ type bound struct {
 // before c's hold is removed: for a cycle caller the end of its one timer
 // counts from its freeze.
 func (f *Freezer) thawBy(c Caller, rec state.Record) bound {
-	b := bound{who: "thaw by " + c.Name}
+	b := bound{who: c.Name + "'s thaw"}
 	if c.Thaw <= 0 {
 		return b
 	}
@@ -54,41 +55,29 @@ func (f *Freezer) thawBy(c Caller, rec state.Record) bound {
 }
 
 // startWithin is startStopped waiting for readiness only until by (zero:
-// no bound). An application launched but not yet serving then gives
-// Launched, and the watchdog takes over; one not even launched gives a
-// ThawError, and the watchdog goes on starting it.
+// no bound): the start gets a context that ends then. An application
+// launched but not yet serving then gives Launched, and the watchdog takes
+// over; one not even launched gives a ThawError, and the watchdog goes on
+// starting it.
 func (f *Freezer) startWithin(ctx context.Context, rec state.Record, b bound) (StartReport, Outcome, error, error) {
 	if b.by.IsZero() {
 		return f.startStopped(ctx, rec)
 	}
 	began := f.clock.Now()
+	wait := max(b.by.Sub(began), MinThawWait)
+	sctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
 	rec.Phase, rec.Updated = state.PhaseStarting, began
 	if err := f.store.Save(rec); err != nil {
 		return StartReport{}, 0, nil, err
 	}
-	type outcome struct {
-		rep StartReport
-		err error
+	rep, err := f.target.Start(sctx)
+	cutShort := err != nil && sctx.Err() != nil && ctx.Err() == nil &&
+		!errors.Is(err, ErrAlreadyRunning) && !errors.Is(err, ErrStartBlocked)
+	if cutShort {
+		return f.handOver(rec, began, wait, b.who)
 	}
-	done := make(chan outcome, 1)
-	go func() { // outlives the thaw when it hands over; it only reports, never writes the state
-		rep, err := f.target.Start(ctx)
-		done <- outcome{rep, err}
-	}()
-	wait := max(b.by.Sub(began), MinThawWait)
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case o := <-done:
-		return f.started(rec, o.rep, o.err)
-	case <-timer.C:
-	}
-	select {
-	case o := <-done: // finished just in time
-		return f.started(rec, o.rep, o.err)
-	default:
-	}
-	return f.handOver(rec, began, wait, b.who)
+	return f.started(rec, rep, err)
 }
 
 // handOver leaves a start that outlives the caller's thaw limit to the
@@ -112,7 +101,7 @@ func (f *Freezer) handOver(rec state.Record, began time.Time, waited time.Durati
 		return StartReport{}, 0, nil, err
 	}
 	n := state.StartNote{Target: name, By: who, Launched: began, Outcome: state.StartPending, Updated: f.clock.Now(),
-		Message: fmt.Sprintf("%s launched at %s by the %s, not serving yet after %s; the watchdog is proving readiness",
+		Message: fmt.Sprintf("%s launched at %s by %s, not serving yet after %s; the watchdog is proving readiness",
 			name, began.Format(time.TimeOnly), who, secs(waited))}
 	if err := f.store.SaveStartNote(n); err != nil {
 		f.log.Warn("cannot write the start note", zap.Error(err))
@@ -142,14 +131,14 @@ func (f *Freezer) settleLaunch(res Result, err error) {
 	after := f.clock.Now().Sub(n.Launched)
 	switch {
 	case err != nil:
-		n.Outcome, n.Message = state.StartNotServing, fmt.Sprintf("%s launched at %s by the %s did not come up: %v", name, n.Launched.Format(time.TimeOnly), n.By, err)
+		n.Outcome, n.Message = state.StartNotServing, fmt.Sprintf("%s launched at %s by %s did not come up: %v", name, n.Launched.Format(time.TimeOnly), n.By, err)
 		if rec, lerr := f.store.Load(name); lerr == nil && rec.StartOwed() {
 			n.Outcome = state.StartFailed // still owed: the watchdog retries
 		}
 	case res.Outcome == FoundRunning:
-		n.Outcome, n.Message = state.StartServing, fmt.Sprintf("%s serves: launched at %s by the %s, serving %s later (proven by the watchdog)", name, n.Launched.Format(time.TimeOnly), n.By, secs(after))
+		n.Outcome, n.Message = state.StartServing, fmt.Sprintf("%s serves: launched at %s by %s, serving %s later (proven by the watchdog)", name, n.Launched.Format(time.TimeOnly), n.By, secs(after))
 	case res.Outcome == Started:
-		n.Outcome, n.Message = state.StartRestarted, fmt.Sprintf("%s launched at %s by the %s went away; the watchdog started it again and it serves", name, n.Launched.Format(time.TimeOnly), n.By)
+		n.Outcome, n.Message = state.StartRestarted, fmt.Sprintf("%s launched at %s by %s went away; the watchdog started it again and it serves", name, n.Launched.Format(time.TimeOnly), n.By)
 	case res.Outcome == NotStarted:
 		n.Outcome, n.Message = state.StartBlocked, fmt.Sprintf("%s was not started again: %s", name, res.Message)
 	default:

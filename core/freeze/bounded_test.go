@@ -114,7 +114,7 @@ func TestBoundedThawHandsReadinessToWatchdog(t *testing.T) {
 		t.Fatalf("record %+v, watchdog armed %d times", rec, *armed)
 	}
 	n, ok, err := f.StartNote()
-	if err != nil || !ok || n.Outcome != state.StartPending || n.By != "thaw by qemu" {
+	if err != nil || !ok || n.Outcome != state.StartPending || n.By != "qemu's thaw" {
 		t.Fatalf("note %+v %v %v", n, ok, err)
 	}
 	close(tg.ready) // it serves now

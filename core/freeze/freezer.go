@@ -292,7 +292,7 @@ func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
 			}
 			return Result{Outcome: NothingToThaw, Message: "nothing frozen; nothing to do"}, nil
 		}
-		by := f.thawBy(c, rec)
+		b := f.thawBy(c, rec)
 		rec.Holders = without(rec.Holders, c)
 		if rec.Frozen() {
 			rec.Updated = f.clock.Now()
@@ -302,7 +302,7 @@ func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
 			return Result{Outcome: StillHeld, Message: fmt.Sprintf("%s thawed; still frozen by %s", c.Name, strings.Join(holderNames(rec), ", ")),
 				Holders: holderNames(rec)}, nil
 		}
-		return f.startOwed(ctx, rec, by)
+		return f.startOwed(ctx, rec, b)
 	})
 	f.logResult("thaw", c, res, err)
 	return res, err

@@ -40,12 +40,18 @@ func newRig(t *testing.T, o simtest.Options, forcedStop string) *rig {
 }
 
 func newRigTimeout(t *testing.T, o simtest.Options, forcedStop, shutdownTimeout string) *rig {
+	return newRigWith(t, o, forcedStop, "shutdown_timeout = "+shutdownTimeout+"\nkill_wait = 2s\nstart_timeout = 20s\n", "")
+}
+
+// newRigWith writes domino (timeout keys of [domino]) and extra (further
+// sections) into the configuration.
+func newRigWith(t *testing.T, o simtest.Options, forcedStop, domino, extra string) *rig {
 	t.Helper()
 	sim := simtest.New(t, o)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "quiesce.conf")
-	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = %s\nkill_wait = 2s\nstart_timeout = 20s\n\n[freeze]\nstate_dir = %s\nforced_stop = %s\nlock_wait = 30s\n",
-		sim.User, sim.Lotus, sim.Data, shutdownTimeout, filepath.Join(dir, "state"), forcedStop)
+	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\n%s\n[freeze]\nstate_dir = %s\nforced_stop = %s\nlock_wait = 30s\n%s",
+		sim.User, sim.Lotus, sim.Data, domino, filepath.Join(dir, "state"), forcedStop, extra)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +158,7 @@ var normalizers = []struct {
 	{regexp.MustCompile(`\[\d+\]`), "[PID]"},
 	{regexp.MustCompile(`\d+(\.\d+)?(ms|µs|s)\b`), "Ns"},
 	{regexp.MustCompile(`/tmp/[^ ]*`), "<TMP>"},
+	{regexp.MustCompile(`(\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d`), "<TIME>"},
 }
 
 func (tr *transcript) golden(t *testing.T, caller, scenario string) {

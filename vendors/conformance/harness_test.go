@@ -72,12 +72,15 @@ func runHook(t *testing.T, env hookEnv, dir string, deadline time.Time, grace ti
 // vmwareHarness runs every regular file of a backupScripts.d folder with
 // bash -c '"<path>" <op>': freeze in byte order, stopping at the first
 // failure and sending freezeFail to the scripts before it in reverse; thaw
-// in reverse order. One timer covers the whole operation.
+// in reverse order. One timer covers the whole operation, freeze, snapshot
+// and thaw: it starts with the freeze; at its end the running script gets
+// SIGTERM (SIGKILL 5 s later) and the thaw scripts not yet run are skipped.
 type vmwareHarness struct {
 	dir    string
 	env    hookEnv
 	budget time.Duration
-	frozen []string // scripts that froze successfully, in order
+	frozen []string  // scripts that froze successfully, in order
+	timer  time.Time // end of the current cycle's timer; zero: none running
 }
 
 func (h *vmwareHarness) Name() string { return "vmware" }
@@ -102,7 +105,8 @@ func (h *vmwareHarness) call(t *testing.T, deadline time.Time, path, op string) 
 }
 
 func (h *vmwareHarness) Freeze(t *testing.T) Step {
-	deadline := time.Now().Add(h.budget)
+	h.timer = time.Now().Add(h.budget)
+	deadline := h.timer
 	h.frozen = nil
 	st := Step{Name: "freeze", OK: true}
 	for _, s := range h.scripts(t) {
@@ -129,16 +133,27 @@ func (h *vmwareHarness) Freeze(t *testing.T) Step {
 }
 
 func (h *vmwareHarness) Thaw(t *testing.T) Step {
-	deadline := time.Now().Add(h.budget)
+	deadline := h.timer
+	if deadline.IsZero() { // a thaw without a freeze: a timer of its own
+		deadline = time.Now().Add(h.budget)
+	}
+	h.timer = time.Time{}
 	st := Step{Name: "thaw", OK: true}
 	list := h.scripts(t)
 	for i := len(list) - 1; i >= 0; i-- {
+		if time.Now().After(deadline) {
+			st.OK, st.Note = false, "timer expired: thaw of "+filepath.Base(list[i])+" skipped"
+			continue
+		}
 		code, out, errOut := h.call(t, deadline, list[i], "thaw")
 		if filepath.Base(list[i]) == hookFileName {
 			st.Code, st.Stdout, st.Stderr = code, out, errOut
 		}
 		if code != 0 {
 			st.OK = false // a failing thaw script does not stop the others
+		}
+		if time.Now().After(deadline) {
+			st.OK, st.Note = false, "timer expired during the thaw of "+filepath.Base(list[i])
 		}
 	}
 	return st

@@ -21,9 +21,10 @@ import (
 // with -F<hook>, asked to freeze a tmpfs mountpoint made by the test (the
 // hook runs; FIFREEZE on tmpfs is skipped) and to thaw.
 type qemuHarness struct {
-	conn *bufio.ReadWriter
-	raw  net.Conn
-	mnt  string
+	conn      *bufio.ReadWriter
+	raw       net.Conn
+	mnt       string
+	thawLimit time.Duration // Proxmox VE's wait for guest-fsfreeze-thaw; 0: 3 minutes
 }
 
 func (h *qemuHarness) Name() string { return "qemu" }
@@ -76,12 +77,17 @@ func startQemuGA(t *testing.T, hook string, env hookEnv) *qemuHarness {
 
 // call sends one QMP command and returns the "return" value or the error.
 func (h *qemuHarness) call(name string, args map[string]any) (json.RawMessage, error) {
+	return h.callWithin(name, args, time.Hour) // Proxmox VE waits up to an hour for a freeze
+}
+
+// callWithin is call with Proxmox VE's timeout for the command.
+func (h *qemuHarness) callWithin(name string, args map[string]any, limit time.Duration) (json.RawMessage, error) {
 	req := map[string]any{"execute": name}
 	if args != nil {
 		req["arguments"] = args
 	}
 	b, _ := json.Marshal(req)
-	_ = h.raw.SetDeadline(time.Now().Add(11 * time.Minute)) // Proxmox gives up after 10 minutes
+	_ = h.raw.SetDeadline(time.Now().Add(limit))
 	if _, err := h.conn.Write(append(b, '\n')); err != nil {
 		return nil, err
 	}
@@ -108,8 +114,8 @@ func (h *qemuHarness) call(name string, args map[string]any) (json.RawMessage, e
 	return resp.Return, nil
 }
 
-func (h *qemuHarness) step(name, cmd string, args map[string]any) Step {
-	ret, err := h.call(cmd, args)
+func (h *qemuHarness) step(name, cmd string, args map[string]any, limit time.Duration) Step {
+	ret, err := h.callWithin(cmd, args, limit)
 	if err != nil {
 		return Step{Name: name, Code: 1, Note: "qemu-ga error: " + err.Error()}
 	}
@@ -117,9 +123,13 @@ func (h *qemuHarness) step(name, cmd string, args map[string]any) Step {
 }
 
 func (h *qemuHarness) Freeze(t *testing.T) Step {
-	return h.step("freeze", "guest-fsfreeze-freeze-list", map[string]any{"mountpoints": []string{h.mnt}})
+	return h.step("freeze", "guest-fsfreeze-freeze-list", map[string]any{"mountpoints": []string{h.mnt}}, time.Hour)
 }
 
 func (h *qemuHarness) Thaw(t *testing.T) Step {
-	return h.step("thaw", "guest-fsfreeze-thaw", nil)
+	limit := h.thawLimit
+	if limit == 0 {
+		limit = 3 * time.Minute
+	}
+	return h.step("thaw", "guest-fsfreeze-thaw", nil, limit)
 }
