@@ -9,11 +9,13 @@ import (
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/vendors/hook"
+	"github.com/quiesce/quiesce/vendors/qemu"
 )
 
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{Name: "check", Action: e.checkAction,
-		Usage: "check the configuration, and whether freeze and thaw fit each caller's time limits"}
+		Usage: "check the configuration, whether freeze and thaw fit each caller's time limits, and where qemu-ga runs its hook",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "root", Value: "/", Usage: "the guest's root directory, for qemu-ga's hook (an image or a test tree)"}}}
 }
 
 // configuredLimits are the limits the configuration sets for a caller;
@@ -49,6 +51,9 @@ func (e *env) checkAction(c *cli.Context) error {
 			verdict, allFit = "DOES NOT FIT", false
 		}
 		e.sayPlan(cl.name, verdict, p)
+		if cl.name == qemu.Name && !e.sayQemuHook(c) {
+			allFit = false
+		}
 		hints := callerHints[cl.name]
 		for _, f := range fs {
 			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: hints.budget, Thaw: hints.thaw}

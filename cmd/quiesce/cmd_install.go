@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/vendors/arcserve"
-	"github.com/quiesce/quiesce/vendors/qemu"
 	"github.com/quiesce/quiesce/vendors/veeam"
 	"github.com/quiesce/quiesce/vendors/vmware"
 )
@@ -22,9 +21,8 @@ func installCommands(e *env) []*cli.Command {
 			Subcommands: []*cli.Command{
 				{Name: "vmware", Usage: "install the VMware Tools hook", Action: e.installVMware,
 					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: vmware.DefaultDir(), Usage: "backupScripts.d folder"}}},
-				{Name: "qemu", Usage: "install the qemu-guest-agent fsfreeze hook", Action: e.installQemu,
-					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path"},
-						&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock hook's fsfreeze-hook.d"}}},
+				{Name: "qemu", Usage: "install the qemu-guest-agent fsfreeze hook where the installed qemu-ga looks for it", Action: e.installQemu,
+					Flags: append([]cli.Flag{binary}, qemuFlags()...)},
 				{Name: "veeam", Usage: "write the Veeam scripts and print the job settings", Action: e.installVeeam,
 					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: "/usr/local/share/quiesce/veeam", Usage: "where to write the scripts"}}},
 				{Name: "arcserve", Usage: "print the Arcserve UDP plan settings", Action: e.installArcserve, Flags: []cli.Flag{binary}},
@@ -35,8 +33,7 @@ func installCommands(e *env) []*cli.Command {
 			Usage: "remove a hook quiesce installed",
 			Subcommands: []*cli.Command{
 				{Name: "vmware", Action: e.uninstallVMware, Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: vmware.DefaultDir()}}},
-				{Name: "qemu", Action: e.uninstallQemu, Flags: []cli.Flag{&cli.StringFlag{Name: "hook", Value: qemu.DefaultHook},
-					&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn}}},
+				{Name: "qemu", Action: e.uninstallQemu, Flags: qemuFlags()},
 			},
 		},
 	}
@@ -73,25 +70,6 @@ func (e *env) installVMware(c *cli.Context) error {
 
 func (e *env) uninstallVMware(c *cli.Context) error {
 	return e.report(vmware.Uninstall(c.String("dir")))
-}
-
-func (e *env) installQemu(c *cli.Context) error {
-	bin, err := binaryPath(c)
-	if err != nil {
-		return &actionError{err}
-	}
-	path := qemu.Target(c.String("hook"), c.String("dropin-dir"))
-	if err := e.report(qemu.Install(path, bin)); err != nil {
-		return err
-	}
-	if path != c.String("hook") {
-		e.say("note: %s is another hook; quiesce runs from its fsfreeze-hook.d, whose failures it does not pass on to qemu-ga", c.String("hook"))
-	}
-	return nil
-}
-
-func (e *env) uninstallQemu(c *cli.Context) error {
-	return e.report(qemu.Uninstall(c.String("hook"), c.String("dropin-dir")))
 }
 
 func (e *env) installVeeam(c *cli.Context) error {

@@ -70,32 +70,14 @@ func Invocation(argv0 string) bool {
 	return filepath.Base(argv0) == "fsfreeze-hook" || filepath.Base(filepath.Dir(argv0)) == "fsfreeze-hook.d"
 }
 
-// Default locations.
+// Default locations (upstream, Debian, Ubuntu).
 const (
 	DefaultHook   = "/etc/qemu/fsfreeze-hook"
 	DefaultDropIn = "/etc/qemu/fsfreeze-hook.d"
 	DropInName    = "50-quiesce"
 )
 
-// Target picks where to install: qemu-ga's hook itself when it is free or
-// ours, else a file in the stock hook's fsfreeze-hook.d (whose failures the
-// stock hook hides: it always exits 0).
-func Target(hookPath, dropInDir string) string {
-	if !exists(hookPath) || hook.Ours(hookPath) {
-		return hookPath
-	}
-	return filepath.Join(dropInDir, DropInName)
-}
-
 // Install writes the hook at path, calling binary.
 func Install(path, binary string) (string, error) {
 	return hook.InstallFile(path, hook.Render(scripts.Read("qemu/fsfreeze-hook"), binary))
-}
-
-// Uninstall removes the hook from whichever place holds it.
-func Uninstall(hookPath, dropInDir string) (string, error) {
-	if hook.Ours(hookPath) {
-		return hook.RemoveFile(hookPath)
-	}
-	return hook.RemoveFile(filepath.Join(dropInDir, DropInName))
 }
