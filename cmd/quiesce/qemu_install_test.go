@@ -46,9 +46,9 @@ func TestInstallQemuFindsTheHook(t *testing.T) {
 	}{
 		{"rhel", map[string]string{
 			"/usr/lib/systemd/system/qemu-guest-agent.service": "[Service]\nEnvironmentFile=/etc/sysconfig/qemu-ga\nExecStart=/usr/bin/qemu-ga --method=virtio-serial -F${FSFREEZE_HOOK_PATHNAME}\n",
-			"/etc/sysconfig/qemu-ga":     "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n",
-			"/etc/qemu-ga/fsfreeze-hook": stockHook,
-			"/etc/selinux/config":        "SELINUX=enforcing\n",
+			"/etc/sysconfig/qemu-ga":                           "FSFREEZE_HOOK_PATHNAME=/etc/qemu-ga/fsfreeze-hook\n",
+			"/etc/qemu-ga/fsfreeze-hook":                       stockHook,
+			"/etc/selinux/config":                              "SELINUX=enforcing\n",
 		}, "/etc/qemu-ga/fsfreeze-hook.d/50-quiesce", []string{
 			"installed: /etc/qemu-ga/fsfreeze-hook.d/50-quiesce",
 			"qemu-ga runs /etc/qemu-ga/fsfreeze-hook (FSFREEZE_HOOK_PATHNAME in /etc/sysconfig/qemu-ga",
