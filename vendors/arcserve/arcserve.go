@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/quiesce/quiesce/core/freeze"
@@ -76,17 +77,38 @@ func Run(ctx context.Context, req hook.Request) int {
 	if job.ID != "" || job.Name != "" {
 		details = []string{"job_name", job.Name, "job_id", job.ID, "job_type", job.Type, "job_stage", job.Stage}
 	}
+	if job.Restore() {
+		why := job.Type + " is a restore job, not a snapshot"
+		hook.Skip(req, op, Name, why, details...)
+		line := "quiesce " + word + ": nothing to do: " + why + "; no application stopped or started"
+		job.show(req, line)
+		fmt.Fprintln(req.Stdout, line)
+		return ExitOK
+	}
 	res, err := hook.Do(ctx, req, op, Name, job.ID, Defaults, details...)
 	line := "quiesce " + word + ": " + hook.Summary(op, res, err)
-	if job.Output != "" {
-		if werr := writeFirstLine(job.Output, line); werr != nil {
-			fmt.Fprintf(req.Stderr, "quiesce arcserve: cannot write D2D_PREPOST_OUTPUT %s: %v\n", job.Output, werr)
-		}
-	}
+	job.show(req, line)
 	if !hook.Report(req, line, err) {
 		return *failCode
 	}
 	return ExitOK
+}
+
+// Restore reports whether the job is a restore (restore.bmr,
+// restore.file): no snapshot is taken, so nothing may be stopped.
+func (j Job) Restore() bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(j.Type)), "restore.")
+}
+
+// show makes line the first line of $D2D_PREPOST_OUTPUT, which the
+// activity log shows.
+func (j Job) show(req hook.Request, line string) {
+	if j.Output == "" {
+		return
+	}
+	if err := writeFirstLine(j.Output, line); err != nil {
+		fmt.Fprintf(req.Stderr, "quiesce arcserve: cannot write D2D_PREPOST_OUTPUT %s: %v\n", j.Output, err)
+	}
 }
 
 // writeFirstLine makes line the first line of the file the agent shows.

@@ -58,3 +58,25 @@ func TestPrepostOutputFirstLine(t *testing.T) {
 		t.Fatalf("job %+v", j)
 	}
 }
+
+// A restore job is no snapshot: at every stage it ends as "nothing to
+// do", exit 0, with the activity log's first line saying so, and never
+// reaches the engine.
+func TestRestoreJobsDoNothing(t *testing.T) {
+	for _, jobType := range []string{"restore.bmr", "restore.file", "RESTORE.FILE"} {
+		for _, stage := range []string{"pre-snapshot", "post-snapshot", "post-backup"} {
+			out := filepath.Join(t.TempDir(), "prepost")
+			rec := &hooktest.Recorder{Err: hooktest.ErrBoom}
+			req, stdout, errb := rec.Request([]string{"--fail-code", "9", stage}, map[string]string{"D2D_JOBID": "8", "D2D_JOBTYPE": jobType, "D2D_PREPOST_OUTPUT": out})
+			code := Run(context.Background(), req)
+			b, _ := os.ReadFile(out)
+			want := "quiesce " + stage + ": nothing to do: " + jobType + " is a restore job, not a snapshot; no application stopped or started"
+			if code != ExitOK || len(rec.Calls) != 0 || errb.Len() != 0 || strings.TrimSpace(stdout.String()) != want || strings.SplitN(string(b), "\n", 2)[0] != want {
+				t.Errorf("%s %s: code %d calls %v stdout %q stderr %q output %q", jobType, stage, code, rec.Calls, stdout, errb, b)
+			}
+		}
+	}
+	if (Job{Type: "backup.verify"}).Restore() || (Job{}).Restore() {
+		t.Fatal("backup jobs are not restores")
+	}
+}

@@ -195,16 +195,21 @@ func (h *veeamHarness) Thaw(t *testing.T) Step   { return h.run(t, "post-thaw.sh
 // log does. After the snapshot it runs post-snapshot, and post-backup in
 // any case.
 type arcserveHarness struct {
-	bin string
-	env hookEnv
+	bin     string
+	env     hookEnv
+	jobType string // D2D_JOBTYPE; "": backup.incremental
 }
 
 func (h *arcserveHarness) Name() string { return "arcserve" }
 
 func (h *arcserveHarness) run(t *testing.T, op, step string) Step {
 	out := filepath.Join(t.TempDir(), "prepost.out")
+	jobType := h.jobType
+	if jobType == "" {
+		jobType = "backup.incremental"
+	}
 	env := append(append(hookEnv{}, h.env...), "D2D_JOBNAME=Backup_Domino", "D2D_JOBID=1234",
-		"D2D_JOBTYPE=backup.incremental", "D2D_JOBSTAGE=pre-job-server", "D2D_PREPOST_OUTPUT="+out)
+		"D2D_JOBTYPE="+jobType, "D2D_JOBSTAGE=pre-job-server", "D2D_PREPOST_OUTPUT="+out)
 	code, o, e := runHook(t, env, "/", time.Now().Add(10*time.Minute), 0, h.bin, "arcserve", op)
 	st := Step{Name: step, Code: code, Stdout: o, Stderr: e, OK: code == 0}
 	if b, err := os.ReadFile(out); err == nil {

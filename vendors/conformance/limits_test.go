@@ -5,6 +5,7 @@ package conformance
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +119,35 @@ func TestVMwareOneTimerLeavesTheThawItsTime(t *testing.T) {
 	waitServing(t, r, 40*time.Second)
 	tr.add("status: %s", waitNote(t, r, "serving", 20*time.Second))
 	tr.golden(t, "vmware", "one-timer")
+}
+
+// An Arcserve UDP restore job (restore.bmr, restore.file) runs the same
+// scripts but takes no snapshot: every stage ends as "nothing to do" with
+// exit 0, the server is never touched, and the log says why.
+func TestArcserveRestoreJobStopsNothing(t *testing.T) {
+	for _, jobType := range []string{"restore.bmr", "restore.file"} {
+		t.Run(jobType, func(t *testing.T) {
+			r := newRig(t, quick, "fail")
+			h := harnesses[2].make(t, r).(*arcserveHarness)
+			h.jobType = jobType
+			r.startServer(t)
+			before := r.sim.Procs()
+			tr := &transcript{}
+			f := h.Freeze(t)
+			tr.step(f)
+			mustOK(t, f)
+			serving(t, r, tr, true)
+			th := h.Thaw(t)
+			tr.step(th)
+			mustOK(t, th)
+			if after := r.sim.Procs(); !slices.Equal(before, after) {
+				t.Fatalf("a restore job touched the server: %v -> %v", before, after)
+			}
+			serving(t, r, tr, true)
+			if n := strings.Count(r.log(t), `"outcome":"nothing-to-do"`); n != 3 || !strings.Contains(r.log(t), `"job_type":"`+jobType+`"`) {
+				t.Fatalf("the log should say three times that there was nothing to do:\n%s", r.log(t))
+			}
+			tr.golden(t, "arcserve", jobType)
+		})
+	}
 }

@@ -96,6 +96,22 @@ func Do(ctx context.Context, req Request, op Op, name, job string, defaults Limi
 	return eng.Op.Thaw(ctx, c)
 }
 
+// Skip logs that the caller's invocation needs nothing done (a restore
+// job, say) and touches no application. The log needs the configuration;
+// when it cannot be read the invocation still does nothing, and only the
+// caller's own output says so.
+func Skip(req Request, op Op, name, why string, details ...string) {
+	eng, err := req.Open(name)
+	if err != nil || eng.Log == nil {
+		return
+	}
+	fields := []zap.Field{zap.String("caller", name), zap.String("op", op.String()), zap.String("outcome", "nothing-to-do"), zap.String("why", why)}
+	for i := 0; i+1 < len(details); i += 2 {
+		fields = append(fields, zap.String(details[i], details[i+1]))
+	}
+	eng.Log.Info("nothing to do", fields...)
+}
+
 // Summary is the one line an adapter shows for an outcome.
 func Summary(op Op, res freeze.Result, err error) string {
 	if err != nil {
