@@ -129,11 +129,21 @@ commands as root / as an administrator in this guest):
       (tick "run even when the job fails": post-backup starts the server if
        post-snapshot never ran, and does nothing otherwise)
 
-UDP Agent for Linux: put one-line scripts in /opt/Arcserve/d2dserver/usr/prepost/
-calling the same commands, and choose them in the plan.
+UDP Agent for Linux: the scripts live on the Linux Backup Server, not on this
+guest. There, as root, create one-line scripts in its prepost folder
+(/opt/Arcserve/d2dserver/usr/prepost/; check the path on your server), e.g.
+  #!/bin/sh
+  exec %[1]s arcserve pre-snapshot
+and choose them in the Backup Wizard's Pre/Post Script Settings for the
+stages that run on the target machine: before capturing the snapshot
+(pre-snapshot), after capturing it (post-snapshot), after the job (post-backup).
 
+Restore jobs (D2D_JOBTYPE restore.bmr, restore.file) take no snapshot:
+quiesce does nothing for them and exits 0.
 Exit codes: 0 success; 1 failure (change with --fail-code N to match the
 plan's rule); 2 wrong arguments. The first line of $D2D_PREPOST_OUTPUT is a
-one-line summary, shown in the activity log.
+one-line summary, shown in the activity log. Arcserve documents no timeout:
+set [budgets] arcserve and arcserve_thaw to what the plan allows ('quiesce
+check' shows whether freeze and thaw fit).
 `, binary)
 }
