@@ -59,3 +59,18 @@ func TestScriptsCallTheBinary(t *testing.T) {
 		}
 	}
 }
+
+// The instructions name where a Linux backup server keeps scripts, the
+// credentials the scripts run under, and the stderr rule for logins.
+func TestInstructions(t *testing.T) {
+	var b strings.Builder
+	Instructions(&b, "/usr/local/sbin/quiesce", "/usr/local/share/quiesce/veeam")
+	for _, want := range []string{"/var/lib/veeam/scripts", "not as Local System", "asks for no password", ".bashrc", "/usr/local/sbin/quiesce"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("instructions lack %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "Local System or an administrator") {
+		t.Error("Windows scripts do not run as Local System")
+	}
+}
