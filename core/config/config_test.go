@@ -155,6 +155,9 @@ watchdog_margin = 2m
 [budgets]
 veeam = 8m
 arcserve = 20m
+qemu_thaw = 10s
+vmware_snapshot = 4m
+vmware_thaw = 5m
 `
 	d, err := ParseNative("q.conf", []byte(src))
 	if err != nil {
@@ -166,9 +169,13 @@ arcserve = 20m
 		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
 		Manager: ManagerSystemd, Unit: "hcl-domino.service",
 		Freeze:  Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
-		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute}}
+		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute, QemuThaw: 10 * time.Second,
+			VMwareSnapshot: 4 * time.Minute, VMwareThaw: 5 * time.Minute}}
 	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("got  %+v\nwant %+v", d, want)
+	}
+	if d.Budgets.Thaw("qemu") != 10*time.Second || d.Budgets.Thaw("veeam") != 0 || d.Budgets.Snapshot("vmware") != 4*time.Minute || d.Budgets.Snapshot("qemu") != 0 {
+		t.Fatalf("thaw/snapshot lookups: %+v", d.Budgets)
 	}
 }
 
