@@ -168,7 +168,7 @@ vmware_thaw = 5m
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
 		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
 		Manager: ManagerSystemd, Unit: "hcl-domino.service",
-		Freeze:  Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
+		Freeze: Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute, QemuThaw: 10 * time.Second,
 			VMwareSnapshot: 4 * time.Minute, VMwareThaw: 5 * time.Minute}}
 	if !reflect.DeepEqual(d, want) {
