@@ -76,7 +76,10 @@ func buildQuiesce(dir string, stdout io.Writer) (string, error) {
 // "nobody": the simulator, like Domino, does not run as root.
 func demoUser() string {
 	if os.Geteuid() != 0 {
-		return ""
+		if cur, err := user.Current(); err == nil {
+			return cur.Username
+		}
+		return "" // install reports why the current user cannot be found
 	}
 	if _, err := user.Lookup("notes"); err == nil {
 		return "notes"
