@@ -34,9 +34,11 @@ func installCommands(e *env) []*cli.Command {
 			Name:  "uninstall",
 			Usage: "remove a hook quiesce installed",
 			Subcommands: []*cli.Command{
-				{Name: "vmware", Action: e.uninstallVMware, Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: vmware.DefaultDir()}}},
-				{Name: "qemu", Action: e.uninstallQemu, Flags: []cli.Flag{&cli.StringFlag{Name: "hook", Value: qemu.DefaultHook},
-					&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn}}},
+				{Name: "vmware", Usage: "remove the VMware Tools hook", Action: e.uninstallVMware,
+					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: vmware.DefaultDir(), Usage: "backupScripts.d folder"}}},
+				{Name: "qemu", Usage: "remove the qemu-guest-agent fsfreeze hook", Action: e.uninstallQemu,
+					Flags: []cli.Flag{&cli.StringFlag{Name: "hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path"},
+						&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock hook's fsfreeze-hook.d"}}},
 			},
 		},
 	}

@@ -32,11 +32,10 @@ type demo struct {
 
 func runDemo(self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	quiesce := fs.String("quiesce", "", "path to the quiesce binary (default: build it from this checkout)")
 	keep := fs.Bool("keep", false, "keep the temporary installation")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, "simdomino demo [options]: quiesce stops and starts a simulated Domino server, with a timeline", args, stdout, stderr); !ok {
+		return code
 	}
 	root, err := os.MkdirTemp("", "quiesce-demo-")
 	if err != nil {
