@@ -71,6 +71,7 @@ func (d callerDoc) description(name string) string {
 	for _, w := range d.words {
 		fmt.Fprintf(&b, "   %-13s %s\n", w.name, w.what)
 	}
+	fmt.Fprintf(&b, "   %-13s check what the hook needs (configuration, state, applications, permission); changes nothing\n", dryRunFlag)
 	fmt.Fprintf(&b, "\nExit codes: %s.", d.exits)
 	return b.String()
 }

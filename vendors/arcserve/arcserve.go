@@ -86,7 +86,8 @@ func writeFirstLine(path, line string) error {
 	return os.WriteFile(path, []byte(line+"\n"), 0o644)
 }
 
-// Instructions prints what to paste into the Arcserve UDP plan.
+// Instructions prints what to paste into the Arcserve UDP plan: binary is
+// the command line (the quiesce binary and its options) the commands start with.
 func Instructions(w io.Writer, binary string) {
 	fmt.Fprintf(w, `Arcserve UDP: application-consistent backups of this guest with quiesce
 
