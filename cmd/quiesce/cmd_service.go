@@ -89,7 +89,7 @@ func (e *env) stopAction(c *cli.Context) error {
 func (e *env) stop(c *cli.Context, srv *domino.Server) error {
 	res, err := srv.Stop(c.Context)
 	e.log.Info("stop result", zap.String("outcome", res.Outcome.String()), zap.Duration("total", res.Total),
-		zap.Int("found", len(res.Found)), zap.Strings("killed", proc.Names(res.Killed)), zap.Any("phases", res.Phases))
+		zap.Int("found", len(res.Found)), zap.Strings("killed", proc.Names(res.Killed)), zap.Array("phases", phaseList(res.Phases)))
 	if err != nil {
 		return &actionError{err}
 	}
