@@ -15,7 +15,7 @@ import (
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{Name: "check", Action: e.checkAction,
 		Usage: "check the configuration, whether freeze and thaw fit each caller's time limits, and where qemu-ga runs its hook",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "root", Value: "/", Usage: "the guest's root directory, for qemu-ga's hook (an image or a test tree)"}}}
+		Flags: append(hookLocationFlags(), &cli.StringFlag{Name: "root", Value: "/", Usage: "the guest's root directory, for qemu-ga's hook (an image or a test tree)"})}
 }
 
 // configuredLimits are the limits the configuration sets for a caller;
@@ -69,7 +69,9 @@ func (e *env) checkAction(c *cli.Context) error {
 			}
 		}
 	}
-	if !allFit {
+	e.say("%s", checkLegend)
+	hooksOK := e.checkHooks(c)
+	if !allFit || !hooksOK {
 		return &exitError{code: ExitFailure}
 	}
 	return nil

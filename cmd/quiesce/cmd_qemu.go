@@ -33,15 +33,19 @@ func qemuLayout(c *cli.Context) qemu.Layout {
 }
 
 func (e *env) installQemu(c *cli.Context) error {
-	bin, err := binaryPath(c)
+	bin, opts, err := e.hookCommand(c)
 	if err != nil {
-		return &actionError{err}
+		return err
 	}
 	s, err := qemu.Plan(c.String("root"), qemuLayout(c), c.String("dropin-dir"))
 	if err != nil {
 		return &actionError{err}
 	}
-	lines, err := s.Apply(bin)
+	if err := e.installChecked(qemu.Name, filepath.Join(s.Root, s.Path), func() (string, error) { return s.Write(bin, opts) },
+		opts.CommandLine(bin, isWindows())+" qemu freeze|thaw"); err != nil {
+		return err
+	}
+	lines, err := s.Notes()
 	for _, l := range lines {
 		e.say("%s", l)
 	}

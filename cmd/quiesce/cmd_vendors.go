@@ -45,11 +45,17 @@ func vendorCommands(e *env) []*cli.Command {
 	var cmds []*cli.Command
 	for _, cl := range callers {
 		cl := cl
-		cmds = append(cmds, &cli.Command{
+		cmd := &cli.Command{
 			Name:            cl.name,
 			Usage:           cl.usage,
 			SkipFlagParsing: true,
 			Action: func(c *cli.Context) error {
+				if wantsHelp(c.Args().Slice()) {
+					return showHelp(c)
+				}
+				if isDryRun(c.Args().Slice()) {
+					return e.dryRun(c, cl.name)
+				}
 				req := hook.Request{Args: c.Args().Slice(), Getenv: os.Getenv, Stdout: e.io.out, Stderr: e.io.err,
 					Open: func(name string) (hook.Opened, error) { return e.openFreezer(c, name) }}
 				if code := cl.run(c, req); code != 0 {
@@ -57,7 +63,9 @@ func vendorCommands(e *env) []*cli.Command {
 				}
 				return nil
 			},
-		})
+		}
+		describeCaller(cmd)
+		cmds = append(cmds, cmd)
 	}
 	return cmds
 }

@@ -62,16 +62,18 @@ func TestInstallQemuFindsTheHook(t *testing.T) {
 			"enabled the hook: wrote /etc/qemu/qemu-ga.conf (qemu-ga was started without -F); restart qemu-guest-agent",
 		}},
 	}
+	sim := simtest.New(t, simtest.Options{})
+	cfg, bin := fastConfig(t, sim, "10s"), simtest.Binary(t, "quiesce")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			root := layout(t, c.files)
-			r := runCLI("install", "qemu", "--root", root, "--binary", "/usr/local/sbin/quiesce")
+			r := runCLI("--config", cfg, "install", "qemu", "--root", root, "--binary", bin) // checked at once with a dry run
 			for _, want := range c.says {
 				if r.code != ExitOK || !strings.Contains(r.stdout, want) {
 					t.Fatalf("install lacks %q: %+v", want, r)
 				}
 			}
-			if b, err := os.ReadFile(filepath.Join(root, c.path)); err != nil || !strings.Contains(string(b), "/usr/local/sbin/quiesce") {
+			if b, err := os.ReadFile(filepath.Join(root, c.path)); err != nil || !strings.Contains(string(b), bin) {
 				t.Fatalf("%s: %q %v", c.path, b, err)
 			}
 			if _, err := os.Stat(filepath.Join(root, "/etc/qemu/fsfreeze-hook.d/50-quiesce")); c.name == "rhel" && err == nil {
@@ -89,13 +91,13 @@ func TestInstallQemuFindsTheHook(t *testing.T) {
 // installed where qemu-ga will not run it.
 func TestCheckShowsTheQemuHook(t *testing.T) {
 	sim := simtest.New(t, simtest.Options{})
-	cfg := fastConfig(t, sim, "10s")
+	cfg, bin := fastConfig(t, sim, "10s"), simtest.Binary(t, "quiesce")
 	root := layout(t, map[string]string{
 		"/lib/systemd/system/qemu-guest-agent.service": "[Service]\nExecStart=-/usr/sbin/qemu-ga\n",
 		"/etc/qemu/fsfreeze-hook":                      stockHook,
 		"/etc/qemu/qemu-ga.conf":                       "[general]\nverbose=true\n", // the administrator's: left alone
 	})
-	if r := runCLI("install", "qemu", "--root", root, "--binary", "/q"); r.code != ExitOK || !strings.Contains(r.stdout, "WARNING: qemu-ga is started without -F") {
+	if r := runCLI("--config", cfg, "install", "qemu", "--root", root, "--binary", bin); r.code != ExitOK || !strings.Contains(r.stdout, "WARNING: qemu-ga is started without -F") {
 		t.Fatalf("install: %+v", r)
 	}
 	r := quiesce(t, cfg, "check", "--root", root)

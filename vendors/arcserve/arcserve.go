@@ -80,13 +80,13 @@ func Run(ctx context.Context, req hook.Request) int {
 	if job.Restore() {
 		why := job.Type + " is a restore job, not a snapshot"
 		hook.Skip(req, op, Name, why, details...)
-		line := "quiesce " + word + ": nothing to do: " + why + "; no application stopped or started"
+		line := "quiesce " + Name + " " + word + ": nothing to do: " + why + "; no application stopped or started"
 		job.show(req, line)
 		fmt.Fprintln(req.Stdout, line)
 		return ExitOK
 	}
 	res, err := hook.Do(ctx, req, op, Name, job.ID, Defaults, details...)
-	line := "quiesce " + word + ": " + hook.Summary(op, res, err)
+	line := "quiesce " + Name + " " + word + ": " + hook.Summary(op, res, err)
 	job.show(req, line)
 	if !hook.Report(req, line, err) {
 		return *failCode
@@ -116,7 +116,8 @@ func writeFirstLine(path, line string) error {
 	return os.WriteFile(path, []byte(line+"\n"), 0o644)
 }
 
-// Instructions prints what to paste into the Arcserve UDP plan.
+// Instructions prints what to paste into the Arcserve UDP plan: binary is
+// the command line (the quiesce binary and its options) the commands start with.
 func Instructions(w io.Writer, binary string) {
 	fmt.Fprintf(w, `Arcserve UDP: application-consistent backups of this guest with quiesce
 

@@ -55,12 +55,26 @@ func runsDropIns(path string) bool {
 // Apply installs quiesce calling binary, and returns what to tell the
 // administrator: where it went, whether qemu-ga will run it, and what is
 // left to do.
-func (s Setup) Apply(binary string) ([]string, error) {
-	msg, err := Install(filepath.Join(s.Root, s.Path), binary)
+func (s Setup) Apply(binary string, opts ...hook.Options) ([]string, error) {
+	msg, err := s.Write(binary, opts...)
 	if err != nil {
 		return nil, err
 	}
-	out := []string{strings.Replace(msg, filepath.Join(s.Root, s.Path), s.Path, 1)}
+	notes, err := s.Notes()
+	return append([]string{msg}, notes...), err
+}
+
+// Write writes the hook file, calling binary with opts.
+func (s Setup) Write(binary string, opts ...hook.Options) (string, error) {
+	msg, err := Install(filepath.Join(s.Root, s.Path), binary, opts...)
+	return strings.Replace(msg, filepath.Join(s.Root, s.Path), s.Path, 1), err
+}
+
+// Notes says whether qemu-ga will run the hook Write wrote, enables the
+// hook when qemu-ga runs none and nothing stands in the way, and reminds
+// of SELinux labels.
+func (s Setup) Notes() ([]string, error) {
+	var out []string
 	l := s.Layout
 	if s.Stock {
 		out = append(out, fmt.Sprintf("qemu-ga runs %s (%s), the stock hook: it runs %s for freeze and thaw, but always exits 0, so a failed freeze does not fail the snapshot (quiesce's log has it)",

@@ -77,7 +77,7 @@ const (
 	DropInName    = "50-quiesce"
 )
 
-// Install writes the hook at path, calling binary.
-func Install(path, binary string) (string, error) {
-	return hook.InstallFile(path, hook.Render(scripts.Read("qemu/fsfreeze-hook"), binary))
+// Install writes the hook at path, calling binary with opts.
+func Install(path, binary string, opts ...hook.Options) (string, error) {
+	return hook.InstallFile(path, hook.Render(scripts.Read("qemu/fsfreeze-hook"), binary, opts...))
 }
