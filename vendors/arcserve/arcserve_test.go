@@ -70,7 +70,7 @@ func TestRestoreJobsDoNothing(t *testing.T) {
 			req, stdout, errb := rec.Request([]string{"--fail-code", "9", stage}, map[string]string{"D2D_JOBID": "8", "D2D_JOBTYPE": jobType, "D2D_PREPOST_OUTPUT": out})
 			code := Run(context.Background(), req)
 			b, _ := os.ReadFile(out)
-			want := "quiesce " + stage + ": nothing to do: " + jobType + " is a restore job, not a snapshot; no application stopped or started"
+			want := "quiesce arcserve " + stage + ": nothing to do: " + jobType + " is a restore job, not a snapshot; no application stopped or started"
 			if code != ExitOK || len(rec.Calls) != 0 || errb.Len() != 0 || strings.TrimSpace(stdout.String()) != want || strings.SplitN(string(b), "\n", 2)[0] != want {
 				t.Errorf("%s %s: code %d calls %v stdout %q stderr %q output %q", jobType, stage, code, rec.Calls, stdout, errb, b)
 			}
