@@ -1,0 +1,42 @@
+package domino
+
+import (
+	"context"
+	"time"
+
+	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/runas"
+)
+
+// BackupTaskName is the process name of Domino Backup's server task.
+const BackupTaskName = "backup"
+
+// Console sends one console command to the running server ("server -c
+// CMD" as the Domino user, in the data directory), waiting at most limit.
+func (s *Server) Console(ctx context.Context, limit time.Duration, cmd string) error {
+	if err := s.canAct(); err != nil {
+		return err
+	}
+	return s.runTool(ctx, limit, launcher(s.cfg.Lotus), "-c", cmd)
+}
+
+// BackupTasks returns the running Domino Backup task processes.
+func (s *Server) BackupTasks() ([]proc.Proc, error) {
+	procs, err := s.Processes()
+	var out []proc.Proc
+	for _, p := range procs {
+		if p.Name == BackupTaskName {
+			out = append(out, p)
+		}
+	}
+	return out, err
+}
+
+// MainRunning reports whether the main server process runs.
+func (s *Server) MainRunning() (bool, error) {
+	procs, err := s.Processes()
+	return hasMain(procs), err
+}
+
+// Account is the OS user the server runs as.
+func (s *Server) Account() runas.Account { return s.acct }
