@@ -29,7 +29,7 @@ const (
 // Args are Domino Backup's positional arguments.
 type Args struct {
 	PhysicalFileName, FileName, BackupReference, BackupNode, BackupName, BackupMode, BackupStartDT, BackupTargetDir string
-	RestoreFileName                                                                                                   string
+	RestoreFileName                                                                                                 string
 }
 
 // ParseArgs takes the 8 positional arguments (9 for the post command).
