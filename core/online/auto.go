@@ -61,6 +61,32 @@ func (o *Operator) online() (bool, string) {
 
 // Freeze implements freeze.Operator.
 func (o *Operator) Freeze(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
+	res, err := o.freeze(ctx, c)
+	o.logResult("freeze", c, res, err)
+	return res, err
+}
+
+// Thaw implements freeze.Operator: an online freeze is released, anything
+// else is the stop engine's.
+func (o *Operator) Thaw(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
+	res, err := o.thaw(ctx, c)
+	o.logResult("thaw", c, res, err)
+	return res, err
+}
+
+// logResult writes the one line every operation gets, with its message.
+func (o *Operator) logResult(op string, c freeze.Caller, res freeze.Result, err error) {
+	fields := []zap.Field{zap.String("op", op), zap.String("caller", c.Name), zap.String("job", c.Job), zap.String("method", o.Method),
+		zap.Duration("took", res.Took), zap.Strings("holders", res.Holders)}
+	if err != nil {
+		o.Log.Error("domino operation failed", append(fields, zap.Error(err))...)
+		return
+	}
+	o.Log.Info("domino operation done", append(fields, zap.String("outcome", res.Outcome.String()), zap.String("message", res.Message),
+		zap.Strings("warnings", res.Warnings))...)
+}
+
+func (o *Operator) freeze(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
 	use, why := o.online()
 	if !use {
 		o.Log.Info("freezing by stop", zap.String("method", o.Method), zap.String("why", why))
@@ -91,9 +117,7 @@ func (o *Operator) Freeze(ctx context.Context, c freeze.Caller) (freeze.Result, 
 	return res, nil
 }
 
-// Thaw implements freeze.Operator: an online freeze is released, anything
-// else is the stop engine's.
-func (o *Operator) Thaw(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
+func (o *Operator) thaw(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
 	if o.Method != MethodStop {
 		res, handled, err := o.Online.Thaw(ctx, c)
 		if handled || err != nil {

@@ -127,7 +127,8 @@ func (s Side) Snapshot(ctx context.Context, a Args, limit time.Duration) int {
 	began := time.Now()
 	defer os.Remove(tagPath(s.Data, a.BackupStartDT))
 	st, err := ReadStatus(s.Data)
-	if err != nil || st.State != DominoDone || st.Backup != a.BackupStartDT {
+	// DONE already: the snapshot was taken before Domino ran this command.
+	if err != nil || (st.State != DominoDone && st.State != Done) || st.Backup != a.BackupStartDT {
 		return s.fail("no snapshot pending for backup %s (status %q)", a.BackupStartDT, st.State)
 	}
 	token := st.Token

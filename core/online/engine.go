@@ -383,7 +383,11 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 	}
 	tasks, _ := e.srv.BackupTasks()
 	deadline := began.Add(e.set.ReleaseTimeout)
-	ended := watchExit(ctx, tasks, deadline)
+	var ended <-chan error
+	if len(tasks) > 0 {
+		ended = watchExit(ctx, tasks, deadline)
+	}
+	e.log.Info("releasing backup mode", zap.String("backup", rec.Backup.ID), zap.Strings("tasks", proc.Names(tasks)))
 	st.State, st.Note = Done, "snapshot taken; released by quiesce"
 	if err := WriteStatus(data, st, e.owner()); err != nil {
 		return freeze.Result{}, fmt.Errorf("status file: %w", err)

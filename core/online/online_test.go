@@ -120,12 +120,17 @@ func TestSnapshotWaitsForDone(t *testing.T) {
 		{"done", Done, 0, OK + " - snapshot taken"},
 		{"cancelled", Cancelled, 1, Err + " - cancelled by quiesce"},
 		{"limit", "", 1, Err + " - no snapshot within"},
+		{"done before the command ran", "first", 0, OK + " - snapshot taken"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if err := WriteStatus(dir, Status{State: DominoDone, Token: "tok", Backup: a.BackupStartDT}, nil); err != nil {
+			first := DominoDone
+			if c.then == "first" {
+				first = Done
+			}
+			if err := WriteStatus(dir, Status{State: first, Token: "tok", Backup: a.BackupStartDT}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if c.then != "" {
+			if c.then != "" && c.then != "first" {
 				go func() {
 					time.Sleep(100 * time.Millisecond)
 					_ = WriteStatus(dir, Status{State: c.then, Token: "tok", Backup: a.BackupStartDT, Note: "test"}, nil)
