@@ -341,8 +341,8 @@ func (e *Engine) Thaw(ctx context.Context, c freeze.Caller) (res freeze.Result, 
 			if late := lateHolder(rec, c); late {
 				handled = true
 				_ = e.store.Clear(TargetName)
-				return freeze.Result{Outcome: freeze.NothingToThaw, Message: "nothing frozen any more",
-					Warnings: []string{fmt.Sprintf("late thaw: the online freeze by %s had expired and backup mode was ended without a snapshot", c.Name)}}, nil
+				return freeze.Result{}, &Failure{Ended: true, Cause: fmt.Errorf("late thaw: the online freeze by %s expired at %s and backup mode was ended before the thaw: a snapshot taken after that is not restorable",
+					c.Name, rec.ExpiredAt.Format(time.RFC3339))}
 			}
 			return freeze.Result{}, nil
 		}

@@ -32,7 +32,7 @@ func TestSoakOnline(t *testing.T) {
 	r := newOnlineRig(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.2}, "auto")
 	cfg := strings.TrimPrefix(r.env[0], "QUIESCE_CONFIG=")
 	b, _ := os.ReadFile(cfg)
-	b = []byte(strings.Replace(string(b), "backup_enter_timeout = 20s", "backup_enter_timeout = 20s\nbackup_max_window = 2s", 1))
+	b = []byte(strings.Replace(string(b), "backup_enter_timeout = 20s", "backup_enter_timeout = 20s\nbackup_max_window = 6s", 1))
 	if err := os.WriteFile(cfg, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,10 @@ func TestSoakOnline(t *testing.T) {
 				q("vmware", "thaw")
 			}
 			code, thaw := q("veeam", "post-thaw")
+			if code != 0 && strings.Contains(thaw, "not restorable") {
+				w.end() // the window ran out first (a loaded machine): the thaw says so; nothing to check
+				break
+			}
 			if code != 0 {
 				fail("thaw: %s", thaw)
 			}
@@ -119,7 +123,9 @@ func TestSoakOnline(t *testing.T) {
 			return backupTasks(r) == 0 && os.IsNotExist(err)
 		})
 		if f == "thaw never comes" {
-			q("veeam", "post-thaw") // late
+			if code, out := q("veeam", "post-thaw"); code == 0 || !strings.Contains(out, "not restorable") {
+				fail("late thaw after the window: exit %d %s", code, out)
+			}
 		}
 		simtest.Eventually(t, 30*time.Second, "serving after the cycle", r.sim.Serving)
 	}
