@@ -61,16 +61,20 @@ func (o *Operator) online() (bool, string) {
 
 // Freeze implements freeze.Operator.
 func (o *Operator) Freeze(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
-	res, err := o.freeze(ctx, c)
-	o.logResult("freeze", c, res, err)
+	res, online, err := o.freeze(ctx, c)
+	if online { // the stop engine logs its own operations
+		o.logResult("freeze", c, res, err)
+	}
 	return res, err
 }
 
 // Thaw implements freeze.Operator: an online freeze is released, anything
 // else is the stop engine's.
 func (o *Operator) Thaw(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
-	res, err := o.thaw(ctx, c)
-	o.logResult("thaw", c, res, err)
+	res, online, err := o.thaw(ctx, c)
+	if online {
+		o.logResult("thaw", c, res, err)
+	}
 	return res, err
 }
 
@@ -86,48 +90,50 @@ func (o *Operator) logResult(op string, c freeze.Caller, res freeze.Result, err 
 		zap.Strings("warnings", res.Warnings))...)
 }
 
-func (o *Operator) freeze(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
+func (o *Operator) freeze(ctx context.Context, c freeze.Caller) (freeze.Result, bool, error) {
 	use, why := o.online()
 	if !use {
-		o.Log.Info("freezing by stop", zap.String("method", o.Method), zap.String("why", why))
-		return o.Stop.Freeze(ctx, c)
+		o.Log.Debug("freezing by stop", zap.String("method", o.Method), zap.String("why", why))
+		res, err := o.Stop.Freeze(ctx, c)
+		return res, false, err
 	}
 	began := o.Clock.Now()
 	res, err := o.Online.Freeze(ctx, c)
 	if err == nil {
-		return res, nil
+		return res, true, nil
 	}
-	o.Log.Error("online freeze failed", zap.String("caller", c.Name), zap.Error(err))
 	var f *Failure
 	if !errors.As(err, &f) || !f.Ended || o.Method != MethodAuto {
-		return freeze.Result{}, &freeze.FreezeError{Cause: err}
+		return freeze.Result{}, true, &freeze.FreezeError{Cause: err}
 	}
 	rest := c
 	if c.Budget > 0 {
 		rest.Budget = c.Budget - o.Clock.Now().Sub(began)
 		if p := o.Stop.Plan(rest); rest.Budget <= 0 || p.TooTight {
-			return freeze.Result{}, &freeze.FreezeError{Cause: fmt.Errorf("%w; no fallback to stop/start: %s of the caller's budget left", err, rest.Budget.Round(time.Second))}
+			return freeze.Result{}, true, &freeze.FreezeError{Cause: fmt.Errorf("%w; no fallback to stop/start: %s of the caller's budget left", err, rest.Budget.Round(time.Second))}
 		}
 	}
+	o.Log.Warn("online freeze failed before the snapshot; falling back to stop/start", zap.String("caller", c.Name), zap.Error(err))
 	res, serr := o.Stop.Freeze(ctx, rest)
 	if serr != nil {
-		return res, serr
+		return res, true, serr
 	}
 	res.Warnings = append([]string{fmt.Sprintf("%v; fell back to stop/start", err)}, res.Warnings...)
-	return res, nil
+	return res, true, nil
 }
 
-func (o *Operator) thaw(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
+func (o *Operator) thaw(ctx context.Context, c freeze.Caller) (freeze.Result, bool, error) {
 	if o.Method != MethodStop {
 		res, handled, err := o.Online.Thaw(ctx, c)
 		if handled || err != nil {
 			if err != nil {
 				err = fmt.Errorf("%w: %w", freeze.ErrThawFailed, err)
 			}
-			return res, err
+			return res, true, err
 		}
 	}
-	return o.Stop.Thaw(ctx, c)
+	res, err := o.Stop.Thaw(ctx, c)
+	return res, false, err
 }
 
 // Plan implements freeze.Operator: the worst case is the stop fallback.

@@ -168,10 +168,9 @@ func WriteStatus(data string, s Status, owner *Owner) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
+	// No fsync: the status file is a meeting point of two live processes,
+	// not a record; what must survive a crash is in quiesce's state
+	// directory, and after a reboot the file is void.
 	if err := tmp.Close(); err != nil {
 		return err
 	}
