@@ -148,3 +148,37 @@ func TestSnapshotWaitsForDone(t *testing.T) {
 		})
 	}
 }
+
+// The post command reports COMPLETE with the delta directory, copies the
+// deltas where asked and prunes the older backups' in both places.
+func TestPostReportsCopiesAndPrunes(t *testing.T) {
+	data, target, copyTo := t.TempDir(), t.TempDir(), t.TempDir()
+	_ = os.WriteFile(filepath.Join(data, "notes.ini"), nil, 0o644)
+	var last Args
+	for _, id := range []string{"20260101000000", "20260102000000", "20260103000000"} {
+		last = Args{BackupNode: "Srv", BackupMode: "SNAP", BackupStartDT: id, BackupTargetDir: target}
+		p := filepath.Join(last.DeltaDir(), "mail", "a.nsf.DELTA")
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		_ = os.WriteFile(p, []byte(id), 0o644)
+		if err := WriteStatus(data, Status{State: Done, Token: "tok", Backup: id}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if code := (Side{Data: data, Out: &out}).Post(last, 2, copyTo); code != 0 || !strings.Contains(out.String(), OK) {
+			t.Fatalf("post %s: %d %s", id, code, out.String())
+		}
+	}
+	st, err := ReadStatus(data)
+	if err != nil || st.State != Complete || st.Deltas != last.DeltaDir() || st.Count != 1 || !st.Ours("tok") {
+		t.Fatalf("status after post: %+v %v", st, err)
+	}
+	for _, root := range []string{target, copyTo} {
+		base := filepath.Join(root, "Srv", "SNAP")
+		if countFiles(filepath.Join(base, "20260101000000")) != 0 || countFiles(filepath.Join(base, "20260103000000")) != 1 || countFiles(filepath.Join(base, "20260102000000")) != 1 {
+			t.Fatalf("%s: keep 2 not honoured", root)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(copyTo, "Srv", "SNAP", "20260103000000", "mail", "a.nsf.DELTA")); string(b) != "20260103000000" {
+		t.Fatalf("copy: %q", b)
+	}
+}
