@@ -52,6 +52,10 @@ type Online struct {
 	DeltaDir       string        // BackupTargetDirDb of dominobackup.nsf; "" when not told
 }
 
+// DefaultOnline: HCL's scripts allow 120 s to enter backup mode; Domino
+// fails a snapshot command that runs 120 s, so backup mode ends before.
+var DefaultOnline = Online{Method: MethodAuto, EnterTimeout: 120 * time.Second, MaxWindow: 100 * time.Second, ReleaseTimeout: 120 * time.Second}
+
 // Freeze methods.
 const (
 	MethodAuto   = "auto"
@@ -151,7 +155,7 @@ func defaults(source string) Domino {
 		ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
 		KillWait: DefaultKillWait, Manager: ManagerAuto, Unit: "domino.service",
 		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
-		Online: Online{Method: MethodAuto, EnterTimeout: 120 * time.Second, MaxWindow: 100 * time.Second, ReleaseTimeout: 120 * time.Second},
+		Online: DefaultOnline,
 	}
 }
 

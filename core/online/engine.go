@@ -382,11 +382,12 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup %s is not waiting for the snapshot any more (status %q): Domino Backup failed or timed out; this snapshot is not restorable", rec.Backup.ID, st.State), Ended: true}
 	}
 	tasks, _ := e.srv.BackupTasks()
-	deadline := began.Add(e.set.ReleaseTimeout)
-	var ended <-chan error
-	if len(tasks) > 0 {
-		ended = watchExit(ctx, tasks, deadline)
+	if len(tasks) == 0 {
+		e.finish(rec)
+		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s is not running any more (it gave up: see the server console): this snapshot is not restorable", rec.Backup.ID), Ended: true}
 	}
+	deadline := began.Add(e.set.ReleaseTimeout)
+	ended := watchExit(ctx, tasks, deadline)
 	e.log.Info("releasing backup mode", zap.String("backup", rec.Backup.ID), zap.Strings("tasks", proc.Names(tasks)))
 	st.State, st.Note = Done, "snapshot taken; released by quiesce"
 	if err := WriteStatus(data, st, e.owner()); err != nil {
@@ -486,7 +487,10 @@ func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who st
 			msg += "; the backup task still runs"
 		}
 	}
-	next := state.Record{Version: state.Version, Target: TargetName, Expired: rec.Holders, ExpiredAt: e.clock.Now(), Updated: e.clock.Now()}
+	next := state.Record{Version: state.Version, Target: TargetName, Updated: e.clock.Now()}
+	if rec.Phase == phaseInMode { // their freeze had succeeded: their thaw is late
+		next.Expired, next.ExpiredAt = rec.Holders, e.clock.Now()
+	}
 	if err := e.store.Save(next); err != nil {
 		e.log.Error("cannot save the online state", zap.Error(err))
 	}
