@@ -32,10 +32,16 @@ func (s *Server) BackupTasks() ([]proc.Proc, error) {
 	return out, err
 }
 
-// MainRunning reports whether the main server process runs.
-func (s *Server) MainRunning() (bool, error) {
+// Probe reports, from one scan, whether the main server process runs and
+// which backup tasks do.
+func (s *Server) Probe() (main bool, tasks []proc.Proc, err error) {
 	procs, err := s.Processes()
-	return hasMain(procs), err
+	for _, p := range procs {
+		if p.Name == BackupTaskName {
+			tasks = append(tasks, p)
+		}
+	}
+	return hasMain(procs), tasks, err
 }
 
 // Account is the OS user the server runs as.

@@ -50,9 +50,6 @@ func (o *Operator) online() (bool, string) {
 	if frozen, _ := o.Online.Frozen(); frozen {
 		return true, "an online freeze is in place: joining it"
 	}
-	if running, err := o.Server.MainRunning(); err != nil || !running {
-		return false, "the server is not running"
-	}
 	if o.Method == MethodAuto && !o.Online.Configured() {
 		return false, "Domino Backup is not set up (no dominobackup.nsf)"
 	}
@@ -101,6 +98,10 @@ func (o *Operator) freeze(ctx context.Context, c freeze.Caller) (freeze.Result, 
 	res, err := o.Online.Freeze(ctx, c)
 	if err == nil {
 		return res, true, nil
+	}
+	if errors.Is(err, ErrNotRunning) { // nothing to freeze online: the stop engine records "not running"
+		res, err := o.Stop.Freeze(ctx, c)
+		return res, false, err
 	}
 	var f *Failure
 	if !errors.As(err, &f) || !f.Ended || o.Method != MethodAuto {

@@ -182,6 +182,15 @@ func (e *Engine) join(rec state.Record, c freeze.Caller) (freeze.Result, error) 
 // file events and the backup task's exit, until every database is in
 // backup mode.
 func (e *Engine) enter(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
+	main, tasks, err := e.srv.Probe() // one scan for both
+	switch {
+	case err != nil:
+		return freeze.Result{}, &Failure{Cause: err, Ended: true}
+	case !main:
+		return freeze.Result{}, &Failure{Cause: ErrNotRunning, Ended: true}
+	case len(tasks) > 0:
+		return freeze.Result{}, &Failure{Cause: fmt.Errorf("a Domino Backup task runs already (%s): quiesce does not share a backup it did not start", strings.Join(proc.Names(tasks), ", ")), Ended: true}
+	}
 	now := e.clock.Now()
 	rec := state.Record{Version: state.Version, Target: TargetName, Holders: []state.Holder{holder(c, now)}, WasRunning: true,
 		Phase: phaseRequested, Updated: now, Backup: &state.Backup{Token: NewToken(), Requested: now, Window: now.Add(e.set.MaxWindow)}}
@@ -214,9 +223,6 @@ func (e *Engine) request(ctx context.Context, token string, deadline time.Time) 
 		return "", &Failure{Cause: err, Ended: true}
 	}
 	defer w.Close()
-	if tasks, _ := e.srv.BackupTasks(); len(tasks) > 0 {
-		return "", &Failure{Cause: fmt.Errorf("a Domino Backup task runs already (%s): quiesce does not share a backup it did not start", strings.Join(proc.Names(tasks), ", ")), Ended: true}
-	}
 	if err := WriteStatus(data, Status{State: Requested, Token: token, Note: "requested by quiesce"}, e.owner()); err != nil {
 		return "", &Failure{Cause: fmt.Errorf("status file: %w", err), Ended: true}
 	}
@@ -271,6 +277,10 @@ func (e *Engine) awaitTask(ctx context.Context, w *dirWatch, deadline time.Time)
 }
 
 var errTaskEnded = errors.New("the backup task ended")
+
+// ErrNotRunning: the server is not running; there is nothing to put into
+// backup mode (the stop engine's "not running" applies).
+var ErrNotRunning = errors.New("the Domino server is not running")
 
 // watchExit reports on the returned channel when every task has exited.
 func watchExit(ctx context.Context, tasks []proc.Proc, deadline time.Time) <-chan error {
