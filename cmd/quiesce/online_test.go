@@ -33,7 +33,7 @@ func newOnlineGuest(t *testing.T, o simtest.Options, method, domino, freeze stri
 	dir := t.TempDir()
 	g := &guest{sim: sim, bin: simtest.Binary(t, "quiesce"), cfg: filepath.Join(dir, "quiesce.conf"),
 		state: filepath.Join(dir, "state"), logFile: filepath.Join(dir, "quiesce.log")}
-	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 20s\nkill_wait = 2s\nstart_timeout = 20s\nmethod = %s\ndelta_dir = %s\nbackup_enter_timeout = 20s\nbackup_release_timeout = 20s\n%s\n[freeze]\nstate_dir = %s\nlock_wait = 30s\n%s",
+	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 20s\nkill_wait = 2s\nstart_timeout = 20s\nmethod = %s\ndelta_dir = %s\nbackup_enter_timeout = 20s\nbackup_end_timeout = 20s\n%s\n[freeze]\nstate_dir = %s\nlock_wait = 30s\n%s",
 		sim.User, sim.Lotus, sim.Data, method, sim.DeltaDir, domino, g.state, freeze)
 	if err := os.WriteFile(g.cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func newOnlineRig(t *testing.T, o simtest.Options, method string) *rig {
 	sim := simtest.New(t, o)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "quiesce.conf")
-	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 5s\nkill_wait = 2s\nstart_timeout = 20s\nmethod = %s\ndelta_dir = %s\nbackup_enter_timeout = 20s\nbackup_release_timeout = 20s\n\n[freeze]\nstate_dir = %s\nlock_wait = 30s\n",
+	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 5s\nkill_wait = 2s\nstart_timeout = 20s\nmethod = %s\ndelta_dir = %s\nbackup_enter_timeout = 20s\nbackup_end_timeout = 20s\n\n[freeze]\nstate_dir = %s\nlock_wait = 30s\n",
 		sim.User, sim.Lotus, sim.Data, method, sim.DeltaDir, filepath.Join(dir, "state"))
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
