@@ -59,7 +59,6 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 
 func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o installOpts
 	fs.StringVar(&o.root, "root", "", "installation root (required)")
 	fs.StringVar(&o.user, "user", "", "user the server runs as (default: current user; as root: notes)")
@@ -71,8 +70,8 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.backup, "backup", false, "configure Domino Backup's snapshot mode (dominobackup.nsf) to run quiesce")
 	fs.StringVar(&o.quiesce, "quiesce", "quiesce", "the quiesce binary the snapshot commands run (with --backup)")
 	fs.StringVar(&o.deltaDir, "delta-dir", "", "BackupTargetDirDb, where the .DELTA files go (default ROOT/local/backup/nsf)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, "simdomino install --root DIR [options]: install a simulated Domino server under DIR", args, stdout, stderr); !ok {
+		return code
 	}
 	if o.root == "" {
 		fmt.Fprintln(stderr, "simdomino install: --root is required")
@@ -89,12 +88,21 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 // (and there is at least one); with --delta DIR, when the copy restored
 // with those deltas is.
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 3 && args[1] == "--delta" {
-		return runVerifyDeltas(args[0], args[2], stdout, stderr)
+	const synopsis = "simdomino verify DIR [--delta DELTADIR]: exit 0 when every database under DIR (a copy of the data directory) was closed cleanly; with --delta, when DIR restored with the deltas in DELTADIR (one backup's) is consistent"
+	if len(args) == 3 && args[1] == "--delta" { // DIR --delta DELTADIR
+		args = []string{"--delta", args[2], args[0]}
 	}
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: simdomino verify DIR [--delta DELTADIR]")
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	delta := fs.String("delta", "", "the .DELTA files of the backup the copy was taken in")
+	if code, ok := parseFlags(fs, synopsis, args, stdout, stderr); !ok {
+		return code
+	}
+	if args = fs.Args(); len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: "+synopsis)
 		return 2
+	}
+	if *delta != "" {
+		return runVerifyDeltas(args[0], *delta, stdout, stderr)
 	}
 	r, err := nsf.Verify(args[0])
 	if err != nil {
