@@ -41,7 +41,7 @@ bench:
 # Chaos soak: 200 randomized freeze/snapshot/thaw cycles with faults (the
 # test suite runs 50). QUIESCE_SOAK_SEED=N replays a run.
 soak:
-	QUIESCE_SOAK_CYCLES=$${QUIESCE_SOAK_CYCLES:-200} $(GO) test -count=1 -v -run '^TestSoak$$' -timeout 60m ./vendors/conformance/ | grep -v '^=== '
+	QUIESCE_SOAK_CYCLES=$${QUIESCE_SOAK_CYCLES:-200} $(GO) test -count=1 -v -run '^TestSoak(Online)?$$' -timeout 60m ./vendors/conformance/ | grep -v '^=== '
 
 clean:
 	rm -rf bin

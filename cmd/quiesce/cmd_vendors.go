@@ -80,6 +80,11 @@ func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error
 	if len(fs) == 1 {
 		op = fs[0]
 	}
+	if on, err := e.onlineOperator(c, cfg, fs); err != nil {
+		return hook.Opened{}, err
+	} else if on != nil {
+		op = on
+	}
 	return hook.Opened{Op: op, Limits: configuredLimits(cfg, callerName), Log: e.log}, nil
 }
 

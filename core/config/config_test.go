@@ -22,6 +22,7 @@ func TestRcDominoSample(t *testing.T) {
 		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
 		Manager: ManagerAuto, Unit: "domino.service",
 		Freeze:        Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		Online:        DefaultOnline,
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
 		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
 	}
@@ -169,6 +170,7 @@ vmware_thaw = 5m
 		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
 		Manager: ManagerSystemd, Unit: "hcl-domino.service",
 		Freeze: Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
+		Online: DefaultOnline,
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute, QemuThaw: 10 * time.Second,
 			VMwareSnapshot: 4 * time.Minute, VMwareThaw: 5 * time.Minute}}
 	if !reflect.DeepEqual(d, want) {

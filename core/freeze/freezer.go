@@ -50,11 +50,13 @@ const (
 	StillHeld                    // thaw: other callers still hold the freeze
 	NotStarted                   // thaw: it was not running before the freeze; left stopped
 	FoundRunning                 // thaw: someone started it meanwhile
+	BackupMode                   // freeze: online, every database in backup mode; nothing stopped
+	Released                     // thaw: online backup mode ended; the application never stopped
 	Launched                     // thaw: launched, not serving yet at the caller's thaw limit; the watchdog proves readiness
 )
 
 var outcomeNames = [...]string{"stopped", "not-running", "joined", "refreshed", "started",
-	"nothing-to-thaw", "still-held", "not-started", "found-running", "launched"}
+	"nothing-to-thaw", "still-held", "not-started", "found-running", "backup-mode", "released", "launched"}
 
 func (o Outcome) String() string { return outcomeNames[o] }
 
