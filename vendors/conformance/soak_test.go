@@ -63,7 +63,7 @@ type soak struct {
 	second   atomic.Value // what was seen when a second server ran
 }
 
-type tallyRow struct{ cycles, freezeOK, freezeFailed, snapshotsOK, recovered int }
+type tallyRow struct{ cycles, freezeOK, freezeFailed, snapshotsOK, recovered, slow int }
 
 // draw is what one cycle does: its fault, its caller and, for the kill
 // faults, when the kill comes. Drawn in this order from the seed, so a
@@ -161,9 +161,11 @@ func (s *soak) countServers(ctx context.Context) {
 		}
 		// A main server's child between fork and exec (a task being
 		// started) still runs the server binary: it is not a second server.
+		// One that is gone by now (its parent unreadable) was such a
+		// child that has exec'd a task or exited: not a server either.
 		n := int32(0)
 		for pid := range mains {
-			if !mains[parentOf(pid)] {
+			if ppid := parentOf(pid); ppid != 0 && !mains[ppid] {
 				n++
 			}
 		}
@@ -349,7 +351,9 @@ func (s *soak) cycle(i int, d draw) {
 			s.fail(i, f, "cycle %d (%s): thaw after a failed freeze failed", i, f)
 		}
 	case fFailStart:
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
 		s.setFaults(map[string]string{"SimFailStart": "1"})
 		if thaw() == 0 {
 			s.fail(i, f, "cycle %d (%s): thaw reported success for a server that failed to start", i, f)
@@ -360,7 +364,10 @@ func (s *soak) cycle(i int, d draw) {
 		row.recovered++
 	case fSlowStart:
 		s.setFaults(map[string]string{"SimStartSeconds": "2"})
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			s.setFaults(nil)
+			break
+		}
 		if thaw() != 0 {
 			s.fail(i, f, "cycle %d (%s): thaw failed", i, f)
 		}
@@ -370,14 +377,18 @@ func (s *soak) cycle(i int, d draw) {
 		s.servingBy(i, f, soakDeadline+5*time.Second)
 		row.recovered++
 	case fKillThaw:
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
 		s.setFaults(map[string]string{"SimLaunchDelay": "0.3"}) // widen the launch window the kill may hit
 		s.qKilled(d.delay, c[0], soakThaws[c[0]])
 		s.setFaults(nil)
 		s.servingBy(i, f, soakDeadline+5*time.Second)
 		row.recovered++
 	case fThawNever:
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
 		s.servingBy(i, f, soakDeadline+5*time.Second)
 		s.expectLog(i, f, "freeze expired: no thaw came before the deadline")
 		if thaw() != 0 {
@@ -386,9 +397,14 @@ func (s *soak) cycle(i int, d draw) {
 		row.recovered++
 	case fOverlap:
 		if s.q("veeam", "pre-freeze") != 0 {
+			if s.slowStop(i, f, row) {
+				break
+			}
 			s.fail(i, f, "cycle %d (%s): veeam freeze failed", i, f)
 		}
-		s.mustFreezeArgs(i, f, row, "vmware", "freeze")
+		if !s.mustFreezeArgs(i, f, row, "vmware", "freeze") {
+			break
+		}
 		if s.q("vmware", "thaw") != 0 || s.r.sim.Serving() {
 			s.fail(i, f, "VIOLATION cycle %d (%s): the first thaw must leave the server down while Veeam holds it", i, f)
 		}
@@ -396,14 +412,18 @@ func (s *soak) cycle(i int, d draw) {
 			s.fail(i, f, "cycle %d (%s): last thaw failed", i, f)
 		}
 	case fDupThaw:
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
 		first := thaw()
 		second := thaw() // the duplicate: must succeed and change nothing
 		if first != 0 || second != 0 {
 			s.fail(i, f, "cycle %d (%s): thaw exit %d, duplicate thaw exit %d", i, f, first, second)
 		}
 	case fReboot:
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
 		s.reboot()
 		if s.q("recover", "--boot") != 0 {
 			s.fail(i, f, "cycle %d (%s): recover --boot failed", i, f)
@@ -411,7 +431,9 @@ func (s *soak) cycle(i int, d draw) {
 		s.expectLog(i, f, "recover at boot")
 		row.recovered++
 	default:
-		s.mustFreeze(i, f, freeze, row)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
 		if thaw() != 0 {
 			s.fail(i, f, "cycle %d (%s): thaw failed", i, f)
 		}
@@ -419,16 +441,42 @@ func (s *soak) cycle(i int, d draw) {
 	s.servingBy(i, f, 5*time.Second)
 }
 
-func (s *soak) mustFreeze(i int, f fault, freeze func() int, row *tallyRow) {
+// mustFreeze runs a freeze that has no fault to fail on and judges its
+// snapshot. false: it failed only because the machine was too slow for
+// the soak's short graceful wait (see slowStop); the cycle ends there.
+func (s *soak) mustFreeze(i int, f fault, freeze func() int, row *tallyRow) bool {
 	if freeze() != 0 {
-		s.fail(i, f, "cycle %d (%s): freeze failed:\n%s", i, f, s.newLog())
+		if s.slowStop(i, f, row) {
+			return false
+		}
+		s.fail(i, f, "cycle %d (%s): freeze failed", i, f)
 	}
 	row.freezeOK++
 	s.snapshot(i, f, row)
+	return true
 }
 
-func (s *soak) mustFreezeArgs(i int, f fault, row *tallyRow, args ...string) {
-	s.mustFreeze(i, f, func() int { return s.q(args...) }, row)
+func (s *soak) mustFreezeArgs(i int, f fault, row *tallyRow, args ...string) bool {
+	return s.mustFreeze(i, f, func() int { return s.q(args...) }, row)
+}
+
+// slowStop tells a freeze that failed because the machine was too slow
+// from a bug: the log shows the graceful wait running out, the freeze
+// reporting the forced stop as a failure and starting the server again,
+// which then serves. That is quiesce keeping its promise on a loaded
+// machine (the graceful wait counts from the start of the stop, process
+// scan included); it is counted, and too many of them fail the soak.
+func (s *soak) slowStop(i int, f fault, row *tallyRow) bool {
+	log := s.newLog()
+	if !strings.Contains(log, "graceful shutdown timed out, escalating") ||
+		!strings.Contains(log, "could only be stopped by force") ||
+		!strings.Contains(log, "the application was started again") {
+		return false
+	}
+	s.servingBy(i, f, 5*time.Second)
+	row.slow++
+	s.t.Logf("cycle %d (%s): the graceful wait ran out on a loaded machine; the freeze failed and restored the server (counted as slow)", i, f)
+	return true
 }
 
 func (s *soak) expectLog(i int, f fault, want string) {
@@ -470,7 +518,8 @@ func (s *soak) stateDir() string {
 func (s *soak) report(took time.Duration) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nchaos soak: %d cycles in %s, at most %d server(s) at once, 0 violations\n", soakCycles(), took.Round(time.Second), s.servers.Load())
-	fmt.Fprintf(&b, "%-36s %6s %9s %13s %12s %10s\n", "fault", "cycles", "freeze ok", "freeze failed", "snapshots ok", "recovered")
+	fmt.Fprintf(&b, "%-36s %6s %9s %13s %12s %10s %5s\n", "fault", "cycles", "freeze ok", "freeze failed", "snapshots ok", "recovered", "slow")
+	slow := 0
 	keys := make([]string, 0, len(s.tally))
 	for f := range s.tally {
 		keys = append(keys, string(f))
@@ -478,11 +527,16 @@ func (s *soak) report(took time.Duration) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		r := s.tally[fault(k)]
-		fmt.Fprintf(&b, "%-36s %6d %9d %13d %12d %10d\n", k, r.cycles, r.freezeOK, r.freezeFailed, r.snapshotsOK, r.recovered)
+		fmt.Fprintf(&b, "%-36s %6d %9d %13d %12d %10d %5d\n", k, r.cycles, r.freezeOK, r.freezeFailed, r.snapshotsOK, r.recovered, r.slow)
+		slow += r.slow
 	}
+	fmt.Fprintf(&b, "slow: freezes failed (and restored) because the graceful wait ran out on a loaded machine: %d\n", slow)
 	s.t.Log(b.String())
 	if path := os.Getenv("QUIESCE_SOAK_REPORT"); path != "" {
 		_ = os.WriteFile(path, []byte(b.String()), 0o644)
+	}
+	if ran := soakCycles() - soakFrom(); slow*20 > ran {
+		s.t.Fatalf("%d of %d cycles were too slow for the graceful wait: the machine is overloaded, or stops got slower; the soak proves little", slow, ran)
 	}
 }
 
