@@ -83,13 +83,19 @@ func (f *Freezer) WithWatchdog(arm func() error) *Freezer {
 	return f
 }
 
-// armWatchdog starts the watchdog, once per process. It is called with
-// the target's lock held and before the record says that anything needs
-// guarding: the watchdog looks at the record only with that lock held, so
-// it sees the record as this process leaves it, finished or killed at any
-// step, and a kill before the watchdog is started leaves nothing to guard.
+// armWatchdog starts the watchdog, once per process, unless one guards
+// the target already. It is called with the target's lock held and before
+// the record says that anything needs guarding: the watchdog looks at the
+// record only with that lock held, so it sees the record as this process
+// leaves it, finished or killed at any step, and a kill before the
+// watchdog is started leaves nothing to guard. A watchdog that holds its
+// guard lock now gives it up only under the target's lock, after a look
+// at the record: it will see what this process leaves.
 func (f *Freezer) armWatchdog() {
 	if f.arm == nil || f.armed {
+		return
+	}
+	if held, err := f.store.Held(f.guardLock()); err == nil && held {
 		return
 	}
 	if err := f.arm(); err != nil {
@@ -98,6 +104,9 @@ func (f *Freezer) armWatchdog() {
 	}
 	f.armed = true
 }
+
+// guardLock names the lock the target's one watchdog holds.
+func (f *Freezer) guardLock() string { return f.target.Name() + ".watchdog" }
 
 // settleFirst runs the recovery checks before an operation: an interrupted
 // or expired freeze is settled before anything new happens.

@@ -159,7 +159,7 @@ const watchPoll = 2 * time.Second
 // either this watchdog looks again after the freeze let go of the lock,
 // or it had already given up its guard lock and the new one takes it.
 func (f *Freezer) Watch(ctx context.Context) error {
-	guard, err := f.store.Lock(ctx, f.target.Name()+".watchdog", "watchdog", 0)
+	guard, err := f.store.Lock(ctx, f.guardLock(), "watchdog", 0)
 	if errors.Is(err, state.ErrLocked) {
 		f.log.Info("a watchdog is running already")
 		return nil
