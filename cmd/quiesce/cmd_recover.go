@@ -119,20 +119,6 @@ func (e *env) watchdogAction(c *cli.Context) error {
 	if f == nil {
 		return &actionError{fmt.Errorf("no target %q in %s", c.String("target"), cfg.Source)}
 	}
-	store, err := state.Open(e.stateDir(c, cfg))
-	if err != nil {
-		return &actionError{err}
-	}
-	lock, err := store.Lock(c.Context, f.TargetName()+".watchdog", "watchdog", 0)
-	if errors.Is(err, state.ErrLocked) {
-		e.log.Info("a watchdog is running already", zap.String("target", f.TargetName()))
-		return nil
-	}
-	if err != nil {
-		return &actionError{err}
-	}
-	defer lock.Unlock()
-	e.log.Info("watchdog started", zap.String("target", f.TargetName()))
 	if err := f.Watch(c.Context); err != nil {
 		return &actionError{err}
 	}

@@ -30,27 +30,36 @@ func (e *env) startAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e.byHand(c, "started by hand")
-	return e.start(c, srv)
+	disown := e.byHand(c)
+	err = e.start(c, srv)
+	if err == nil {
+		disown("started by hand")
+	}
+	return err
 }
 
-// byHand settles any interrupted or expired freeze, then ends quiesce's
-// ownership of the application: what an administrator does by hand
-// overrides a freeze, and no thaw or watchdog undoes it.
-func (e *env) byHand(c *cli.Context, why string) {
+// byHand settles any interrupted or expired freeze and returns what ends
+// quiesce's ownership of the application: what an administrator does by
+// hand overrides a freeze, and no thaw or watchdog undoes it. A stop ends
+// the ownership before it stops; a start only once the application runs,
+// so that a start killed or failed half-way leaves the start a freeze owes
+// to the thaw or the watchdog.
+func (e *env) byHand(c *cli.Context) (disown func(why string)) {
 	if srv, err := e.target(c); err == nil && srv.InUnit() {
-		return // run by the Domino unit itself, on a freeze's or an administrator's systemctl
+		return func(string) {} // run by the Domino unit itself, on a freeze's or an administrator's systemctl
 	}
 	f, err := e.dominoFreezer(c)
 	if err != nil {
 		e.log.Warn("freeze state not available", zap.Error(err))
-		return
+		return func(string) {}
 	}
 	if _, err := f.Recover(c.Context, false); err != nil {
-		e.log.Warn("recovery before "+why, zap.Error(err))
+		e.log.Warn("recovery before acting by hand", zap.Error(err))
 	}
-	if err := f.Disown(c.Context, why); err != nil {
-		e.log.Warn("cannot update the freeze state", zap.Error(err))
+	return func(why string) {
+		if err := f.Disown(c.Context, why); err != nil {
+			e.log.Warn("cannot update the freeze state", zap.Error(err))
+		}
 	}
 }
 
@@ -83,7 +92,7 @@ func (e *env) stopAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e.byHand(c, "stopped by hand")
+	e.byHand(c)("stopped by hand")
 	return e.stop(c, srv)
 }
 
@@ -112,7 +121,7 @@ func (e *env) restartAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	e.byHand(c, "restarted by hand")
+	disown := e.byHand(c)
 	stopErr := e.stop(c, srv)
 	if exitCode(stopErr) != ExitOK && exitCode(stopErr) != ExitForcedStop {
 		return stopErr
@@ -123,6 +132,7 @@ func (e *env) restartAction(c *cli.Context) error {
 	if err := e.start(c, srv); err != nil {
 		return err
 	}
+	disown("restarted by hand")
 	if stopErr != nil {
 		return &exitError{code: ExitForcedStop} // already reported
 	}

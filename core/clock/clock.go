@@ -2,11 +2,18 @@
 // benchmarks can inject their own.
 package clock
 
-import "time"
+import (
+	"sort"
+	"sync"
+	"time"
+)
 
-// Clock tells the time. The engine never calls time.Now directly.
+// Clock tells the time and waits. The engine never calls time.Now or
+// time.After directly where a deadline decides what happens.
 type Clock interface {
 	Now() time.Time
+	// After delivers the time on the channel once d has passed.
+	After(d time.Duration) <-chan time.Time
 }
 
 // Real is the wall clock.
@@ -14,3 +21,72 @@ type Real struct{}
 
 // Now returns time.Now().
 func (Real) Now() time.Time { return time.Now() }
+
+// After is time.After.
+func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Fake is a clock that moves only when told to: deadlines, expiries and
+// the watchdog's sleeps can be tested without waiting for them.
+type Fake struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []waiter
+}
+
+type waiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// NewFake returns a Fake clock reading start.
+func NewFake(start time.Time) *Fake { return &Fake{now: start} }
+
+// Now returns the fake time.
+func (f *Fake) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+// After fires when the fake time reaches now+d (at once when d <= 0).
+func (f *Fake) After(d time.Duration) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- f.now
+		return ch
+	}
+	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), ch: ch})
+	return ch
+}
+
+// Advance moves the time forward by d, firing every wait that ends by then.
+func (f *Fake) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	sort.Slice(f.waiters, func(i, j int) bool { return f.waiters[i].at.Before(f.waiters[j].at) })
+	kept := f.waiters[:0]
+	for _, w := range f.waiters {
+		if w.at.After(f.now) {
+			kept = append(kept, w)
+			continue
+		}
+		w.ch <- f.now
+	}
+	f.waiters = kept
+}
+
+// Next reports when the earliest pending wait ends; ok is false when
+// nothing waits on the clock.
+func (f *Fake) Next() (at time.Time, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, w := range f.waiters {
+		if i == 0 || w.at.Before(at) {
+			at = w.at
+		}
+	}
+	return at, len(f.waiters) > 0
+}

@@ -78,6 +78,7 @@ type Freezer struct {
 	log    *zap.Logger
 	clock  clock.Clock
 	arm    func() error // starts a watchdog that outlives this process
+	armed  bool         // this process has started a watchdog already
 }
 
 // WithWatchdog sets how a freeze arms the watchdog: a function that starts
@@ -87,14 +88,30 @@ func (f *Freezer) WithWatchdog(arm func() error) *Freezer {
 	return f
 }
 
+// armWatchdog starts the watchdog, once per process, unless one guards
+// the target already. It is called with the target's lock held and before
+// the record says that anything needs guarding: the watchdog looks at the
+// record only with that lock held, so it sees the record as this process
+// leaves it, finished or killed at any step, and a kill before the
+// watchdog is started leaves nothing to guard. A watchdog that holds its
+// guard lock now gives it up only under the target's lock, after a look
+// at the record: it will see what this process leaves.
 func (f *Freezer) armWatchdog() {
-	if f.arm == nil {
+	if f.arm == nil || f.armed {
+		return
+	}
+	if held, err := f.store.Held(f.guardLock()); err == nil && held {
 		return
 	}
 	if err := f.arm(); err != nil {
 		f.log.Error("cannot start the watchdog; a freeze never thawed will only end at the next quiesce run or 'quiesce recover'", zap.Error(err))
+		return
 	}
+	f.armed = true
 }
+
+// guardLock names the lock the target's one watchdog holds.
+func (f *Freezer) guardLock() string { return f.target.Name() + ".watchdog" }
 
 // settleFirst runs the recovery checks before an operation: an interrupted
 // or expired freeze is settled before anything new happens.
@@ -152,6 +169,13 @@ func (f *Freezer) locked(ctx context.Context, op string, fn func(rec state.Recor
 	rec, err := f.store.Load(f.target.Name())
 	if err != nil {
 		return Result{}, err
+	}
+	if !rec.Empty() {
+		// Whatever this operation does to a freeze in place (finish an
+		// interrupted stop, start the application, join), a kill at any
+		// step of it must find a watchdog: the one that guarded the
+		// record may have been killed, or may never have been started.
+		f.armWatchdog()
 	}
 	res, err := fn(rec)
 	res.Took = f.clock.Now().Sub(began)
@@ -215,12 +239,14 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 		}
 		return Result{Outcome: NotRunning, Message: f.target.Name() + " is not running; nothing to stop"}, nil
 	}
-	// Record before acting: an interrupted stop is found and undone.
+	// The watchdog first, then the record, then the stop: a kill at any
+	// step leaves either nothing to guard or a record in phase stopping
+	// with a watchdog that finishes the stop and starts the application.
+	f.armWatchdog()
 	rec.WasRunning, rec.StoppedByFreeze, rec.Phase, rec.StoppedAt = true, true, state.PhaseStopping, now
 	if err := f.store.Save(rec); err != nil {
 		return Result{}, err
 	}
-	f.armWatchdog() // before stopping: it covers this process being killed mid-stop
 	plan := f.Plan(c)
 	if plan.Capped {
 		f.log.Warn("graceful wait capped to fit the caller's budget", zap.String("caller", c.Name),
@@ -262,7 +288,6 @@ func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause
 		// killed any moment. The watchdog finishes the job.
 		rec.Phase, rec.Holders, rec.Deadline = state.PhaseStopping, nil, f.clock.Now()
 		_ = f.store.Save(rec)
-		f.armWatchdog()
 		return Result{}, &FreezeError{Cause: cause, Pending: true}
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(f.target.Timeouts().Start, restoreTimeout))
@@ -271,7 +296,6 @@ func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause
 	if serr != nil && !errors.Is(serr, ErrAlreadyRunning) {
 		rec.Phase, rec.Holders, rec.Deadline = state.PhaseStartFailed, nil, f.clock.Now()
 		_ = f.store.Save(rec)
-		f.armWatchdog()
 		return Result{}, &FreezeError{Cause: cause, RestoreErr: serr}
 	}
 	if err := f.store.Clear(f.target.Name()); err != nil {

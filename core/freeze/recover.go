@@ -2,6 +2,7 @@ package freeze
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ func (f *Freezer) Recover(ctx context.Context, boot bool) (Result, error) {
 // record as it stands afterwards.
 func (f *Freezer) settle(ctx context.Context, rec state.Record, boot bool, who string) (Result, state.Record, error) {
 	now := f.clock.Now()
-	expired := boot || (!rec.Deadline.IsZero() && now.After(rec.Deadline))
+	expired := boot || (!rec.Deadline.IsZero() && !now.Before(rec.Deadline))
 	switch {
 	case rec.Empty():
 		return Result{Outcome: NothingToThaw, Message: "nothing to recover"}, rec, nil
@@ -152,45 +153,85 @@ const watchPoll = 2 * time.Second
 // Watch is the watchdog: it runs until no freeze needs guarding, settling
 // interrupted operations at once and expired freezes at their deadline.
 // It works from the state on disk, so it does its job after the quiesce
-// that froze has exited or died.
+// that froze has exited or died. One watchdog guards a target at a time
+// (its guard lock); a second one started meanwhile returns at once.
+//
+// Every look at the record is taken with the target's lock held, and the
+// guard lock is given up only with the target's lock held and the record
+// found settled. A freeze arms its watchdog holding the target's lock,
+// before it records anything: so whenever the record needs guarding,
+// either this watchdog looks again after the freeze let go of the lock,
+// or it had already given up its guard lock and the new one takes it.
 func (f *Freezer) Watch(ctx context.Context) error {
+	guard, err := f.store.Lock(ctx, f.guardLock(), "watchdog", 0)
+	if errors.Is(err, state.ErrLocked) {
+		f.log.Info("a watchdog is running already")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer guard.Unlock() // once given up, Unlock does nothing
+	f.log.Info("watchdog started")
 	backoff := time.Second
 	for {
-		rec, err := f.store.Load(f.target.Name())
-		if err != nil {
-			return err
-		}
-		if !rec.Frozen() && !rec.StartOwed() && !rec.Interrupted() {
-			f.log.Info("watchdog done: nothing left to guard")
+		wait, done, err := f.watchStep(ctx, guard)
+		if done {
 			return nil
 		}
-		wait := time.Until(rec.Deadline)
-		if rec.Interrupted() {
-			wait = 0
-		}
-		if wait > 0 {
-			if !sleep(ctx, min(wait, watchPoll)) {
-				return ctx.Err()
+		if err != nil {
+			var ce *state.CorruptError
+			if errors.As(err, &ce) {
+				return err
 			}
-			continue
-		}
-		if _, err := f.Recover(ctx, false); err != nil {
 			f.log.Error("watchdog could not recover; retrying", zap.Error(err), zap.Duration("in", backoff))
-			if !sleep(ctx, backoff) {
-				return ctx.Err()
-			}
-			backoff = min(2*backoff, 30*time.Second)
-			continue
+			wait, backoff = backoff, min(2*backoff, 30*time.Second)
+		} else {
+			backoff = time.Second
 		}
-		backoff = time.Second
+		if !f.sleep(ctx, wait) {
+			return ctx.Err()
+		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// watchStep looks at the record with the target's lock held and settles
+// it when it is interrupted or past its deadline. It returns how long to
+// wait before the next look, or done once nothing needs guarding.
+func (f *Freezer) watchStep(ctx context.Context, guard *state.Lock) (wait time.Duration, done bool, err error) {
+	lock, err := f.store.Lock(ctx, f.target.Name(), "watchdog", f.policy.LockWait)
+	if errors.Is(err, state.ErrLocked) {
+		return watchPoll, false, nil // an operation is under way; look again after it
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	defer lock.Unlock()
+	rec, err := f.store.Load(f.target.Name())
+	if err != nil {
+		return 0, false, err
+	}
+	if !rec.Frozen() && !rec.StartOwed() && !rec.Interrupted() {
+		guard.Unlock() // still under the target's lock: see Watch
+		f.log.Info("watchdog done: nothing left to guard")
+		return 0, true, nil
+	}
+	if now := f.clock.Now(); !rec.Interrupted() && now.Before(rec.Deadline) {
+		return min(rec.Deadline.Sub(now), watchPoll), false, nil
+	}
+	res, _, err := f.settle(ctx, rec, false, "watchdog")
+	if err == nil && res.Outcome == StillHeld {
+		return watchPoll, false, nil // a record without a deadline: keep looking
+	}
+	return 0, false, err
+}
+
+// sleep waits d on the Freezer's clock; false when ctx ended first.
+func (f *Freezer) sleep(ctx context.Context, d time.Duration) bool {
 	select {
 	case <-ctx.Done():
 		return false
-	case <-time.After(d):
+	case <-f.clock.After(d):
 		return true
 	}
 }

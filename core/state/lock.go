@@ -97,3 +97,22 @@ func readOwner(f *os.File) Owner {
 	}
 	return o
 }
+
+// Held reports whether some process holds the lock named name, without
+// taking it and without touching the owner it names.
+func (s *Store) Held(name string) (bool, error) {
+	path := filepath.Join(s.dir, name+".lock")
+	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	defer f.Close()
+	ok, err := tryLock(f)
+	if err != nil {
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if ok {
+		_ = unlock(f)
+	}
+	return !ok, nil
+}

@@ -169,3 +169,27 @@ func TestLockOfDeadProcessIsFree(t *testing.T) {
 	}
 	l.Unlock()
 }
+
+// Held probes a lock without taking it and without rewriting its owner.
+func TestHeldProbesWithoutTaking(t *testing.T) {
+	s := open(t)
+	if held, err := s.Held("domino.watchdog"); err != nil || held {
+		t.Fatalf("free lock: held %v, %v", held, err)
+	}
+	l, err := s.Lock(context.Background(), "domino.watchdog", "watchdog", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, err := s.Held("domino.watchdog"); err != nil || !held {
+		t.Fatalf("taken lock: held %v, %v", held, err)
+	}
+	_, err = s.Lock(context.Background(), "domino.watchdog", "second", 0)
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder.Op != "watchdog" {
+		t.Fatalf("the probe changed the lock or its owner: %v", err)
+	}
+	l.Unlock()
+	if held, err := s.Held("domino.watchdog"); err != nil || held {
+		t.Fatalf("released lock: held %v, %v", held, err)
+	}
+}
