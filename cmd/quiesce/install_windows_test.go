@@ -94,3 +94,22 @@ func TestInstallVMwareOnWindowsUsesTheRegistry(t *testing.T) {
 		t.Fatalf("uninstall without the registry value: exit %d\n%s", code, out)
 	}
 }
+
+// --legacy puts pre-freeze-script.bat and post-thaw-script.bat in place
+// (here in --dir instead of the Windows folder) and removes them.
+func TestInstallVMwareLegacyScripts(t *testing.T) {
+	bin := simtest.Binary(t, "quiesce")
+	dir := t.TempDir()
+	out, code := runBinary(t, bin, "install", "vmware", "--legacy", "--dir", dir)
+	for _, name := range []string{"pre-freeze-script.bat", "post-thaw-script.bat"} {
+		path := filepath.Join(dir, name)
+		body, err := os.ReadFile(path)
+		if code != 0 || !strings.Contains(out, "installed: "+path) || err != nil || !bytes.Contains(body, []byte(`"`+bin+`" vmware %1 %2`+"\r\n")) {
+			t.Fatalf("install --legacy: exit %d\n%s\n%s: %q %v", code, out, name, body, err)
+		}
+	}
+	out, code = runBinary(t, bin, "uninstall", "vmware", "--legacy", "--dir", dir)
+	if entries, _ := os.ReadDir(dir); code != 0 || len(entries) != 0 || strings.Count(out, "removed: ") != 2 {
+		t.Fatalf("uninstall --legacy: exit %d, left %v\n%s", code, entries, out)
+	}
+}
