@@ -151,7 +151,7 @@ func newApp(e *env) *cli.App {
 
 func commands(e *env) []*cli.Command {
 	var all []*cli.Command
-	for _, group := range [][]*cli.Command{serviceCommands(e), vendorCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e)}} {
+	for _, group := range [][]*cli.Command{serviceCommands(e), vendorCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
 		all = append(all, group...)
 	}
 	return all

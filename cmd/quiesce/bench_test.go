@@ -26,10 +26,10 @@ import (
 
 // timedRun runs the real quiesce binary and returns its wall time and peak
 // RSS in MB.
-func timedRun(b *testing.B, cfg, logFile, action string) (time.Duration, float64, time.Time) {
+func timedRun(b *testing.B, cfg, logFile string, action ...string) (time.Duration, float64, time.Time) {
 	b.Helper()
 	bin := simtest.Binary(b, "quiesce")
-	cmd := exec.Command(bin, "--config", cfg, "--log-file", logFile, action)
+	cmd := exec.Command(bin, append([]string{"--config", cfg, "--log-file", logFile}, action...)...)
 	began := time.Now()
 	out, err := cmd.CombinedOutput()
 	wall := time.Since(began)

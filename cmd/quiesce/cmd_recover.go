@@ -14,6 +14,7 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -30,7 +31,7 @@ func recoveryCommands(e *env) []*cli.Command {
 			Action: e.recoverAction,
 		},
 		{Name: "watchdog", Hidden: true, Usage: "guard a freeze until it is thawed or expires (started by freeze)", Action: e.watchdogAction,
-			Flags: []cli.Flag{&cli.StringFlag{Name: "target", Value: domino.TargetName}}},
+			Flags: []cli.Flag{&cli.StringFlag{Name: "target", Value: domino.TargetName, Usage: "the application whose freeze to guard"}}},
 	}
 }
 
@@ -38,6 +39,15 @@ func (e *env) recoverAction(c *cli.Context) error {
 	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return err
+	}
+	if eng, err := e.onlineEngine(c, cfg); err != nil {
+		return err
+	} else if eng != nil {
+		msg, err := eng.Recover(c.Context, c.Bool("boot"))
+		if err != nil {
+			return &actionError{fmt.Errorf("online: %w", err)}
+		}
+		e.say("domino (online): %s", msg)
 	}
 	for _, f := range fs {
 		if err := e.moveCorrupt(c, cfg, f.TargetName()); err != nil {
@@ -96,6 +106,9 @@ func (e *env) watchdogAction(c *cli.Context) error {
 	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return err
+	}
+	if c.String("target") == online.TargetName {
+		return e.watchOnline(c, cfg)
 	}
 	var f *freeze.Freezer
 	for _, m := range fs {

@@ -46,11 +46,17 @@ func vendorCommands(e *env) []*cli.Command {
 	var cmds []*cli.Command
 	for _, cl := range callers {
 		cl := cl
-		cmds = append(cmds, &cli.Command{
+		cmd := &cli.Command{
 			Name:            cl.name,
 			Usage:           cl.usage,
 			SkipFlagParsing: true,
 			Action: func(c *cli.Context) error {
+				if wantsHelp(c.Args().Slice()) {
+					return showHelp(c)
+				}
+				if isDryRun(c.Args().Slice()) {
+					return e.dryRun(c, cl.name)
+				}
 				req := hook.Request{Args: c.Args().Slice(), Getenv: os.Getenv, Stdout: e.io.out, Stderr: e.io.err,
 					Open: func(name string) (hook.Opened, error) { return e.openFreezer(c, name) }}
 				if code := cl.run(c, req); code != 0 {
@@ -58,7 +64,9 @@ func vendorCommands(e *env) []*cli.Command {
 				}
 				return nil
 			},
-		})
+		}
+		describeCaller(cmd)
+		cmds = append(cmds, cmd)
 	}
 	return cmds
 }
@@ -72,6 +80,11 @@ func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error
 	var op freeze.Operator = freeze.Group{Members: fs}
 	if len(fs) == 1 {
 		op = fs[0]
+	}
+	if on, err := e.onlineOperator(c, cfg, fs); err != nil {
+		return hook.Opened{}, err
+	} else if on != nil {
+		op = on
 	}
 	return hook.Opened{Op: op, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
 }
@@ -179,12 +192,15 @@ func (e *env) checkAction(c *cli.Context) error {
 			}
 		}
 	}
-	if !allFit {
+	e.say("%s", checkLegend)
+	hooksOK := e.checkHooks(c)
+	if !allFit || !hooksOK {
 		return &exitError{code: ExitFailure}
 	}
 	return nil
 }
 
 func checkCommand(e *env) *cli.Command {
-	return &cli.Command{Name: "check", Usage: "check the configuration and whether its timeouts fit each caller's time budget", Action: e.checkAction}
+	return &cli.Command{Name: "check", Usage: "check the configuration, whether its timeouts fit each caller's time budget, and that installed hooks' configurations load",
+		Flags: hookLocationFlags(), Action: e.checkAction}
 }

@@ -26,6 +26,9 @@ type installOpts struct {
 	shutdownSeconds   string
 	startSeconds      string
 	shutdownTimeout   int
+	backup            bool   // configure Domino Backup's snapshot mode for quiesce
+	quiesce           string // the quiesce binary the snapshot commands run
+	deltaDir          string // BackupTargetDirDb: where the .DELTA files go
 }
 
 // layout is where an installation's parts are.
@@ -61,7 +64,9 @@ func install(self string, o installOpts, stdout io.Writer) error {
 		func() error { return installBinaries(self, l.lotus, tasks) },
 		func() error { return installData(l.data, tasks, o) },
 		func() error { return writeRcConfig(l, u.Username, o.shutdownTimeout) },
+		func() error { return installBackup(l, o) },
 		func() error { return chownTree(l.data, u) },
+		func() error { return chownBackupDir(l, o, u) },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -70,6 +75,9 @@ func install(self string, o installOpts, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "installed simulated Domino in %s\n  LOTUS=%s\n  DOMINO_DATA_PATH=%s\n  DOMINO_USER=%s\n  NRPC port %d\n  config %s\n",
 		root, l.lotus, l.data, u.Username, o.port, l.sysconfig)
+	if o.backup {
+		fmt.Fprintf(stdout, "  Domino Backup snapshot mode: %s domino-backup ..., deltas in %s\n", o.quiesce, deltaDirOf(l, o))
+	}
 	return nil
 }
 
@@ -114,7 +122,7 @@ func installBinaries(self, lotus string, tasks []string) error {
 			return err
 		}
 	}
-	targets := []string{filepath.Join(bin, "server"), filepath.Join(bin, "nsd"), filepath.Join(linux, "server")}
+	targets := []string{filepath.Join(bin, "server"), filepath.Join(bin, "nsd"), filepath.Join(linux, "server"), filepath.Join(linux, backupTask)}
 	for _, t := range tasks {
 		targets = append(targets, filepath.Join(linux, t))
 	}
@@ -208,4 +216,30 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func deltaDirOf(l layout, o installOpts) string {
+	if o.deltaDir != "" {
+		return o.deltaDir
+	}
+	return filepath.Join(l.root, "local", "backup", "nsf")
+}
+
+// installBackup writes Domino Backup's snapshot configuration when asked.
+func installBackup(l layout, o installOpts) error {
+	if !o.backup {
+		return nil
+	}
+	dir := deltaDirOf(l, o)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return writeBackupConfig(l.data, o.quiesce, dir)
+}
+
+func chownBackupDir(l layout, o installOpts, u *user.User) error {
+	if !o.backup {
+		return nil
+	}
+	return chownTree(deltaDirOf(l, o), u)
 }

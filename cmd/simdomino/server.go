@@ -61,6 +61,7 @@ type server struct {
 	dbs         []*nsf.DB
 	mu          sync.Mutex
 	tasks       []*task
+	backup      *task // the backup task (backup.go), when loaded
 	quit        chan struct{}
 	quitOnce    sync.Once
 }
@@ -352,6 +353,10 @@ func (s *server) handleCommand(c net.Conn) {
 	case "show tasks":
 		fmt.Fprint(c, s.showTasks())
 	default:
+		if reply, ok := s.consoleBackup(cmd); ok {
+			fmt.Fprint(c, reply)
+			return
+		}
 		fmt.Fprintf(c, "Unknown command: %s\n", cmd)
 	}
 }

@@ -32,6 +32,9 @@ func runTask(exe string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+	if name == backupTask {
+		return runBackup(data, n, stdout)
+	}
 	applyTermFault(n, name)
 	db, err := nsf.Open(filepath.Join(data, dbOf(name)))
 	if err != nil {

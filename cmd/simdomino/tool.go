@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
 )
@@ -13,7 +14,7 @@ import (
 const toolUsage = `usage:
   simdomino install --root DIR [--user NAME] [--port N] [--tasks LIST]
                     [--shutdown-seconds S] [--start-seconds S] [--shutdown-timeout S]
-  simdomino verify DIR
+  simdomino verify DIR [--delta DELTADIR]
   simdomino demo [--quiesce PATH] [--keep]
 
 Faults are staged in DIR/local/notesdata/notes.ini (the shutdown faults
@@ -26,6 +27,14 @@ also on a running server: tasks read them again when asked to quit):
   SimNoListen=1         the server never opens its NRPC port
   SimNsdFail=1          nsd -kill fails without killing anything
   SimLaunchDelay=S      bin/server waits S seconds before it becomes the server
+
+Domino Backup (install --backup [--quiesce PATH] [--delta-dir DIR] writes the
+snapshot configuration into dominobackup.nsf; "server -c 'load backup -s'"):
+  SimBackupFailLoad=1   the backup task fails to load
+  SimBackupFailDB=DB    that database (path relative to the data directory)
+                        cannot enter backup mode: the backup fails
+  SimBackupSnapshotTimeout=S  Domino's limit for the snapshot command (120)
+  SimBackupMsPerDB=MS   time to put one database into / out of backup mode (20)
 `
 
 func runTool(self string, args []string, stdout, stderr io.Writer) int {
@@ -50,7 +59,6 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 
 func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o installOpts
 	fs.StringVar(&o.root, "root", "", "installation root (required)")
 	fs.StringVar(&o.user, "user", "", "user the server runs as (default: current user; as root: notes)")
@@ -59,8 +67,11 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.shutdownSeconds, "shutdown-seconds", "2", "how long a clean shutdown takes")
 	fs.StringVar(&o.startSeconds, "start-seconds", "1", "how long until the server is ready")
 	fs.IntVar(&o.shutdownTimeout, "shutdown-timeout", 60, "DOMINO_SHUTDOWN_TIMEOUT written to rc_domino_config")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.BoolVar(&o.backup, "backup", false, "configure Domino Backup's snapshot mode (dominobackup.nsf) to run quiesce")
+	fs.StringVar(&o.quiesce, "quiesce", "quiesce", "the quiesce binary the snapshot commands run (with --backup)")
+	fs.StringVar(&o.deltaDir, "delta-dir", "", "BackupTargetDirDb, where the .DELTA files go (default ROOT/local/backup/nsf)")
+	if code, ok := parseFlags(fs, "simdomino install --root DIR [options]: install a simulated Domino server under DIR", args, stdout, stderr); !ok {
+		return code
 	}
 	if o.root == "" {
 		fmt.Fprintln(stderr, "simdomino install: --root is required")
@@ -74,11 +85,24 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 }
 
 // runVerify exits 0 only when every database under DIR was closed cleanly
-// (and there is at least one).
+// (and there is at least one); with --delta DIR, when the copy restored
+// with those deltas is.
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: simdomino verify DIR")
+	const synopsis = "simdomino verify DIR [--delta DELTADIR]: exit 0 when every database under DIR (a copy of the data directory) was closed cleanly; with --delta, when DIR restored with the deltas in DELTADIR (one backup's) is consistent"
+	if len(args) == 3 && args[1] == "--delta" { // DIR --delta DELTADIR
+		args = []string{"--delta", args[2], args[0]}
+	}
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	delta := fs.String("delta", "", "the .DELTA files of the backup the copy was taken in")
+	if code, ok := parseFlags(fs, synopsis, args, stdout, stderr); !ok {
+		return code
+	}
+	if args = fs.Args(); len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: "+synopsis)
 		return 2
+	}
+	if *delta != "" {
+		return runVerifyDeltas(args[0], *delta, stdout, stderr)
 	}
 	r, err := nsf.Verify(args[0])
 	if err != nil {
@@ -97,6 +121,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	if !r.Consistent() {
 		fmt.Fprintf(stdout, "INCONSISTENT: %d of %d databases not closed cleanly\n", len(r.Dirty)+len(r.Broken), r.Checked)
+		if tags := nsf.BackupTags(args[0]); len(tags) > 0 {
+			fmt.Fprintf(stdout, "taken in backup mode (backup %s): restorable only with that backup's deltas (--delta DIR)\n", strings.Join(tags, ", "))
+		}
 		return 1
 	}
 	fmt.Fprintf(stdout, "consistent: %d databases, all closed cleanly\n", r.Checked)

@@ -36,10 +36,32 @@ type Domino struct {
 	Unit               string        // the systemd unit running Domino
 	LogFile            string        // quiesce's own JSON log; "" for the default
 	Freeze             Freeze
+	Online             Online
 	Budgets            Budgets
 	HasDomino          bool      // a Domino server is configured ([domino], or an rc_domino_config)
 	Targets            []Generic // other applications, in start order
 }
+
+// Online settings: freezing a running Domino through Domino Backup's
+// snapshot mode instead of stopping it.
+type Online struct {
+	Method         string        // MethodAuto, MethodOnline or MethodStop
+	EnterTimeout   time.Duration // every database in backup mode by then
+	MaxWindow      time.Duration // backup mode never lasts longer (below Domino's 120 s snapshot limit)
+	ReleaseTimeout time.Duration // thaw: backup mode ended and deltas written by then
+	DeltaDir       string        // BackupTargetDirDb of dominobackup.nsf; "" when not told
+}
+
+// DefaultOnline: HCL's scripts allow 120 s to enter backup mode; Domino
+// fails a snapshot command that runs 120 s, so backup mode ends before.
+var DefaultOnline = Online{Method: MethodAuto, EnterTimeout: 120 * time.Second, MaxWindow: 100 * time.Second, ReleaseTimeout: 120 * time.Second}
+
+// Freeze methods.
+const (
+	MethodAuto   = "auto"
+	MethodOnline = "online"
+	MethodStop   = "stop"
+)
 
 // Freeze settings: how freezes are recorded and guarded.
 type Freeze struct {
@@ -133,6 +155,7 @@ func defaults(source string) Domino {
 		ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
 		KillWait: DefaultKillWait, Manager: ManagerAuto, Unit: "domino.service",
 		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		Online: DefaultOnline,
 	}
 }
 

@@ -24,6 +24,7 @@ func TestRcDominoSample(t *testing.T) {
 		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
 		Manager: ManagerAuto, Unit: "domino.service",
 		Freeze:        Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		Online:        DefaultOnline,
 		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
 		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
 	}
@@ -168,6 +169,7 @@ arcserve = 20m
 		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
 		Manager: ManagerSystemd, Unit: "hcl-domino.service",
 		Freeze:  Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
+		Online:  DefaultOnline,
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute}}
 	if !reflect.DeepEqual(d, want) {
 		t.Fatalf("got  %+v\nwant %+v", d, want)

@@ -44,6 +44,11 @@ var nativeKeys = map[string]map[string]setter{
 		"nrpc_port":            port(func(d *Domino) *int { return &d.Port }),
 		"manager":              oneOf(func(d *Domino) *string { return &d.Manager }, ManagerAuto, ManagerDirect, ManagerSystemd),
 		"unit":                 str(func(d *Domino) *string { return &d.Unit }),
+		"method":               oneOf(func(d *Domino) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
+		"backup_enter_timeout": duration(func(d *Domino) *time.Duration { return &d.Online.EnterTimeout }),
+		"backup_max_window":    duration(func(d *Domino) *time.Duration { return &d.Online.MaxWindow }),
+		"backup_end_timeout":   duration(func(d *Domino) *time.Duration { return &d.Online.ReleaseTimeout }),
+		"delta_dir":            absPath(func(d *Domino) *string { return &d.Online.DeltaDir }),
 	},
 	"freeze": {
 		"state_dir":       anyAbsPath(func(d *Domino) *string { return &d.Freeze.StateDir }),

@@ -51,6 +51,8 @@ var rcKeys = map[string]setter{
 	"DOMINO_PRE_SHUTDOWN_DELAY":   seconds(func(d *Domino) *time.Duration { return &d.PreShutdownDelay }),
 	"DOMINO_OUTPUT_LOG":           absPath(func(d *Domino) *string { return &d.OutputLog }),
 	"DOMINO_INPUT_FILE":           absPath(func(d *Domino) *string { return &d.InputFile }),
+	// quiesce's own: how a snapshot freezes Domino (auto, online, stop)
+	"DOMINO_QUIESCE_METHOD": oneOf(func(d *Domino) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
 }
 
 func fromRcVars(file string, vars map[string]string, lines map[string]int) (Domino, error) {

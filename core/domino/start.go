@@ -62,7 +62,7 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 		}
 		res.PID, exited = cmd.Process.Pid, ex
 	}
-	s.log.Info("server launched", zap.Int("pid", res.PID), zap.String("unit", res.Unit))
+	s.log.Info("server launched", zap.Int("server_pid", res.PID), zap.String("unit", res.Unit))
 	if err := s.waitReady(ctx, launched, console, exited, res.Addr); err != nil {
 		s.log.Error("start failed", zap.Error(err))
 		return res, err

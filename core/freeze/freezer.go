@@ -48,10 +48,12 @@ const (
 	StillHeld                    // thaw: other callers still hold the freeze
 	NotStarted                   // thaw: it was not running before the freeze; left stopped
 	FoundRunning                 // thaw: someone started it meanwhile
+	BackupMode                   // freeze: online, every database in backup mode; nothing stopped
+	Released                     // thaw: online backup mode ended; the application never stopped
 )
 
 var outcomeNames = [...]string{"stopped", "not-running", "joined", "refreshed", "started",
-	"nothing-to-thaw", "still-held", "not-started", "found-running"}
+	"nothing-to-thaw", "still-held", "not-started", "found-running", "backup-mode", "released"}
 
 func (o Outcome) String() string { return outcomeNames[o] }
 
@@ -271,6 +273,9 @@ func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause
 	}
 	if err := f.store.Clear(f.target.Name()); err != nil {
 		f.log.Error("cannot clear state", zap.Error(err))
+	}
+	if serr != nil { // already running: the failed stop never took it down
+		return Result{}, &FreezeError{Cause: cause, NotStopped: true}
 	}
 	return Result{}, &FreezeError{Cause: cause, Restored: true}
 }

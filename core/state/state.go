@@ -71,6 +71,8 @@ type Record struct {
 	// without them; their late thaw succeeds with a warning.
 	Expired   []Holder  `json:"expired,omitempty"`
 	ExpiredAt time.Time `json:"expired_at,omitempty"`
+	// Backup is set for an online freeze (Domino Backup's snapshot mode).
+	Backup *Backup `json:"backup,omitempty"`
 }
 
 // Frozen reports whether any caller holds the target frozen.

@@ -36,6 +36,12 @@ func ScriptDir() (dir, source string) {
 	return windowsDir(path, err)
 }
 
+// DefaultDir is ScriptDir without the source.
+func DefaultDir() string {
+	dir, _ := ScriptDir()
+	return dir
+}
+
 // windowsDir is backupScripts.d under the registry's InstallPath, or the
 // default folder when the registry could not be read.
 func windowsDir(installPath string, err error) (dir, source string) {
@@ -57,10 +63,16 @@ func hookFile(dir string) (string, []byte) {
 	return filepath.Join(dir, HookName), scripts.Read("vmware/quiesce-hook.sh")
 }
 
-// Install puts the hook into dir, calling binary.
-func Install(dir, binary string) (string, error) {
+// Install puts the hook into dir, calling binary with opts.
+func Install(dir, binary string, opts ...hook.Options) (string, error) {
 	path, tmpl := hookFile(dir)
-	return hook.InstallFile(path, hook.Render(tmpl, binary))
+	return hook.InstallFile(path, hook.Render(tmpl, binary, opts...))
+}
+
+// HookPath is where Install puts the hook in dir.
+func HookPath(dir string) string {
+	path, _ := hookFile(dir)
+	return path
 }
 
 // Uninstall removes the hook quiesce installed in dir.

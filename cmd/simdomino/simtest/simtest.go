@@ -112,6 +112,11 @@ type Options struct {
 	ShutdownSeconds float64 // the server's own clean shutdown time
 	StartSeconds    float64 // the server's own time to ready
 	Ini             map[string]string
+	// Backup configures Domino Backup's snapshot mode to run BackupCommand
+	// (default: quiesce built from this module) with deltas in DeltaDir
+	// (Sim.DeltaDir; default under the installation root).
+	Backup        bool
+	BackupCommand string
 }
 
 // Sim is one installed simulated server.
@@ -121,6 +126,7 @@ type Sim struct {
 	Root, Lotus, Data, RcConfig string
 	User                        string
 	Port                        int
+	DeltaDir                    string // BackupTargetDirDb, with Options.Backup
 }
 
 // New installs a simulated server in a fresh directory, and kills whatever
@@ -142,6 +148,13 @@ func New(t testing.TB, o Options) *Sim {
 	s.Port = freePort(t)
 	args := []string{"install", "--root", root, "--user", s.User, "--tasks", o.Tasks, "--port", fmt.Sprint(s.Port),
 		"--shutdown-seconds", fmt.Sprint(o.ShutdownSeconds), "--start-seconds", fmt.Sprint(o.StartSeconds)}
+	if o.Backup {
+		if o.BackupCommand == "" {
+			o.BackupCommand = Binary(t, "quiesce")
+		}
+		s.DeltaDir = filepath.Join(root, "local/backup/nsf")
+		args = append(args, "--backup", "--quiesce", o.BackupCommand, "--delta-dir", s.DeltaDir)
+	}
 	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("simdomino install: %v\n%s", err, b)
 	}
@@ -289,4 +302,25 @@ func Require(t testing.TB, ok bool, why string) {
 		t.Fatalf("REQUIRED IN CI: %s", why)
 	}
 	t.Skipf("SKIPPED (would fail in CI): %s", why)
+}
+
+// VerifyWithDeltas restores a copy taken in backup mode with the deltas
+// in deltaDir, as simdomino verify --delta does, and returns its verdict
+// (exit code 0: restorable and consistent) and output.
+func (s *Sim) VerifyWithDeltas(copyDir, deltaDir string) (int, string) {
+	s.t.Helper()
+	cmd := exec.Command(s.Bin, "verify", copyDir, "--delta", deltaDir)
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// BackupDeltaDir is where the deltas of backup id are.
+func (s *Sim) BackupDeltaDir(id string) string {
+	return filepath.Join(s.DeltaDir, "SimServer", "SNAP", id)
+}
+
+// Console returns the server's console log.
+func (s *Sim) Console() string {
+	b, _ := os.ReadFile(filepath.Join(s.Data, "IBM_TECHNICAL_SUPPORT", "console.log"))
+	return string(b)
 }

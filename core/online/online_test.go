@@ -1,0 +1,184 @@
+//go:build linux
+
+package online
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStatusKeepsHCLsFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteStatus(dir, Status{State: DominoDone, Token: "t1", Backup: "20260101120000", Note: "two\nlines"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, StatusFile))
+	if first, _, _ := strings.Cut(string(b), "\n"); first != DominoDone {
+		t.Fatalf("first line %q: HCL's scripts read the state there", first)
+	}
+	st, err := ReadStatus(dir)
+	if err != nil || st.State != DominoDone || !st.Ours("t1") || st.Ours("t2") || st.Ours("") || st.Backup != "20260101120000" || st.Note != "two lines" {
+		t.Fatalf("%+v %v", st, err)
+	}
+}
+
+func TestStatusRefusesSymlinksAndHugeFiles(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte("DOMINO-DONE\ntoken=x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(dir, StatusFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadStatus(dir); err == nil {
+		t.Fatal("read a status file through a symlink")
+	}
+	// Writing replaces the symlink; the file it pointed to is untouched.
+	if err := WriteStatus(dir, Status{State: Requested, Token: "y"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); !bytes.HasPrefix(b, []byte("DOMINO-DONE")) {
+		t.Fatalf("wrote through the symlink: %q", b)
+	}
+	if st, err := ReadStatus(dir); err != nil || st.State != Requested {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, StatusFile), bytes.Repeat([]byte("x"), maxStatusSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadStatus(dir); !errors.Is(err, ErrUnsafeStatus) {
+		t.Fatalf("huge status file: %v", err)
+	}
+	os.Remove(filepath.Join(dir, StatusFile))
+	if _, err := ReadStatus(dir); !errors.Is(err, ErrNoStatus) {
+		t.Fatalf("missing status file: %v", err)
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	a, err := ParseArgs([]string{"", "", "", "node", "Srv/Org", "SNAP", "20260101120000", "/backup"}, false)
+	if err != nil || a.DeltaDir() != "/backup/node/SNAP/20260101120000" {
+		t.Fatalf("%+v %v", a, err)
+	}
+	if _, err := ParseArgs([]string{"a"}, false); err == nil {
+		t.Fatal("one argument accepted")
+	}
+	if _, err := ParseArgs([]string{"", "", "", "n", "s", "SNAP", "../../etc", "/b"}, false); err == nil {
+		t.Fatal("a BackupStartDT that is a path was accepted")
+	}
+	if a, err := ParseArgs([]string{"", "", "", "n", "s", "SNAP", "20260101120000", "/b", "restore.nsf"}, true); err != nil || a.RestoreFileName != "restore.nsf" {
+		t.Fatalf("post: %+v %v", a, err)
+	}
+}
+
+func TestPruneKeepsNewestBackups(t *testing.T) {
+	root := t.TempDir()
+	ids := []string{"20260101000000", "20260102000000", "20260103000000"}
+	for _, id := range ids {
+		p := filepath.Join(root, id, "mail", "a.nsf.DELTA")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("d"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := filepath.Join(root, ids[0], "notes.txt") // not a delta: kept
+	_ = os.WriteFile(other, []byte("x"), 0o644)
+	if n := prune(root, 2); n != 1 {
+		t.Fatalf("pruned %d, want 1", n)
+	}
+	if countFiles(filepath.Join(root, ids[0])) != 0 || countFiles(filepath.Join(root, ids[1])) != 1 || countFiles(filepath.Join(root, ids[2])) != 1 {
+		t.Fatal("wrong backups pruned")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Fatal("prune removed a file that is not a delta")
+	}
+	if n := prune(root, 0); n != 0 {
+		t.Fatal("keep 0 pruned")
+	}
+}
+
+// The Domino side's snapshot command waits on file events: DONE ends it
+// at once, CANCELLED fails the backup, a limit fails it too.
+func TestSnapshotWaitsForDone(t *testing.T) {
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "notes.ini"), nil, 0o644)
+	a := Args{BackupNode: "n", BackupMode: "SNAP", BackupStartDT: "20260101120000", BackupTargetDir: "/b"}
+	for _, c := range []struct {
+		name, then string
+		want       int
+		text       string
+	}{
+		{"done", Done, 0, OK + " - snapshot taken"},
+		{"cancelled", Cancelled, 1, Err + " - cancelled by quiesce"},
+		{"limit", "", 1, Err + " - no snapshot within"},
+		{"done before the command ran", "first", 0, OK + " - snapshot taken"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			first := DominoDone
+			if c.then == "first" {
+				first = Done
+			}
+			if err := WriteStatus(dir, Status{State: first, Token: "tok", Backup: a.BackupStartDT}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if c.then != "" && c.then != "first" {
+				go func() {
+					time.Sleep(100 * time.Millisecond)
+					_ = WriteStatus(dir, Status{State: c.then, Token: "tok", Backup: a.BackupStartDT, Note: "test"}, nil)
+				}()
+			}
+			var out bytes.Buffer
+			began := time.Now()
+			code := Side{Data: dir, Out: &out}.Snapshot(context.Background(), a, 2*time.Second)
+			if code != c.want || !strings.Contains(out.String(), c.text) {
+				t.Fatalf("exit %d: %s", code, out.String())
+			}
+			if c.then != "" && time.Since(began) > time.Second {
+				t.Fatalf("took %s to see the change: not event-driven", time.Since(began))
+			}
+		})
+	}
+}
+
+// The post command reports COMPLETE with the delta directory, copies the
+// deltas where asked and prunes the older backups' in both places.
+func TestPostReportsCopiesAndPrunes(t *testing.T) {
+	data, target, copyTo := t.TempDir(), t.TempDir(), t.TempDir()
+	_ = os.WriteFile(filepath.Join(data, "notes.ini"), nil, 0o644)
+	var last Args
+	for _, id := range []string{"20260101000000", "20260102000000", "20260103000000"} {
+		last = Args{BackupNode: "Srv", BackupMode: "SNAP", BackupStartDT: id, BackupTargetDir: target}
+		p := filepath.Join(last.DeltaDir(), "mail", "a.nsf.DELTA")
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		_ = os.WriteFile(p, []byte(id), 0o644)
+		if err := WriteStatus(data, Status{State: Done, Token: "tok", Backup: id}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if code := (Side{Data: data, Out: &out}).Post(last, 2, copyTo); code != 0 || !strings.Contains(out.String(), OK) {
+			t.Fatalf("post %s: %d %s", id, code, out.String())
+		}
+	}
+	st, err := ReadStatus(data)
+	if err != nil || st.State != Complete || st.Deltas != last.DeltaDir() || st.Count != 1 || !st.Ours("tok") {
+		t.Fatalf("status after post: %+v %v", st, err)
+	}
+	for _, root := range []string{target, copyTo} {
+		base := filepath.Join(root, "Srv", "SNAP")
+		if countFiles(filepath.Join(base, "20260101000000")) != 0 || countFiles(filepath.Join(base, "20260103000000")) != 1 || countFiles(filepath.Join(base, "20260102000000")) != 1 {
+			t.Fatalf("%s: keep 2 not honoured", root)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(copyTo, "Srv", "SNAP", "20260103000000", "mail", "a.nsf.DELTA")); string(b) != "20260103000000" {
+		t.Fatalf("copy: %q", b)
+	}
+}

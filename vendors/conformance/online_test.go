@@ -1,0 +1,155 @@
+//go:build linux
+
+package conformance
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+)
+
+// newOnlineRig is a rig whose server has Domino Backup set up to run
+// quiesce, and quiesce configured for the given method.
+func newOnlineRig(t *testing.T, o simtest.Options, method string) *rig {
+	t.Helper()
+	o.Backup = true
+	sim := simtest.New(t, o)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "quiesce.conf")
+	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 5s\nkill_wait = 2s\nstart_timeout = 20s\nmethod = %s\ndelta_dir = %s\nbackup_enter_timeout = 20s\nbackup_end_timeout = 20s\n\n[freeze]\nstate_dir = %s\nlock_wait = 30s\n",
+		sim.User, sim.Lotus, sim.Data, method, sim.DeltaDir, filepath.Join(dir, "state"))
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{sim: sim, bin: simtest.Binary(t, "quiesce"), logFile: filepath.Join(dir, "quiesce.log")}
+	r.env = hookEnv{"QUIESCE_CONFIG=" + cfg, "QUIESCE_LOG_FILE=" + r.logFile}
+	return r
+}
+
+// nrpcWatch connects to the NRPC port again and again until stopped: every
+// refused connection is an outage the users would have seen.
+type nrpcWatch struct {
+	ok, refused atomic.Int64
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
+
+func watchNRPC(port int) *nrpcWatch {
+	w := &nrpcWatch{stop: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err != nil {
+				w.refused.Add(1)
+			} else {
+				w.ok.Add(1)
+				c.Close()
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return w
+}
+
+func (w *nrpcWatch) end() (ok, refused int64) {
+	close(w.stop)
+	w.wg.Wait()
+	return w.ok.Load(), w.refused.Load()
+}
+
+var onlineID = regexp.MustCompile(`Domino Backup (\d{14})`)
+
+func backupTasks(r *rig) int {
+	n := 0
+	for _, p := range r.sim.Procs() {
+		if p.Name == "backup" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConformanceOnline runs every caller in online mode: a client sees
+// the NRPC port accept throughout freeze, snapshot and thaw, the snapshot
+// with its deltas is restorable, and a fault before the snapshot falls back
+// to stop/start (auto) or fails cleanly (online), never leaving a database
+// in backup mode.
+func TestConformanceOnline(t *testing.T) {
+	for _, hs := range harnesses {
+		t.Run(hs.name, func(t *testing.T) {
+			t.Run("freeze-snapshot-thaw", func(t *testing.T) {
+				r := newOnlineRig(t, simtest.Options{ShutdownSeconds: 0.2}, "online")
+				h := hs.make(t, r)
+				r.startServer(t)
+				w := watchNRPC(r.sim.Port)
+				f := h.Freeze(t)
+				mustOK(t, f)
+				snap := r.sim.Snapshot()
+				th := h.Thaw(t)
+				if !th.OK {
+					t.Logf("quiesce's log:\n%s\nconsole:\n%s", r.log(t), r.sim.Console())
+				}
+				mustOK(t, th)
+				if ok, refused := w.end(); refused > 0 || ok == 0 {
+					t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
+				}
+				m := onlineID.FindStringSubmatch(r.log(t))
+				if m == nil {
+					t.Fatalf("no online backup in quiesce's log:\n%s", r.log(t))
+				}
+				if rep := r.sim.Verify(snap); rep.Consistent() {
+					t.Fatal("the snapshot verifies without its deltas: no writes during backup mode?")
+				}
+				if code, out := r.sim.VerifyWithDeltas(snap, r.sim.BackupDeltaDir(m[1])); code != 0 {
+					t.Fatalf("snapshot + deltas: %s", out)
+				}
+				simtest.Eventually(t, 10*time.Second, "backup task gone", func() bool { return backupTasks(r) == 0 })
+			})
+			for _, method := range []string{"online", "auto"} {
+				t.Run("database-refuses-backup-mode-"+method, func(t *testing.T) {
+					r := newOnlineRig(t, simtest.Options{ShutdownSeconds: 0.2, Ini: map[string]string{"SimBackupFailDB": "names.nsf"}}, method)
+					h := hs.make(t, r)
+					r.startServer(t)
+					f := h.Freeze(t)
+					simtest.Eventually(t, 10*time.Second, "backup task gone", func() bool { return backupTasks(r) == 0 })
+					switch method {
+					case "online":
+						if f.OK && hs.name != "qemu" { // qemu's stock hook reports success whatever happens
+							t.Fatalf("the caller saw success for a failed online freeze: %+v", f)
+						}
+						if !r.sim.Serving() {
+							t.Fatal("a failed online freeze left the server not serving")
+						}
+					case "auto":
+						mustOK(t, f)
+						if !strings.Contains(r.log(t), "fell back to stop/start") {
+							t.Fatal("no fallback in quiesce's log")
+						}
+						if rep := r.sim.Verify(r.sim.Snapshot()); !rep.Consistent() {
+							t.Fatalf("fallback snapshot: %+v", rep)
+						}
+					}
+					mustOK(t, h.Thaw(t))
+					if !r.sim.Serving() {
+						t.Fatal("not serving after the thaw")
+					}
+				})
+			}
+		})
+	}
+}
