@@ -48,6 +48,17 @@ func setToolsInstallPath(t *testing.T, dir string) {
 	}
 }
 
+// testConfig writes a configuration a hook can be installed with.
+func testConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "quiesce.conf")
+	body := "[target app]\nmanager = service\nservice = quiesce-test-app\nprocess_path = C:\\app\nready_tcp = 127.0.0.1:1\n\n[freeze]\nstate_dir = " + filepath.Join(filepath.Dir(path), "state") + "\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func runBinary(t *testing.T, bin string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
@@ -63,11 +74,12 @@ func runBinary(t *testing.T, bin string, args ...string) (string, int) {
 // no registry value both fall back to the default folder and say so.
 func TestInstallVMwareOnWindowsUsesTheRegistry(t *testing.T) {
 	bin := simtest.Binary(t, "quiesce")
+	cfg := testConfig(t)
 	tools := filepath.Join(t.TempDir(), "VMware Tools")
 	setToolsInstallPath(t, tools)
 	hookPath := filepath.Join(tools, "backupScripts.d", vmware.HookName+".cmd")
 
-	out, code := runBinary(t, bin, "install", "vmware")
+	out, code := runBinary(t, bin, "--config", cfg, "install", "vmware")
 	if code != 0 || !strings.Contains(out, "(from registry HKLM\\"+vmware.ToolsKey) || !strings.Contains(out, "installed: "+hookPath) {
 		t.Fatalf("install: exit %d\n%s", code, out)
 	}
@@ -75,10 +87,10 @@ func TestInstallVMwareOnWindowsUsesTheRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(body, []byte(`"`+bin+`" vmware %*`+"\r\n")) || bytes.Contains(bytes.ReplaceAll(body, []byte("\r\n"), nil), []byte("\n")) {
+	if !bytes.Contains(body, []byte(`"`+bin+`"`)) || !bytes.Contains(body, []byte(` vmware %*`+"\r\n")) || bytes.Contains(bytes.ReplaceAll(body, []byte("\r\n"), nil), []byte("\n")) {
 		t.Fatalf("hook does not call %s with CRLF lines:\n%q", bin, body)
 	}
-	if out, code := runBinary(t, bin, "install", "vmware"); code != 0 || !strings.Contains(out, "already installed: "+hookPath) {
+	if out, code := runBinary(t, bin, "--config", cfg, "install", "vmware"); code != 0 || !strings.Contains(out, "already installed: "+hookPath) {
 		t.Fatalf("second install: exit %d\n%s", code, out)
 	}
 	if out, code := runBinary(t, bin, "uninstall", "vmware"); code != 0 || !strings.Contains(out, "removed: "+hookPath) {
@@ -100,11 +112,11 @@ func TestInstallVMwareOnWindowsUsesTheRegistry(t *testing.T) {
 func TestInstallVMwareLegacyScripts(t *testing.T) {
 	bin := simtest.Binary(t, "quiesce")
 	dir := t.TempDir()
-	out, code := runBinary(t, bin, "install", "vmware", "--legacy", "--dir", dir)
+	out, code := runBinary(t, bin, "--config", testConfig(t), "install", "vmware", "--legacy", "--dir", dir)
 	for _, name := range []string{"pre-freeze-script.bat", "post-thaw-script.bat"} {
 		path := filepath.Join(dir, name)
 		body, err := os.ReadFile(path)
-		if code != 0 || !strings.Contains(out, "installed: "+path) || err != nil || !bytes.Contains(body, []byte(`"`+bin+`" vmware %1 %2`+"\r\n")) {
+		if code != 0 || !strings.Contains(out, "installed: "+path) || err != nil || !bytes.Contains(body, []byte(`"`+bin+`"`)) || !bytes.Contains(body, []byte(` vmware %1 %2`+"\r\n")) {
 			t.Fatalf("install --legacy: exit %d\n%s\n%s: %q %v", code, out, name, body, err)
 		}
 	}
