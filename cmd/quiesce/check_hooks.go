@@ -24,7 +24,7 @@ again if the freeze fails (a tenth of the budget, at least 30s).`
 // hookLocationFlags tell check where the hooks are (the install defaults).
 func hookLocationFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "vmware-dir", Value: vmware.DefaultDir(), Usage: "VMware Tools' backupScripts.d to look for a hook in"},
+		&cli.StringFlag{Name: "vmware-dir", Usage: "VMware Tools' backupScripts.d to look for a hook in (default: as install finds it)"},
 		&cli.StringFlag{Name: "qemu-hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path to look at"},
 		&cli.StringFlag{Name: "qemu-dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock qemu hook's fsfreeze-hook.d to look in"},
 		&cli.StringFlag{Name: "veeam-dir", Value: veeamDir, Usage: "where install veeam wrote the Veeam scripts"},
@@ -34,7 +34,11 @@ func hookLocationFlags() []cli.Flag {
 // installedHooks lists the places a hook quiesce installed may be.
 func installedHooks(c *cli.Context) []string {
 	l := qemuLayout(c) // where the installed qemu-ga runs its hook
-	paths := []string{vmware.HookPath(c.String("vmware-dir")), c.String("qemu-hook"),
+	vmwareDir := c.String("vmware-dir")
+	if vmwareDir == "" {
+		vmwareDir, _ = vmware.ScriptDir()
+	}
+	paths := []string{vmware.HookPath(vmwareDir), c.String("qemu-hook"),
 		filepath.Join(c.String("qemu-dropin-dir"), qemu.DropInName)}
 	for _, p := range []string{l.Hook, filepath.Join(l.DropIn(), qemu.DropInName)} {
 		if p = filepath.Join(c.String("root"), p); !slices.Contains(paths, p) {

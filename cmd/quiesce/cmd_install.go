@@ -19,13 +19,14 @@ const veeamDir = "/usr/local/share/quiesce/veeam"
 
 func installCommands(e *env) []*cli.Command {
 	binary := &cli.StringFlag{Name: "binary", Usage: "quiesce binary the hook calls (default: this one)"}
+	legacy := &cli.BoolFlag{Name: "legacy", Usage: "Windows: the legacy pre-freeze-script.bat/post-thaw-script.bat in the Windows folder (or --dir) instead of the backupScripts.d hook"}
 	return []*cli.Command{
 		{
 			Name:  "install",
 			Usage: "put a caller's hook in place (vmware, qemu) or print what to paste into its console (veeam, arcserve)",
 			Subcommands: []*cli.Command{
 				{Name: "vmware", Usage: "install the VMware Tools hook", Action: e.installVMware,
-					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: vmware.DefaultDir(), Usage: "backupScripts.d folder"}}},
+					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: on Windows from the registry's VMware Tools InstallPath)"}, legacy}},
 				{Name: "qemu", Usage: "install the qemu-guest-agent fsfreeze hook where the installed qemu-ga looks for it", Action: e.installQemu,
 					Flags: append([]cli.Flag{binary}, qemuFlags()...)},
 				{Name: "veeam", Usage: "write the Veeam scripts and print the job settings", Action: e.installVeeam,
@@ -38,7 +39,7 @@ func installCommands(e *env) []*cli.Command {
 			Usage: "remove a hook quiesce installed",
 			Subcommands: []*cli.Command{
 				{Name: "vmware", Usage: "remove the VMware Tools hook", Action: e.uninstallVMware,
-					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: vmware.DefaultDir(), Usage: "backupScripts.d folder"}}},
+					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: as for install)"}, legacy}},
 				{Name: "qemu", Usage: "remove the qemu-guest-agent fsfreeze hook from where qemu-ga runs it", Action: e.uninstallQemu, Flags: qemuFlags()},
 				{Name: "veeam", Usage: "remove the Veeam scripts install veeam wrote", Action: e.uninstallVeeam,
 					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: veeamDir, Usage: "where install veeam wrote the scripts"}}},
@@ -73,13 +74,38 @@ func (e *env) installVMware(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir := c.String("dir")
+	if c.Bool("legacy") {
+		return e.report(vmware.InstallLegacy(legacyDir(c), bin, opts))
+	}
+	dir := e.vmwareDir(c)
 	return e.installChecked(vmware.Name, vmware.HookPath(dir), func() (string, error) { return vmware.Install(dir, bin, opts) },
 		opts.CommandLine(bin, isWindows())+" vmware freeze|freezeFail|thaw")
 }
 
 func (e *env) uninstallVMware(c *cli.Context) error {
-	return e.report(vmware.Uninstall(c.String("dir")))
+	if c.Bool("legacy") {
+		return e.report(vmware.UninstallLegacy(legacyDir(c)))
+	}
+	return e.report(vmware.Uninstall(e.vmwareDir(c)))
+}
+
+// vmwareDir is --dir, else VMware Tools' script folder, saying where that
+// came from (on Windows the registry, the default path only as a fallback).
+func (e *env) vmwareDir(c *cli.Context) string {
+	if d := c.String("dir"); d != "" {
+		return d
+	}
+	dir, source := vmware.ScriptDir()
+	e.say("VMware Tools script folder %s (from %s)", dir, source)
+	return dir
+}
+
+// legacyDir is --dir, else the Windows folder.
+func legacyDir(c *cli.Context) string {
+	if d := c.String("dir"); d != "" {
+		return d
+	}
+	return vmware.LegacyDir()
 }
 
 // hookCommand is the binary and the options an installed hook runs.

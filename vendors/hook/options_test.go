@@ -1,8 +1,6 @@
 package hook
 
 import (
-	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -29,27 +27,5 @@ func TestOptionsRoundTrip(t *testing.T) {
 	}
 	if body := Render([]byte("exec \"@QUIESCE@\"@OPTIONS@ qemu\n"), "/q"); string(body) != "exec \"/q\" qemu\n" {
 		t.Errorf("no options: %q", body)
-	}
-}
-
-// The shell quoting is what sh reads: each option arrives as one argument.
-func TestShellOptionsAreOneArgumentEach(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no sh")
-	}
-	opts := Options{Config: "/etc/it's here/q.conf", StateDir: "/var/lib/q $HOME `x`"}
-	script := string(Render([]byte(`printf '%s\n'@OPTIONS@`), "", opts))
-	out, err := exec.Command("sh", "-c", script).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := strings.Join(opts.Args(), "\n") + "\n"
-	if string(out) != want {
-		t.Fatalf("sh read %q, want %q", out, want)
-	}
-	cl := opts.CommandLine("/opt/my tools/quiesce", false)
-	out, err = exec.Command("sh", "-c", "printf '%s\n' "+cl).Output()
-	if err != nil || string(out) != "/opt/my tools/quiesce\n"+want {
-		t.Fatalf("command line %s: sh read %q (%v)", cl, out, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,9 @@ import (
 	"github.com/quiesce/quiesce/core/proc"
 )
 
+// exeSuffix is what executables are named with on this platform.
+var exeSuffix = map[bool]string{true: ".exe"}[runtime.GOOS == "windows"]
+
 // Module is this repository's module path.
 const Module = "github.com/quiesce/quiesce"
 
@@ -32,10 +36,23 @@ var (
 	built    = map[string]string{}
 )
 
+// PrebuiltEnv names a directory of binaries built beforehand for the
+// platform under test (NAME.exe on Windows): a Windows test binary under
+// wine has no go command to build them with (see .ci/wine/test.sh).
+const PrebuiltEnv = "QUIESCE_TEST_BIN"
+
 // Binary builds cmd/NAME of this module once per test process and returns
-// its path, in a directory every user can read.
+// its path, in a directory every user can read; with $QUIESCE_TEST_BIN set
+// it returns the binary prebuilt there.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
+	if dir := os.Getenv(PrebuiltEnv); dir != "" {
+		p := filepath.Join(dir, name+exeSuffix)
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s=%s: %v", PrebuiltEnv, dir, err)
+		}
+		return p
+	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if p, ok := built[name]; ok {
@@ -49,7 +66,7 @@ func Binary(t testing.TB, name string) string {
 		_ = os.Chmod(d, 0o755)
 		buildDir = d
 	}
-	out := filepath.Join(buildDir, name)
+	out := filepath.Join(buildDir, name+exeSuffix)
 	cmd := exec.Command("go", "build", "-o", out, Module+"/cmd/"+name)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", name, err, b)
