@@ -1,5 +1,3 @@
-//go:build !windows
-
 package main
 
 import (
@@ -13,8 +11,10 @@ import (
 const toolUsage = `usage:
   simdomino install --root DIR [--user NAME] [--port N] [--tasks LIST]
                     [--shutdown-seconds S] [--start-seconds S] [--shutdown-timeout S]
+                    [--service NAME]    (Windows: the service to register)
+  simdomino uninstall --root DIR        (Windows: stop and delete the service)
   simdomino verify DIR
-  simdomino demo [--quiesce PATH] [--keep]
+  simdomino demo [--quiesce PATH] [--keep]   (Linux)
 
 Faults are staged in DIR/local/notesdata/notes.ini (the shutdown faults
 also on a running server: tasks read them again when asked to quit):
@@ -36,6 +36,8 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 	switch args[1] {
 	case "install":
 		return runInstall(self, args[2:], stdout, stderr)
+	case "uninstall":
+		return runUninstall(args[2:], stdout, stderr)
 	case "verify":
 		return runVerify(args[2:], stdout, stderr)
 	case "demo":
@@ -58,7 +60,8 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.tasks, "tasks", DefaultTasks, "server tasks, comma-separated")
 	fs.StringVar(&o.shutdownSeconds, "shutdown-seconds", "2", "how long a clean shutdown takes")
 	fs.StringVar(&o.startSeconds, "start-seconds", "1", "how long until the server is ready")
-	fs.IntVar(&o.shutdownTimeout, "shutdown-timeout", 60, "DOMINO_SHUTDOWN_TIMEOUT written to rc_domino_config")
+	fs.IntVar(&o.shutdownTimeout, "shutdown-timeout", 60, "shutdown timeout written to the configuration for quiesce")
+	fs.StringVar(&o.service, "service", defaultService, "Windows: the name of the service to register")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
