@@ -49,7 +49,8 @@ func NewWindowsService(name string) WindowsService {
 
 func (w WindowsService) String() string { return "Windows service " + w.Name }
 
-// Start implements Manager.
+// Start implements Manager: it returns once the service runs; exited then
+// reports the service stopping again while ctx lasts.
 func (w WindowsService) Start(ctx context.Context) (<-chan error, error) {
 	h, err := w.open(w.Name)
 	if err != nil {
@@ -63,7 +64,36 @@ func (w WindowsService) Start(ctx context.Context) (<-chan error, error) {
 	if err := h.Start(); err != nil {
 		return nil, fmt.Errorf("start service %s: %w", w.Name, err)
 	}
-	return nil, w.waitRunning(ctx, h)
+	if err := w.waitRunning(ctx, h); err != nil {
+		return nil, err
+	}
+	return w.watch(ctx), nil
+}
+
+// watch delivers an error when the service is seen stopped before ctx
+// ends: a service that runs, then stops before its application is ready,
+// failed to start (its readiness need not be waited for).
+func (w WindowsService) watch(ctx context.Context) <-chan error {
+	stopped := make(chan error, 1)
+	go func() {
+		h, err := w.open(w.Name)
+		if err != nil {
+			return
+		}
+		defer h.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(w.poll):
+			}
+			if st, err := h.State(); err == nil && st == SCMStopped {
+				stopped <- fmt.Errorf("service %s: %w", w.Name, ErrServiceStopped)
+				return
+			}
+		}
+	}()
+	return stopped
 }
 
 // startGrace is how long a service may still report "stopped" right after

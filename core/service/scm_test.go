@@ -89,3 +89,36 @@ func TestServiceThatDiesDuringStart(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestServiceThatStopsAfterRunningIsReported(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMStartPending, SCMRunning, SCMRunning, SCMStopped}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	exited, err := svcOn(f).Start(ctx)
+	if err != nil || exited == nil {
+		t.Fatalf("start: %v, exited %v", err, exited)
+	}
+	select {
+	case err := <-exited:
+		if !errors.Is(err, ErrServiceStopped) {
+			t.Fatalf("exited: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("a service that stopped after running was not reported")
+	}
+}
+
+func TestWatchEndsWithTheContext(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMRunning}}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited, err := svcOn(f).Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-exited:
+		t.Fatalf("a running service reported as stopped: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,9 @@ import (
 	"github.com/quiesce/quiesce/core/proc"
 )
 
+// exeSuffix is what executables are named with on this platform.
+var exeSuffix = map[bool]string{true: ".exe"}[runtime.GOOS == "windows"]
+
 // Module is this repository's module path.
 const Module = "github.com/quiesce/quiesce"
 
@@ -32,10 +36,23 @@ var (
 	built    = map[string]string{}
 )
 
+// PrebuiltEnv names a directory of binaries built beforehand for the
+// platform under test (NAME.exe on Windows): a Windows test binary under
+// wine has no go command to build them with (see .ci/wine/test.sh).
+const PrebuiltEnv = "QUIESCE_TEST_BIN"
+
 // Binary builds cmd/NAME of this module once per test process and returns
-// its path, in a directory every user can read.
+// its path, in a directory every user can read; with $QUIESCE_TEST_BIN set
+// it returns the binary prebuilt there.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
+	if dir := os.Getenv(PrebuiltEnv); dir != "" {
+		p := filepath.Join(dir, name+exeSuffix)
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s=%s: %v", PrebuiltEnv, dir, err)
+		}
+		return p
+	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if p, ok := built[name]; ok {
@@ -49,7 +66,7 @@ func Binary(t testing.TB, name string) string {
 		_ = os.Chmod(d, 0o755)
 		buildDir = d
 	}
-	out := filepath.Join(buildDir, name)
+	out := filepath.Join(buildDir, name+exeSuffix)
 	cmd := exec.Command("go", "build", "-o", out, Module+"/cmd/"+name)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", name, err, b)
@@ -101,9 +118,10 @@ type Options struct {
 type Sim struct {
 	t                           testing.TB
 	Bin                         string // simdomino binary
-	Root, Lotus, Data, RcConfig string
+	Root, Lotus, Data, RcConfig string // RcConfig: on Windows the quiesce.conf install wrote
 	User                        string
 	Port                        int
+	Service                     string // Windows: the service it is registered as
 }
 
 // New installs a simulated server in a fresh directory, and kills whatever
@@ -118,13 +136,15 @@ func New(t testing.TB, o Options) *Sim {
 	if o.Tasks == "" {
 		o.Tasks = "update,router,amgr,http"
 	}
-	s := &Sim{t: t, Bin: bin, Root: root, User: User(t),
-		Lotus: filepath.Join(root, "opt/hcl/domino"), Data: filepath.Join(root, "local/notesdata"),
-		RcConfig: filepath.Join(root, "etc/sysconfig/rc_domino_config")}
-	t.Cleanup(func() { s.kill(); os.RemoveAll(root) })
+	s := &Sim{t: t, Bin: bin, Root: root, User: User(t)}
+	s.layout()
+	t.Cleanup(func() { s.uninstall(); s.kill(); os.RemoveAll(root) })
 	s.Port = freePort(t)
 	args := []string{"install", "--root", root, "--user", s.User, "--tasks", o.Tasks, "--port", fmt.Sprint(s.Port),
 		"--shutdown-seconds", fmt.Sprint(o.ShutdownSeconds), "--start-seconds", fmt.Sprint(o.StartSeconds)}
+	if s.Service != "" {
+		args = append(args, "--service", s.Service)
+	}
 	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("simdomino install: %v\n%s", err, b)
 	}
@@ -179,7 +199,7 @@ func (s *Sim) SetIni(key, value string) {
 
 // Matcher selects every process of this installation, whoever owns it.
 func (s *Sim) Matcher() proc.Matcher {
-	return proc.Matcher{UID: -1, Prefixes: []string{filepath.Join(s.Lotus, "notes")}}
+	return proc.Matcher{UID: -1, Prefixes: []string{s.procDir()}}
 }
 
 // Procs lists the installation's running processes.
@@ -205,7 +225,12 @@ func (s *Sim) Serving() bool {
 // capture it at this instant, and returns the copy's path.
 func (s *Sim) Snapshot() string {
 	s.t.Helper()
-	dst := filepath.Join(s.t.TempDir(), "snapshot")
+	dir, err := os.MkdirTemp("", "quiesce-snap-")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	dst := filepath.Join(dir, "snapshot")
 	if err := snapshot.Copy(s.Data, dst); err != nil {
 		s.t.Fatal(err)
 	}
