@@ -13,6 +13,8 @@ import (
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/snapshot"
 )
 
 // defaultService is the service name, after the real
@@ -68,7 +70,10 @@ func installBinaries(self, lotus string, tasks []string) error {
 		targets = append(targets, taskExe(lotus, t))
 	}
 	for _, t := range targets {
-		if err := linkOrCopy(self, t); err != nil {
+		// copies, not hard links: Windows (and wine) name a process after
+		// the file it was first opened as, and every task must run under
+		// its own name, as Domino's do
+		if err := snapshot.CopyFile(self, t, 0o755); err != nil {
 			return err
 		}
 	}

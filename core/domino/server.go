@@ -90,15 +90,20 @@ func newService(cfg config.Domino, d Deps) (*Server, error) {
 	if err := validatePaths(cfg); err != nil {
 		return nil, err
 	}
+	log := d.Log.With(zap.String("target", "domino"), zap.String("data", cfg.Data), zap.String("service", cfg.Service))
 	if d.Service == nil {
-		d.Service = func(name string) service.Manager { return service.NewWindowsService(name) }
+		d.Service = func(name string) service.Manager {
+			w := service.NewWindowsService(name)
+			w.Notice = func(msg string) { log.Warn(msg) }
+			return w
+		}
 	}
 	return &Server{
 		cfg:   cfg,
 		acct:  runas.Account{Name: "quiesce", UID: os.Geteuid(), GID: os.Getegid()},
 		match: serviceMatcher(cfg.Lotus),
 		src:   d.Source,
-		log:   d.Log.With(zap.String("target", "domino"), zap.String("data", cfg.Data), zap.String("service", cfg.Service)),
+		log:   log,
 		clock: d.Clock,
 		svc:   d.Service(cfg.Service),
 	}, nil

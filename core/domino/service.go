@@ -108,7 +108,7 @@ func (s *Server) stopService(ctx context.Context) <-chan error {
 	go func() {
 		err := s.svc.Stop(ctx)
 		if err != nil {
-			s.log.Warn("service stop request failed; waiting for the processes, then escalating", zap.String("service", s.cfg.Service), zap.Error(err))
+			s.log.Warn("service stop request failed; waiting for the processes, then escalating", zap.Error(err))
 		}
 		done <- err
 	}()
@@ -121,8 +121,12 @@ func (s *Server) stopService(ctx context.Context) <-chan error {
 // service control manager reports the service running.
 func (s *Server) startService(ctx context.Context) (died <-chan error, running <-chan struct{}) {
 	d, r := make(chan error, 1), make(chan struct{})
+	start := s.svc.Start
+	if ss, ok := s.svc.(stoppedStarter); ok {
+		start = ss.StartStopped // Start has seen that no process of the server runs
+	}
 	go func() {
-		exited, err := s.svc.Start(ctx)
+		exited, err := start(ctx)
 		if err != nil {
 			d <- s.serviceStartError(err)
 			close(r)
@@ -139,6 +143,12 @@ func (s *Server) startService(ctx context.Context) (died <-chan error, running <
 		}
 	}()
 	return d, r
+}
+
+// stoppedStarter is a service manager that can start a service whose
+// processes are known to be gone, whatever state it still reports.
+type stoppedStarter interface {
+	StartStopped(ctx context.Context) (<-chan error, error)
 }
 
 func (s *Server) serviceStartError(err error) error {

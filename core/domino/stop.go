@@ -139,7 +139,7 @@ func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 		// Through the service control manager, which then sees its
 		// service stop rather than die.
 		st.res.Service = s.cfg.Service
-		s.log.Info("stopping through the service control manager", zap.String("service", s.cfg.Service))
+		s.log.Info("stopping through the service control manager")
 		sctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		unitDone = s.stopService(sctx)

@@ -122,3 +122,27 @@ func TestWatchEndsWithTheContext(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+func TestStartStoppedStartsAServiceReportedRunning(t *testing.T) {
+	// the service control manager still says running: it has not noticed
+	// the killed process (wine never does)
+	f := &fakeSCM{states: []SCMState{SCMRunning}, onStart: []SCMState{SCMStartPending, SCMRunning}}
+	w := svcOn(f)
+	var notices []string
+	w.Notice = func(m string) { notices = append(notices, m) }
+	began := time.Now()
+	if _, err := w.StartStopped(context.Background()); err != nil || f.starts != 1 {
+		t.Fatalf("start: %v, starts %d", err, f.starts)
+	}
+	if time.Since(began) < staleGrace || len(notices) != 1 {
+		t.Fatalf("the stale state was not given its grace, or not logged: %v", notices)
+	}
+}
+
+func TestStartStoppedOfAStoppedServiceStartsAtOnce(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMRunning}}
+	began := time.Now()
+	if _, err := svcOn(f).StartStopped(context.Background()); err != nil || f.starts != 1 || time.Since(began) > time.Second {
+		t.Fatalf("start: %v, starts %d, took %s", err, f.starts, time.Since(began))
+	}
+}
