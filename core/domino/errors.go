@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/service"
 )
 
 // Sentinel errors; the typed errors below wrap them for errors.Is.
@@ -45,7 +46,10 @@ type StartError struct {
 
 func (e *StartError) Error() string {
 	msg := fmt.Sprintf("server exited during start-up with code %d", e.ExitCode)
-	if e.Service != "" {
+	switch {
+	case e.Service != "" && errors.Is(e.Cause, service.ErrServiceStopped):
+		msg = fmt.Sprintf("service %q stopped during start-up", e.Service)
+	case e.Service != "":
 		msg = fmt.Sprintf("service %q did not start: %v", e.Service, e.Cause)
 	}
 	if len(e.Tail) > 0 {

@@ -141,7 +141,7 @@ func TestServiceThatDoesNotStartSaysSo(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, `service "HCL Domino Server (SimDominoData)" did not start`) || !strings.Contains(msg, "simulated failure") {
+	if !strings.Contains(msg, `service "HCL Domino Server (SimDominoData)" stopped during start-up`) || !strings.Contains(msg, "simulated failure") {
 		t.Fatalf("the error does not name the service and the reason: %s", msg)
 	}
 	if left := sim.Procs(); len(left) != 0 {
