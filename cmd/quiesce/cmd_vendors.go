@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
@@ -68,6 +69,18 @@ func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error
 	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return hook.Opened{}, err
+	}
+	if cfg.HasDomino {
+		aside, why := domino.StandsAside(cfg, callerName)
+		if why != "" {
+			e.log.Info(why, zap.String("caller", callerName), zap.Bool("stands_aside", aside))
+		}
+		if aside {
+			fs = fs[1:] // Domino is first
+			if len(fs) == 0 {
+				return hook.Opened{Op: freeze.Aside{Why: why}, Budget: cfg.Budgets.Get(callerName), Log: e.log}, nil
+			}
+		}
 	}
 	var op freeze.Operator = freeze.Group{Members: fs}
 	if len(fs) == 1 {
@@ -169,6 +182,11 @@ func (e *env) checkAction(c *cli.Context) error {
 			verdict, allFit = "DOES NOT FIT", false
 		}
 		e.say("%-9s budget %-6s worst-case freeze %-8s margin %-6s %s", cl.name, budget, p.Worst.Round(time.Second), p.Margin, verdict)
+		if cfg.HasDomino {
+			if _, why := domino.StandsAside(cfg, cl.name); why != "" {
+				e.say("          domino: %s", why)
+			}
+		}
 		for _, f := range fs {
 			key := "stop_timeout of [target " + f.TargetName() + "]"
 			if f.TargetName() == domino.TargetName {
