@@ -1,3 +1,5 @@
+//go:build linux
+
 package freeze_test
 
 import (
@@ -64,12 +66,6 @@ func (r *rig) record(t *testing.T) state.Record {
 	}
 	return rec
 }
-
-var (
-	ctx    = context.Background()
-	vmware = freeze.Caller{Name: "vmware", Budget: 15 * time.Minute}
-	veeam  = freeze.Caller{Name: "veeam", Budget: 10 * time.Minute}
-)
 
 func TestFreezeSnapshotThaw(t *testing.T) {
 	r := newRig(t, simtest.Options{ShutdownSeconds: 0.2}, 10*time.Second, freeze.Policy{})

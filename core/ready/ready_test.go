@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -64,11 +65,30 @@ func TestLogLineOnlyNewCompleteLines(t *testing.T) {
 	}
 }
 
-func TestCommand(t *testing.T) {
-	mk := func(ctx context.Context, args []string) *exec.Cmd {
-		return exec.CommandContext(ctx, args[0], args[1:]...)
+// TestMain doubles as the readiness command of TestCommand: with
+// READY_TEST_EXIT set, the test binary exits with that code at once, on
+// every platform (no true/false needed).
+func TestMain(m *testing.M) {
+	if code := os.Getenv("READY_TEST_EXIT"); code != "" {
+		n, _ := strconv.Atoi(code)
+		os.Exit(n)
 	}
-	if !(Command{Args: []string{"true"}, Make: mk}).Ready(ctx) || (Command{Args: []string{"false"}, Make: mk}).Ready(ctx) {
+	os.Exit(m.Run())
+}
+
+func TestCommand(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exitWith := func(code string) func(ctx context.Context, args []string) *exec.Cmd {
+		return func(ctx context.Context, args []string) *exec.Cmd {
+			cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+			cmd.Env = append(os.Environ(), "READY_TEST_EXIT="+code)
+			return cmd
+		}
+	}
+	if !(Command{Args: []string{self}, Make: exitWith("0")}).Ready(ctx) || (Command{Args: []string{self}, Make: exitWith("1")}).Ready(ctx) {
 		t.Fatal("exit status not honoured")
 	}
 }

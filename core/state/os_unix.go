@@ -4,6 +4,8 @@ package state
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 )
@@ -34,4 +36,12 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// checkPerm refuses a state directory others can write to.
+func checkPerm(dir string, st fs.FileInfo) error {
+	if st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("state directory %s is writable by group or others (mode %04o; fix: chmod 0700 %s): %w", dir, st.Mode().Perm(), dir, ErrUnsafe)
+	}
+	return nil
 }

@@ -106,8 +106,8 @@ func Open(dir string) (*Store, error) {
 	if st.Mode()&fs.ModeSymlink != 0 || !st.IsDir() {
 		return nil, fmt.Errorf("state directory %s is not a plain directory: %w", dir, ErrUnsafe)
 	}
-	if st.Mode().Perm()&0o022 != 0 {
-		return nil, fmt.Errorf("state directory %s is writable by group or others (mode %04o; fix: chmod 0700 %s): %w", dir, st.Mode().Perm(), dir, ErrUnsafe)
+	if err := checkPerm(dir, st); err != nil {
+		return nil, err
 	}
 	return &Store{dir: dir}, nil
 }
