@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"go.uber.org/zap/zaptest"
+	"golang.org/x/sys/windows/registry"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/proc"
 )
@@ -169,4 +171,35 @@ func names(ps []proc.Proc) []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// Configured as simply as on Linux: with neither directories nor service
+// in the configuration, the registry gives the directories (as Domino's
+// installer records them) and the service list the service.
+func TestWindowsSettingsFromRegistryAndServiceList(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{})
+	k, _, err := registry.CreateKey(registry.LOCAL_MACHINE, `SOFTWARE\Lotus\Domino`, registry.SET_VALUE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	t.Cleanup(func() { _ = registry.DeleteKey(registry.LOCAL_MACHINE, `SOFTWARE\Lotus\Domino`) })
+	if err := k.SetStringValue("Path", sim.Lotus); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.SetStringValue("DataPath", sim.Data); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.ParseNative("quiesce.conf", []byte("[domino]\nshutdown_timeout = 30s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := domino.New(cfg, domino.Deps{Source: proc.NewSystem(), Log: zaptest.NewLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Config()
+	if !strings.EqualFold(got.Lotus, sim.Lotus) || !strings.EqualFold(got.Data, sim.Data) || got.Service != sim.Service {
+		t.Fatalf("resolved lotus %q data %q service %q; want %q %q %q", got.Lotus, got.Data, got.Service, sim.Lotus, sim.Data, sim.Service)
+	}
 }
