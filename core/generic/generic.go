@@ -49,7 +49,8 @@ func New(cfg config.Generic, file string, src proc.Source, log *zap.Logger, c cl
 		if err != nil {
 			return nil, &config.Error{File: file, Line: cfg.Line, Key: "target " + cfg.Name + ".user", Msg: fmt.Sprintf("user %q does not exist", cfg.User)}
 		}
-		t.acct, t.match.UID = &a, int32(a.UID)
+		t.acct = &a
+		t.match.SetOwner(a.UID, a.Name) // by UID, or by account on Windows
 	}
 	switch cfg.Manager {
 	case config.ManagerSystemd:

@@ -19,7 +19,8 @@ func NewSystem() System {
 }
 
 // Scan implements Source. Details are read only for processes owned by the
-// matcher's UID, which keeps a scan of a busy machine cheap.
+// matcher's owner (UID, or account on Windows), which keeps a scan of a
+// busy machine cheap.
 func (System) Scan(m Matcher) ([]Proc, error) {
 	ctx := context.Background()
 	pids, err := process.PidsWithContext(ctx)
@@ -39,11 +40,8 @@ func (System) Scan(m Matcher) ([]Proc, error) {
 // inspect reads one process; ok is false when it does not match or vanished.
 func inspect(ctx context.Context, pid int32, m Matcher) (Proc, bool) {
 	gp := &process.Process{Pid: pid}
-	uids, err := gp.UidsWithContext(ctx)
-	if err != nil || len(uids) == 0 {
-		return Proc{}, false
-	}
-	if m.UID >= 0 && uids[0] != m.UID {
+	id, ok := owner(ctx, gp, m)
+	if !ok {
 		return Proc{}, false
 	}
 	exe := executable(ctx, gp)
@@ -61,7 +59,7 @@ func inspect(ctx context.Context, pid int32, m Matcher) (Proc, bool) {
 	if err != nil {
 		return Proc{}, false
 	}
-	return Proc{PID: pid, Start: start, UID: uids[0], Exe: exe, Name: filepath.Base(exe), Comm: comm}, true
+	return Proc{PID: pid, Start: start, UID: id.uid, Owner: id.account, Exe: exe, Name: filepath.Base(exe), Comm: comm}, true
 }
 
 // executable returns the process's executable path, falling back to the
@@ -81,21 +79,6 @@ func executable(ctx context.Context, gp *process.Process) string {
 		return ""
 	}
 	return args[0]
-}
-
-// Alive reports whether p is still the same running process (PID exists
-// with the same start time and is not a zombie).
-func Alive(p Proc) bool {
-	gp := &process.Process{Pid: p.PID}
-	start, err := gp.CreateTime()
-	if err != nil || start != p.Start {
-		return false
-	}
-	st, err := gp.Status()
-	if err == nil && len(st) > 0 && st[0] == process.Zombie {
-		return false
-	}
-	return true
 }
 
 // scriptMatch matches a process running a script under one of the

@@ -14,7 +14,8 @@ import (
 type Proc struct {
 	PID   int32
 	Start int64 // start time, milliseconds since the epoch: with PID, the identity
-	UID   int32
+	UID   int32  // owner on Unix; -1 on Windows
+	Owner string // owner on Windows, DOMAIN\user (read only when a Matcher names an account)
 	Exe   string // resolved executable path
 	Name  string // base name of Exe
 	Comm  string // the kernel's process name (what ps shows)
@@ -26,11 +27,12 @@ func (p Proc) String() string { return fmt.Sprintf("%s[%d]", p.Name, p.PID) }
 func (p Proc) StartTime() time.Time { return time.UnixMilli(p.Start) }
 
 // Matcher selects the processes of a target: owned by UID (unless UID is
-// negative), running an executable under one of Prefixes (when given) and
-// named one of Names (when given: the executable's base name or the
-// kernel's process name).
+// negative) or, on Windows, by Account (unless empty), running an
+// executable under one of Prefixes (when given) and named one of Names
+// (when given: the executable's base name or the kernel's process name).
 type Matcher struct {
 	UID      int32
+	Account  string // Windows account, "DOMAIN\user" or "user"; "" for any
 	Prefixes []string
 	Names    []string
 }
@@ -38,6 +40,9 @@ type Matcher struct {
 // Match reports whether p belongs to the target.
 func (m Matcher) Match(p Proc) bool {
 	if m.UID >= 0 && p.UID != m.UID {
+		return false
+	}
+	if m.Account != "" && !SameAccount(p.Owner, m.Account) {
 		return false
 	}
 	return (len(m.Prefixes) == 0 || m.MatchPath(p.Exe)) && m.MatchName(p.Name, p.Comm)
@@ -59,16 +64,31 @@ func (m Matcher) MatchName(names ...string) bool {
 	return false
 }
 
-// MatchPath reports whether exe lies under one of the prefixes.
+// MatchPath reports whether exe lies under one of the prefixes (ignoring
+// case on Windows, whose file names are case-insensitive).
 func (m Matcher) MatchPath(exe string) bool {
-	exe = filepath.Clean(exe)
+	exe = foldPath(filepath.Clean(exe))
 	for _, pre := range m.Prefixes {
-		pre = filepath.Clean(pre)
-		if exe == pre || strings.HasPrefix(exe, pre+string(filepath.Separator)) {
+		pre = foldPath(filepath.Clean(pre))
+		if exe == pre || strings.HasPrefix(exe, strings.TrimSuffix(pre, string(filepath.Separator))+string(filepath.Separator)) {
 			return true
 		}
 	}
 	return false
+}
+
+// SameAccount reports whether owner, as Windows shows it (DOMAIN\user),
+// is the account want names: "DOMAIN\user" or "user" alone, in any case,
+// as Windows compares account names.
+func SameAccount(owner, want string) bool {
+	if owner == "" || want == "" {
+		return false
+	}
+	if strings.EqualFold(owner, want) {
+		return true
+	}
+	_, user, ok := strings.Cut(owner, `\`)
+	return ok && !strings.Contains(want, `\`) && strings.EqualFold(user, want)
 }
 
 // Source lists processes. A process that vanishes during the scan is
