@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 func winServer(t *testing.T, o simtest.Options, shutdown time.Duration) (*simtest.Sim, *domino.Server) {
 	t.Helper()
 	sim := simtest.New(t, o)
-	s, err := domino.New(sim.Config(shutdown), domino.Deps{Source: proc.NewSystem(), Log: zaptest.NewLogger(t)})
+	s, err := domino.New(winConfig(sim, shutdown), domino.Deps{Source: proc.NewSystem(), Log: zaptest.NewLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +43,16 @@ func winServer(t *testing.T, o simtest.Options, shutdown time.Duration) (*simtes
 		t.Fatalf("on Windows the target runs as the service %q, not %q", sim.Service, s.ServiceName())
 	}
 	return sim, s
+}
+
+// winConfig is the configuration simdomino install wrote, with waits
+// sized for wine on a loaded machine, where starting a process (nsd.exe)
+// takes seconds.
+func winConfig(sim *simtest.Sim, shutdown time.Duration) config.Domino {
+	cfg := sim.Config(shutdown)
+	cfg.KillWait = 15 * time.Second
+	cfg.StartTimeout = 60 * time.Second
+	return cfg
 }
 
 // serviceState asks the service control manager.
@@ -149,8 +159,8 @@ func TestWindowsServiceThatDoesNotStart(t *testing.T) {
 
 func TestWindowsServerNeverListening(t *testing.T) {
 	sim := simtest.New(t, simtest.Options{Ini: map[string]string{"SimNoListen": "1"}})
-	cfg := sim.Config(time.Second)
-	cfg.StartTimeout = 8 * time.Second // the service starts in 2-4 s under wine
+	cfg := winConfig(sim, time.Second)
+	cfg.StartTimeout = 15 * time.Second // the service starts in 2-4 s under wine, up to 10 s loaded
 	s, err := domino.New(cfg, domino.Deps{Source: proc.NewSystem()})
 	if err != nil {
 		t.Fatal(err)

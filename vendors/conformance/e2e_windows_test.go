@@ -54,7 +54,7 @@ func newWinRig(t *testing.T, o simtest.Options, shutdownTimeout string) *winRig 
 	// As an administrator writes it: the program directory, the data
 	// directory and the service, with test-sized timeouts.
 	cfg := filepath.Join(dir, "quiesce.conf")
-	body := fmt.Sprintf("[domino]\nlotus = %s\ndata = %s\nservice = %s\nshutdown_timeout = %s\nkill_wait = 3s\nstart_timeout = 30s\n\n[freeze]\nstate_dir = %s\nlock_wait = 60s\n",
+	body := fmt.Sprintf("[domino]\nlotus = %s\ndata = %s\nservice = %s\nshutdown_timeout = %s\nkill_wait = 15s\nstart_timeout = 60s\n\n[freeze]\nstate_dir = %s\nlock_wait = 60s\n",
 		sim.Lotus, sim.Data, sim.Service, shutdownTimeout, r.stateDir)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
