@@ -15,13 +15,14 @@ import (
 
 func installCommands(e *env) []*cli.Command {
 	binary := &cli.StringFlag{Name: "binary", Usage: "quiesce binary the hook calls (default: this one)"}
+	legacy := &cli.BoolFlag{Name: "legacy", Usage: "Windows: the legacy pre-freeze-script.bat/post-thaw-script.bat in the Windows folder (or --dir) instead of the backupScripts.d hook"}
 	return []*cli.Command{
 		{
 			Name:  "install",
 			Usage: "put a caller's hook in place (vmware, qemu) or print what to paste into its console (veeam, arcserve)",
 			Subcommands: []*cli.Command{
 				{Name: "vmware", Usage: "install the VMware Tools hook", Action: e.installVMware,
-					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: vmware.DefaultDir(), Usage: "backupScripts.d folder"}}},
+					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: on Windows from the registry's VMware Tools InstallPath)"}, legacy}},
 				{Name: "qemu", Usage: "install the qemu-guest-agent fsfreeze hook", Action: e.installQemu,
 					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path"},
 						&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock hook's fsfreeze-hook.d"}}},
@@ -34,7 +35,7 @@ func installCommands(e *env) []*cli.Command {
 			Name:  "uninstall",
 			Usage: "remove a hook quiesce installed",
 			Subcommands: []*cli.Command{
-				{Name: "vmware", Action: e.uninstallVMware, Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: vmware.DefaultDir()}}},
+				{Name: "vmware", Action: e.uninstallVMware, Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: as for install)"}, legacy}},
 				{Name: "qemu", Action: e.uninstallQemu, Flags: []cli.Flag{&cli.StringFlag{Name: "hook", Value: qemu.DefaultHook},
 					&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn}}},
 			},
@@ -68,11 +69,36 @@ func (e *env) installVMware(c *cli.Context) error {
 	if err != nil {
 		return &actionError{err}
 	}
-	return e.report(vmware.Install(c.String("dir"), bin))
+	if c.Bool("legacy") {
+		return e.report(vmware.InstallLegacy(legacyDir(c), bin))
+	}
+	return e.report(vmware.Install(e.vmwareDir(c), bin))
 }
 
 func (e *env) uninstallVMware(c *cli.Context) error {
-	return e.report(vmware.Uninstall(c.String("dir")))
+	if c.Bool("legacy") {
+		return e.report(vmware.UninstallLegacy(legacyDir(c)))
+	}
+	return e.report(vmware.Uninstall(e.vmwareDir(c)))
+}
+
+// legacyDir is --dir, else the Windows folder.
+func legacyDir(c *cli.Context) string {
+	if d := c.String("dir"); d != "" {
+		return d
+	}
+	return vmware.LegacyDir()
+}
+
+// vmwareDir is --dir, else VMware Tools' script folder, saying where that
+// came from (on Windows the registry, the default path only as a fallback).
+func (e *env) vmwareDir(c *cli.Context) string {
+	if d := c.String("dir"); d != "" {
+		return d
+	}
+	dir, source := vmware.ScriptDir()
+	e.say("VMware Tools script folder %s (from %s)", dir, source)
+	return dir
 }
 
 func (e *env) installQemu(c *cli.Context) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/ready"
+	"github.com/quiesce/quiesce/core/service"
 )
 
 // TargetName is the name of a Domino target in state files and logs.
@@ -22,10 +23,18 @@ var _ freeze.Target = Freezable{}
 // Name implements freeze.Target.
 func (f Freezable) Name() string { return TargetName }
 
-// Running implements freeze.Target.
+// Running implements freeze.Target. No process found while the server's
+// systemd unit is active is an error (service.UnseenError), never "not
+// running".
 func (f Freezable) Running() (bool, error) {
 	procs, err := f.S.Processes()
-	return len(procs) > 0, err
+	if err != nil || len(procs) > 0 {
+		return len(procs) > 0, err
+	}
+	if unit := f.S.unit(nil); unit != "" {
+		return false, service.CheckUnseen(context.Background(), service.Systemd{Unit: unit})
+	}
+	return false, nil
 }
 
 // Stop implements freeze.Target.

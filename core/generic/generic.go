@@ -58,7 +58,7 @@ func New(cfg config.Generic, file string, src proc.Source, log *zap.Logger, c cl
 	case config.ManagerService:
 		name := cfg.Service
 		if name == "" {
-			found, err := service.Discover(cfg.ProcessPaths)
+			found, err := service.Discover(cfg.ProcessPaths, t.log)
 			if err != nil || found == "" {
 				return nil, &config.Error{File: file, Line: cfg.Line, Key: "target " + cfg.Name + ".service",
 					Msg: fmt.Sprintf("no single Windows service runs a program under %v: name it", cfg.ProcessPaths)}
@@ -92,10 +92,15 @@ func (t *Target) Name() string { return t.cfg.Name }
 // Processes returns the application's processes now.
 func (t *Target) Processes() ([]proc.Proc, error) { return t.src.Scan(t.match) }
 
-// Running implements freeze.Target.
+// Running implements freeze.Target. No process found while the manager
+// says the application runs is an error (service.UnseenError), never "not
+// running".
 func (t *Target) Running() (bool, error) {
 	ps, err := t.Processes()
-	return len(ps) > 0, err
+	if err != nil || len(ps) > 0 {
+		return len(ps) > 0, err
+	}
+	return false, service.CheckUnseen(context.Background(), t.mgr)
 }
 
 // Timeouts implements freeze.Target.
@@ -108,6 +113,9 @@ func (t *Target) Timeouts() freeze.Timeouts {
 func (t *Target) Stop(ctx context.Context, graceful time.Duration) (freeze.StopReport, error) {
 	began := t.clock.Now()
 	found, err := t.Processes()
+	if err == nil && len(found) == 0 {
+		err = service.CheckUnseen(ctx, t.mgr)
+	}
 	if err != nil || len(found) == 0 {
 		return freeze.StopReport{Outcome: "not running"}, err
 	}

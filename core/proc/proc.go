@@ -13,7 +13,7 @@ import (
 // Proc is one process as seen at scan time.
 type Proc struct {
 	PID   int32
-	Start int64 // start time, milliseconds since the epoch: with PID, the identity
+	Start int64  // start time, milliseconds since the epoch: with PID, the identity
 	UID   int32  // owner on Unix; -1 on Windows
 	Owner string // owner on Windows, DOMAIN\user (read only when a Matcher names an account)
 	Exe   string // resolved executable path

@@ -3,6 +3,8 @@ package service
 import (
 	"path/filepath"
 	"strings"
+
+	"go.uber.org/zap"
 )
 
 // ServiceInfo is what discovery needs to know of one installed service.
@@ -46,9 +48,10 @@ func executableOf(cmdline string) string {
 	return filepath.Clean(cmdline)
 }
 
-// Discover finds the installed service running an executable under dirs.
-func Discover(dirs []string) (string, error) {
-	services, err := listServices()
+// Discover finds the installed service running an executable under dirs,
+// and logs how it read the services' configurations.
+func Discover(dirs []string, log *zap.Logger) (string, error) {
+	services, err := listServices(log)
 	if err != nil {
 		return "", err
 	}

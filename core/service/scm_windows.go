@@ -1,6 +1,11 @@
 package service
 
 import (
+	"fmt"
+	"unsafe"
+
+	"go.uber.org/zap"
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 )
@@ -53,7 +58,7 @@ func (w *winService) Close() {
 	w.m.Disconnect()
 }
 
-func listServices() ([]ServiceInfo, error) {
+func listServices(log *zap.Logger) ([]ServiceInfo, error) {
 	m, err := mgr.Connect()
 	if err != nil {
 		return nil, err
@@ -64,15 +69,50 @@ func listServices() ([]ServiceInfo, error) {
 		return nil, err
 	}
 	var out []ServiceInfo
+	fellBack := false
 	for _, n := range names {
 		s, err := m.OpenService(n)
 		if err != nil {
 			continue
 		}
-		if c, err := s.Config(); err == nil {
-			out = append(out, ServiceInfo{Name: n, BinaryPath: c.BinaryPathName})
-		}
+		path, viaFallback, err := binaryPath(s)
 		s.Close()
+		if err != nil {
+			log.Debug("service configuration unreadable", zap.String("service", n), zap.Error(err))
+			continue
+		}
+		if viaFallback && !fellBack {
+			fellBack = true
+			log.Info("mgr.Service.Config failed; reading service command lines with QueryServiceConfig instead", zap.String("service", n))
+		}
+		out = append(out, ServiceInfo{Name: n, BinaryPath: path})
 	}
 	return out, nil
+}
+
+// binaryPath returns the service's command line. mgr.Service.Config also
+// reads optional settings (QueryServiceConfig2), which fails where they
+// are not supported (wine 8: "Invalid level"); only the command line is
+// needed, which plain QueryServiceConfig gives.
+func binaryPath(s *mgr.Service) (path string, viaFallback bool, err error) {
+	if c, err := s.Config(); err == nil {
+		return c.BinaryPathName, false, nil
+	}
+	path, err = queryBinaryPath(s.Handle)
+	return path, true, err
+}
+
+// queryBinaryPath reads the command line with QueryServiceConfig alone.
+func queryBinaryPath(h windows.Handle) (string, error) {
+	var needed uint32
+	err := windows.QueryServiceConfig(h, nil, 0, &needed)
+	if err != windows.ERROR_INSUFFICIENT_BUFFER {
+		return "", fmt.Errorf("QueryServiceConfig: %w", err)
+	}
+	buf := make([]byte, needed)
+	c := (*windows.QUERY_SERVICE_CONFIG)(unsafe.Pointer(&buf[0]))
+	if err := windows.QueryServiceConfig(h, c, needed, &needed); err != nil {
+		return "", fmt.Errorf("QueryServiceConfig: %w", err)
+	}
+	return windows.UTF16PtrToString(c.BinaryPathName), nil
 }

@@ -91,15 +91,19 @@ type Systemd struct {
 	Systemctl string // path of systemctl; "" for /usr/bin/systemctl or $PATH
 }
 
-func (s Systemd) systemctl(ctx context.Context, verb string) error {
-	bin := s.Systemctl
-	if bin == "" {
-		bin = "systemctl"
-		if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
-			bin = "/usr/bin/systemctl"
-		}
+// bin is the systemctl to run.
+func (s Systemd) bin() string {
+	if s.Systemctl != "" {
+		return s.Systemctl
 	}
-	cmd := exec.CommandContext(ctx, bin, verb, s.Unit)
+	if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
+		return "/usr/bin/systemctl"
+	}
+	return "systemctl"
+}
+
+func (s Systemd) systemctl(ctx context.Context, verb string) error {
+	cmd := exec.CommandContext(ctx, s.bin(), verb, s.Unit)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("systemctl %s %s: %v: %s", verb, s.Unit, err, strings.TrimSpace(string(out)))

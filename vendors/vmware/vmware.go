@@ -31,12 +31,13 @@ const (
 // Usage is shown for arguments VMware Tools never sends.
 const Usage = "usage: quiesce vmware freeze|freezeFail|thaw [ARG]"
 
-// parseOp maps VMware's operation words; exact case, as vmtoolsd sends them.
+// parseOp maps VMware's operation words, in any case: vmtoolsd sends
+// freezeFail, but tools.conf and scripts written from it say freezefail.
 func parseOp(word string) (hook.Op, bool) {
-	switch word {
+	switch strings.ToLower(word) {
 	case "freeze":
 		return hook.Freeze, true
-	case "freezeFail", "thaw":
+	case "freezefail", "thaw":
 		return hook.Thaw, true
 	}
 	return 0, false

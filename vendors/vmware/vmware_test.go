@@ -2,6 +2,7 @@ package vmware
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -20,8 +21,11 @@ func TestOperations(t *testing.T) {
 		{[]string{"thaw"}, "thaw vmware  15m0s", ExitOK},
 		{[]string{"freezeFail"}, "thaw vmware  15m0s", ExitOK},
 		{[]string{"freeze", "nightly"}, "freeze vmware nightly 15m0s", ExitOK},
-		{[]string{"FREEZE"}, "", ExitBadArgs},
-		{[]string{"freezefail"}, "", ExitBadArgs},
+		{[]string{"FREEZE"}, "freeze vmware  15m0s", ExitOK},
+		{[]string{"freezefail"}, "thaw vmware  15m0s", ExitOK},
+		{[]string{"Thaw", "nightly"}, "thaw vmware nightly 15m0s", ExitOK},
+		{[]string{"freeze-fail"}, "", ExitBadArgs},
+		{[]string{"snapshot"}, "", ExitBadArgs},
 		{nil, "", ExitBadArgs},
 		{[]string{"freeze", "a", "b"}, "", ExitBadArgs},
 	}
@@ -66,6 +70,19 @@ func TestInvocationByHookName(t *testing.T) {
 		got, ok := Invocation(strings.ReplaceAll(c.argv0, `\`, "/"), c.args)
 		if ok != c.ok || !slices.Equal(got, c.want) {
 			t.Errorf("%s %v: got %v %v", c.argv0, c.args, got, ok)
+		}
+	}
+}
+
+func TestWindowsScriptDir(t *testing.T) {
+	dir, source := windowsDir(`D:\Tools\VMware\`, nil)
+	if dir != `D:\Tools\VMware\backupScripts.d` || !strings.Contains(source, "registry") {
+		t.Fatalf("from the registry: %s (%s)", dir, source)
+	}
+	for _, err := range []error{errors.New("The system cannot find the file specified."), nil} {
+		dir, source = windowsDir("", err)
+		if dir != FallbackWindowsDir || !strings.Contains(source, "default") {
+			t.Fatalf("fallback: %s (%s)", dir, source)
 		}
 	}
 }
