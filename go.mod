@@ -1,13 +1,13 @@
 module github.com/quiesce/quiesce
 
-go 1.26.8
+go 1.22.0
 
 require (
 	github.com/hashicorp/go-multierror v1.1.1
 	github.com/shirou/gopsutil/v3 v3.24.5
 	github.com/urfave/cli/v2 v2.27.7
 	go.uber.org/zap v1.28.0
-	golang.org/x/sys v0.49.0
+	golang.org/x/sys v0.30.0
 )
 
 require (

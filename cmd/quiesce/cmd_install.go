@@ -4,14 +4,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/vendors/arcserve"
+	"github.com/quiesce/quiesce/vendors/hook"
 	"github.com/quiesce/quiesce/vendors/qemu"
 	"github.com/quiesce/quiesce/vendors/veeam"
 	"github.com/quiesce/quiesce/vendors/vmware"
 )
+
+// veeamDir is where install veeam writes the scripts by default.
+const veeamDir = "/usr/local/share/quiesce/veeam"
 
 func installCommands(e *env) []*cli.Command {
 	binary := &cli.StringFlag{Name: "binary", Usage: "quiesce binary the hook calls (default: this one)"}
@@ -27,7 +32,7 @@ func installCommands(e *env) []*cli.Command {
 					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path"},
 						&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock hook's fsfreeze-hook.d"}}},
 				{Name: "veeam", Usage: "write the Veeam scripts and print the job settings", Action: e.installVeeam,
-					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: "/usr/local/share/quiesce/veeam", Usage: "where to write the scripts"}}},
+					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: veeamDir, Usage: "where to write the scripts"}}},
 				{Name: "arcserve", Usage: "print the Arcserve UDP plan settings", Action: e.installArcserve, Flags: []cli.Flag{binary}},
 			},
 		},
@@ -35,9 +40,13 @@ func installCommands(e *env) []*cli.Command {
 			Name:  "uninstall",
 			Usage: "remove a hook quiesce installed",
 			Subcommands: []*cli.Command{
-				{Name: "vmware", Action: e.uninstallVMware, Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: as for install)"}, legacy}},
-				{Name: "qemu", Action: e.uninstallQemu, Flags: []cli.Flag{&cli.StringFlag{Name: "hook", Value: qemu.DefaultHook},
-					&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn}}},
+				{Name: "vmware", Usage: "remove the VMware Tools hook", Action: e.uninstallVMware,
+					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: as for install)"}, legacy}},
+				{Name: "qemu", Usage: "remove the qemu-guest-agent fsfreeze hook", Action: e.uninstallQemu,
+					Flags: []cli.Flag{&cli.StringFlag{Name: "hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path"},
+						&cli.StringFlag{Name: "dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock hook's fsfreeze-hook.d"}}},
+				{Name: "veeam", Usage: "remove the Veeam scripts install veeam wrote", Action: e.uninstallVeeam,
+					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: veeamDir, Usage: "where install veeam wrote the scripts"}}},
 			},
 		},
 	}
@@ -65,14 +74,16 @@ func (e *env) report(msg string, err error) error {
 }
 
 func (e *env) installVMware(c *cli.Context) error {
-	bin, err := binaryPath(c)
+	bin, opts, err := e.hookCommand(c)
 	if err != nil {
-		return &actionError{err}
+		return err
 	}
 	if c.Bool("legacy") {
-		return e.report(vmware.InstallLegacy(legacyDir(c), bin))
+		return e.report(vmware.InstallLegacy(legacyDir(c), bin, opts))
 	}
-	return e.report(vmware.Install(e.vmwareDir(c), bin))
+	dir := e.vmwareDir(c)
+	return e.installChecked(vmware.Name, vmware.HookPath(dir), func() (string, error) { return vmware.Install(dir, bin, opts) },
+		opts.CommandLine(bin, isWindows())+" vmware freeze|freezeFail|thaw")
 }
 
 func (e *env) uninstallVMware(c *cli.Context) error {
@@ -102,12 +113,13 @@ func (e *env) vmwareDir(c *cli.Context) string {
 }
 
 func (e *env) installQemu(c *cli.Context) error {
-	bin, err := binaryPath(c)
+	bin, opts, err := e.hookCommand(c)
 	if err != nil {
-		return &actionError{err}
+		return err
 	}
 	path := qemu.Target(c.String("hook"), c.String("dropin-dir"))
-	if err := e.report(qemu.Install(path, bin)); err != nil {
+	if err := e.installChecked(qemu.Name, path, func() (string, error) { return qemu.Install(path, bin, opts) },
+		opts.CommandLine(bin, isWindows())+" qemu freeze|thaw"); err != nil {
 		return err
 	}
 	if path != c.String("hook") {
@@ -120,29 +132,77 @@ func (e *env) uninstallQemu(c *cli.Context) error {
 	return e.report(qemu.Uninstall(c.String("hook"), c.String("dropin-dir")))
 }
 
-func (e *env) installVeeam(c *cli.Context) error {
+// hookCommand is the binary and the options an installed hook runs.
+func (e *env) hookCommand(c *cli.Context) (string, hook.Options, error) {
 	bin, err := binaryPath(c)
 	if err != nil {
-		return &actionError{err}
+		return "", hook.Options{}, &actionError{err}
+	}
+	opts, err := e.hookOptions(c)
+	return bin, opts, err
+}
+
+func (e *env) installVeeam(c *cli.Context) error {
+	bin, opts, err := e.hookCommand(c)
+	if err != nil {
+		return err
 	}
 	dir := c.String("dir")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return &actionError{err}
 	}
-	for name, body := range veeam.Scripts(bin) {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o755); err != nil {
+	scripts := veeam.Scripts(bin, opts)
+	var checked []string
+	for _, name := range sortedNames(scripts) {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, scripts[name], 0o755); err != nil {
 			return &actionError{fmt.Errorf("write %s: %w", name, err)}
 		}
+		line, err := dryRunHook(path, dryRunFlag)
+		if err != nil {
+			for n := range scripts {
+				os.Remove(filepath.Join(dir, n))
+			}
+			return &exitError{code: ExitFailure, msg: fmt.Sprintf("%s: install veeam: %s failed its check, so it would fail every backup (removed the scripts again):\n  %s", e.prog, path, err)}
+		}
+		checked = append(checked, name+": "+line)
 	}
-	veeam.Instructions(e.io.out, bin, dir)
+	veeam.Instructions(e.io.out, opts.CommandLine(bin, isWindows()), dir)
+	for _, l := range checked {
+		e.say("checked: %s", l)
+	}
+	return nil
+}
+
+func (e *env) uninstallVeeam(c *cli.Context) error {
+	dir := c.String("dir")
+	for _, name := range sortedNames(veeam.Scripts("")) {
+		if err := e.report(hook.RemoveFile(filepath.Join(dir, name))); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 func (e *env) installArcserve(c *cli.Context) error {
-	bin, err := binaryPath(c)
+	bin, opts, err := e.hookCommand(c)
 	if err != nil {
-		return &actionError{err}
+		return err
 	}
-	arcserve.Instructions(e.io.out, bin)
+	checked, err := e.consoleChecked(arcserve.Name, append(append([]string{bin}, opts.Args()...), arcserve.Name, "pre-snapshot"))
+	if err != nil {
+		return err
+	}
+	arcserve.Instructions(e.io.out, opts.CommandLine(bin, isWindows()))
+	e.say("checked: %s", checked)
 	return nil
+}
+
+func sortedNames(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -30,7 +30,7 @@ func recoveryCommands(e *env) []*cli.Command {
 			Action: e.recoverAction,
 		},
 		{Name: "watchdog", Hidden: true, Usage: "guard a freeze until it is thawed or expires (started by freeze)", Action: e.watchdogAction,
-			Flags: []cli.Flag{&cli.StringFlag{Name: "target", Value: domino.TargetName}}},
+			Flags: []cli.Flag{&cli.StringFlag{Name: "target", Value: domino.TargetName, Usage: "the application whose freeze to guard"}}},
 	}
 }
 

@@ -20,7 +20,8 @@ func serviceCommands(e *env) []*cli.Command {
 		{Name: "start", Usage: "start the server and wait until it is serving", Action: e.startAction},
 		{Name: "stop", Usage: "stop the server (graceful, then nsd -kill, then signals)", Action: e.stopAction},
 		{Name: "restart", Usage: "stop, then start", Action: e.restartAction},
-		{Name: "status", Usage: "exit 0 when running, 3 when stopped, 1 when only leftover processes remain", Action: e.statusAction},
+		{Name: "status", Usage: "show the applications and any freeze in place; exit 0 when running, 3 when stopped, 1 when only leftover processes remain", Action: e.statusAction,
+			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the state as JSON (targets, processes, freeze holders, deadline) for scripts"}}},
 	}
 }
 
@@ -89,7 +90,7 @@ func (e *env) stopAction(c *cli.Context) error {
 func (e *env) stop(c *cli.Context, srv *domino.Server) error {
 	res, err := srv.Stop(c.Context)
 	e.log.Info("stop result", zap.String("outcome", res.Outcome.String()), zap.Duration("total", res.Total),
-		zap.Int("found", len(res.Found)), zap.Strings("killed", proc.Names(res.Killed)), zap.Any("phases", res.Phases))
+		zap.Int("found", len(res.Found)), zap.Strings("killed", proc.Names(res.Killed)), zap.Array("phases", phaseList(res.Phases)))
 	if err != nil {
 		return &actionError{err}
 	}
@@ -128,7 +129,8 @@ func (e *env) restartAction(c *cli.Context) error {
 	return nil
 }
 
-func (e *env) statusAction(c *cli.Context) error {
+// statusText prints the applications' state (statusAction adds freezes).
+func (e *env) statusText(c *cli.Context) error {
 	cfg, err := e.config(c)
 	if err != nil {
 		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}

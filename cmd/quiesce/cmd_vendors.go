@@ -47,11 +47,17 @@ func vendorCommands(e *env) []*cli.Command {
 	var cmds []*cli.Command
 	for _, cl := range callers {
 		cl := cl
-		cmds = append(cmds, &cli.Command{
+		cmd := &cli.Command{
 			Name:            cl.name,
 			Usage:           cl.usage,
 			SkipFlagParsing: true,
 			Action: func(c *cli.Context) error {
+				if wantsHelp(c.Args().Slice()) {
+					return showHelp(c)
+				}
+				if isDryRun(c.Args().Slice()) {
+					return e.dryRun(c, cl.name)
+				}
 				req := hook.Request{Args: c.Args().Slice(), Getenv: os.Getenv, Stdout: e.io.out, Stderr: e.io.err,
 					Open: func(name string) (hook.Opened, error) { return e.openFreezer(c, name) }}
 				if code := cl.run(c, req); code != 0 {
@@ -59,7 +65,9 @@ func vendorCommands(e *env) []*cli.Command {
 				}
 				return nil
 			},
-		})
+		}
+		describeCaller(cmd)
+		cmds = append(cmds, cmd)
 	}
 	return cmds
 }
@@ -197,12 +205,15 @@ func (e *env) checkAction(c *cli.Context) error {
 			}
 		}
 	}
-	if !allFit {
+	e.say("%s", checkLegend)
+	hooksOK := e.checkHooks(c)
+	if !allFit || !hooksOK {
 		return &exitError{code: ExitFailure}
 	}
 	return nil
 }
 
 func checkCommand(e *env) *cli.Command {
-	return &cli.Command{Name: "check", Usage: "check the configuration and whether its timeouts fit each caller's time budget", Action: e.checkAction}
+	return &cli.Command{Name: "check", Usage: "check the configuration, whether its timeouts fit each caller's time budget, and that installed hooks' configurations load",
+		Flags: hookLocationFlags(), Action: e.checkAction}
 }

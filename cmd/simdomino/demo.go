@@ -32,11 +32,10 @@ type demo struct {
 
 func runDemo(self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	quiesce := fs.String("quiesce", "", "path to the quiesce binary (default: build it from this checkout)")
 	keep := fs.Bool("keep", false, "keep the temporary installation")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, "simdomino demo [options]: quiesce stops and starts a simulated Domino server, with a timeline", args, stdout, stderr); !ok {
+		return code
 	}
 	root, err := os.MkdirTemp("", "quiesce-demo-")
 	if err != nil {
@@ -76,7 +75,10 @@ func buildQuiesce(dir string, stdout io.Writer) (string, error) {
 // "nobody": the simulator, like Domino, does not run as root.
 func demoUser() string {
 	if os.Geteuid() != 0 {
-		return ""
+		if cur, err := user.Current(); err == nil {
+			return cur.Username
+		}
+		return "" // install reports why the current user cannot be found
 	}
 	if _, err := user.Lookup("notes"); err == nil {
 		return "notes"

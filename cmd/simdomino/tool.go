@@ -52,7 +52,6 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 
 func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("install", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var o installOpts
 	fs.StringVar(&o.root, "root", "", "installation root (required)")
 	fs.StringVar(&o.user, "user", "", "user the server runs as (default: current user; as root: notes)")
@@ -62,8 +61,8 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.startSeconds, "start-seconds", "1", "how long until the server is ready")
 	fs.IntVar(&o.shutdownTimeout, "shutdown-timeout", 60, "shutdown timeout written to the configuration for quiesce")
 	fs.StringVar(&o.service, "service", defaultService, "Windows: the name of the service to register")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, "simdomino install --root DIR [options]: install a simulated Domino server under DIR", args, stdout, stderr); !ok {
+		return code
 	}
 	if o.root == "" {
 		fmt.Fprintln(stderr, "simdomino install: --root is required")
@@ -79,8 +78,13 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 // runVerify exits 0 only when every database under DIR was closed cleanly
 // (and there is at least one).
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintln(stderr, "usage: simdomino verify DIR")
+	const synopsis = "simdomino verify DIR: exit 0 when every database under DIR (a copy of the data directory) was closed cleanly"
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	if code, ok := parseFlags(fs, synopsis, args, stdout, stderr); !ok {
+		return code
+	}
+	if args = fs.Args(); len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: "+synopsis)
 		return 2
 	}
 	r, err := nsf.Verify(args[0])

@@ -79,7 +79,7 @@ func New(cfg config.Domino, d Deps) (*Server, error) {
 // newService is a Domino server run by a Windows service. Its tools
 // (nsd.exe) run as quiesce's own account, as the service's do.
 func newService(cfg config.Domino, d Deps) (*Server, error) {
-	loc := DefaultLocator()
+	loc := DefaultLocator(d.Log)
 	if d.Locator != nil {
 		loc = *d.Locator
 	}

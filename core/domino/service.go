@@ -41,8 +41,8 @@ type Locator struct {
 }
 
 // DefaultLocator reads the registry and the service control manager.
-func DefaultLocator() Locator {
-	return Locator{Registry: registryPaths, Services: service.Discover}
+func DefaultLocator(log *zap.Logger) Locator {
+	return Locator{Registry: registryPaths, Services: func(dirs []string) (string, error) { return service.Discover(dirs, log) }}
 }
 
 // resolveService fills in, for a Windows service, the program directory,

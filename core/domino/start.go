@@ -70,7 +70,7 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 		}
 		res.PID, died = cmd.Process.Pid, s.startErrors(ctx, ex)
 	}
-	s.log.Info("server launched", zap.Int("pid", res.PID), zap.String("unit", res.Unit))
+	s.log.Info("server launched", zap.Int("server_pid", res.PID), zap.String("unit", res.Unit))
 	if err := s.waitReady(ctx, launched, console, died, res.Addr); err != nil {
 		s.log.Error("start failed", zap.Error(err))
 		return res, err

@@ -14,16 +14,20 @@ var (
 )
 
 // FreezeError: a freeze failed; Restored says whether the application is
-// running again.
+// running again, NotStopped that it never went down (it was found still
+// running, so nothing had to be started).
 type FreezeError struct {
 	Cause      error
 	Restored   bool
+	NotStopped bool
 	Pending    bool // the application was still going down: the watchdog starts it once it is
 	RestoreErr error
 }
 
 func (e *FreezeError) Error() string {
 	switch {
+	case e.NotStopped:
+		return fmt.Sprintf("%v; the application was not stopped and is still running", e.Cause)
 	case e.Restored:
 		return fmt.Sprintf("%v; the application was started again", e.Cause)
 	case e.Pending:

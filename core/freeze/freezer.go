@@ -277,6 +277,9 @@ func (f *Freezer) restore(ctx context.Context, rec state.Record, c Caller, cause
 	if err := f.store.Clear(f.target.Name()); err != nil {
 		f.log.Error("cannot clear state", zap.Error(err))
 	}
+	if serr != nil { // already running: the failed stop never took it down
+		return Result{}, &FreezeError{Cause: cause, NotStopped: true}
+	}
 	return Result{}, &FreezeError{Cause: cause, Restored: true}
 }
 

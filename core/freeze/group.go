@@ -40,9 +40,16 @@ func (g Group) undo(ctx context.Context, c Caller, frozen []*Freezer, failed str
 			undoErr = multierror.Append(undoErr, fmt.Errorf("%s: %w", frozen[i].target.Name(), err))
 		}
 	}
+	fe, ok := cause.(*FreezeError)
+	if ok && len(frozen) == 0 {
+		// nothing else was stopped: the failed member's own account is the whole story
+		out := *fe
+		out.Cause = fmt.Errorf("%s: %w", failed, fe.Cause)
+		return &out
+	}
 	restored := undoErr == nil
-	if fe, ok := cause.(*FreezeError); ok {
-		restored = restored && (fe.Restored || fe.Pending)
+	if ok {
+		restored = restored && (fe.Restored || fe.Pending || fe.NotStopped)
 	}
 	return &FreezeError{Cause: fmt.Errorf("%s: %w", failed, cause), Restored: restored, RestoreErr: undoErr}
 }

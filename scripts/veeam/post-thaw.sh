@@ -5,7 +5,7 @@
 exec 2>&1
 Q="${QUIESCE:-@QUIESCE@}"
 if [ ! -x "$Q" ]; then
-  echo "quiesce post-thaw: quiesce is not installed at $Q on this guest"
+  echo "quiesce veeam post-thaw: quiesce is not installed at $Q on this guest"
   exit 1
 fi
-exec "$Q" veeam post-thaw
+exec "$Q"@OPTIONS@ veeam post-thaw "$@"

@@ -5,7 +5,7 @@
 exec 2>&1
 Q="${QUIESCE:-@QUIESCE@}"
 if [ ! -x "$Q" ]; then
-  echo "quiesce pre-freeze: quiesce is not installed at $Q on this guest"
+  echo "quiesce veeam pre-freeze: quiesce is not installed at $Q on this guest"
   exit 1
 fi
-exec "$Q" veeam pre-freeze
+exec "$Q"@OPTIONS@ veeam pre-freeze "$@"

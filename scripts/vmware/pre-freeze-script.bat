@@ -5,8 +5,8 @@ rem VMware Tools passes the operation word as %1 (freeze) and
 rem [vmbackup] scriptArg, when set, as %2. Run by hand without arguments, it
 rem does what its name says.
 if "%~1"=="" (
-  "@QUIESCE@" vmware freeze
+  "@QUIESCE@"@OPTIONS@ vmware freeze
 ) else (
-  "@QUIESCE@" vmware %1 %2
+  "@QUIESCE@"@OPTIONS@ vmware %1 %2
 )
 exit /b %ERRORLEVEL%

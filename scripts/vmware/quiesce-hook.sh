@@ -3,4 +3,4 @@
 # VMware Tools runs every file in backupScripts.d with freeze, freezeFail
 # or thaw before and after a quiesced snapshot. quiesce keeps its own log:
 # VMware Tools does not capture this output.
-QUIESCE_HOOK="$0" exec "@QUIESCE@" vmware "$@"
+QUIESCE_HOOK="$0" exec "@QUIESCE@"@OPTIONS@ vmware "$@"

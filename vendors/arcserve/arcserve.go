@@ -69,7 +69,7 @@ func Run(ctx context.Context, req hook.Request) int {
 		details = []string{"job_name", job.Name, "job_id", job.ID, "job_type", job.Type, "job_stage", job.Stage}
 	}
 	res, err := hook.Do(ctx, req, op, Name, job.ID, DefaultBudget, details...)
-	line := "quiesce " + word + ": " + hook.Summary(op, res, err)
+	line := "quiesce " + Name + " " + word + ": " + hook.Summary(op, res, err)
 	if job.Output != "" {
 		if werr := writeFirstLine(job.Output, line); werr != nil {
 			fmt.Fprintf(req.Stderr, "quiesce arcserve: cannot write D2D_PREPOST_OUTPUT %s: %v\n", job.Output, werr)
@@ -86,7 +86,8 @@ func writeFirstLine(path, line string) error {
 	return os.WriteFile(path, []byte(line+"\n"), 0o644)
 }
 
-// Instructions prints what to paste into the Arcserve UDP plan.
+// Instructions prints what to paste into the Arcserve UDP plan: binary is
+// the command line (the quiesce binary and its options) the commands start with.
 func Instructions(w io.Writer, binary string) {
 	fmt.Fprintf(w, `Arcserve UDP: application-consistent backups of this guest with quiesce
 

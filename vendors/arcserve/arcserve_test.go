@@ -51,7 +51,7 @@ func TestPrepostOutputFirstLine(t *testing.T) {
 		t.Fatalf("code %d", code)
 	}
 	b, _ := os.ReadFile(out)
-	if first := strings.SplitN(string(b), "\n", 2)[0]; first != "quiesce pre-snapshot: freeze OK: domino stopped (clean) in 2.0s" {
+	if first := strings.SplitN(string(b), "\n", 2)[0]; first != "quiesce arcserve pre-snapshot: freeze OK: domino stopped (clean) in 2.0s" {
 		t.Fatalf("first line %q", first)
 	}
 	if j := JobFrom(func(k string) string { return env[k] }); j.Name != "Backup_Domino" || j.Type != "backup.full" {

@@ -19,9 +19,19 @@ var ErrNotOurs = errors.New("not installed by quiesce")
 // Placeholder in shim templates for the quiesce binary's path.
 const Placeholder = "@QUIESCE@"
 
-// Render fills the binary path into a shim template.
-func Render(tmpl []byte, binary string) []byte {
-	return bytes.ReplaceAll(tmpl, []byte(Placeholder), []byte(binary))
+// Render fills the binary path, and the global options the hook passes
+// (at most one Options), into a shim template.
+func Render(tmpl []byte, binary string, opts ...Options) []byte {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	rendered := o.shell()
+	if isBatch(tmpl) {
+		rendered = o.batch()
+	}
+	out := bytes.ReplaceAll(tmpl, []byte(Placeholder), []byte(binary))
+	return bytes.ReplaceAll(out, []byte(OptionsPlaceholder), []byte(rendered))
 }
 
 // InstallFile writes content to path as a regular file, mode 0755, owned

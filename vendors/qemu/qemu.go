@@ -76,9 +76,9 @@ func Target(hookPath, dropInDir string) string {
 	return filepath.Join(dropInDir, DropInName)
 }
 
-// Install writes the hook at path, calling binary.
-func Install(path, binary string) (string, error) {
-	return hook.InstallFile(path, hook.Render(scripts.Read("qemu/fsfreeze-hook"), binary))
+// Install writes the hook at path, calling binary with opts.
+func Install(path, binary string, opts ...hook.Options) (string, error) {
+	return hook.InstallFile(path, hook.Render(scripts.Read("qemu/fsfreeze-hook"), binary, opts...))
 }
 
 // Uninstall removes the hook from whichever place holds it.

@@ -11,19 +11,20 @@ import (
 
 // Scripts returns the script files an administrator uploads in the Veeam
 // job, with the path of this guest's quiesce binary filled in.
-func Scripts(binary string) map[string][]byte {
+func Scripts(binary string, opts ...hook.Options) map[string][]byte {
 	ext := ".sh"
 	if runtime.GOOS == "windows" {
 		ext = ".cmd"
 	}
 	out := map[string][]byte{}
 	for _, name := range []string{"pre-freeze", "post-thaw"} {
-		out[name+ext] = hook.Render(scripts.Read("veeam/"+name+ext), binary)
+		out[name+ext] = hook.Render(scripts.Read("veeam/"+name+ext), binary, opts...)
 	}
 	return out
 }
 
-// Instructions prints what to do in the Veeam console for this machine.
+// Instructions prints what to do in the Veeam console for this machine;
+// binary is the command line the scripts run.
 func Instructions(w io.Writer, binary, dir string) {
 	ext, kind := ".sh", "Linux"
 	if runtime.GOOS == "windows" {

@@ -53,7 +53,7 @@ func Run(ctx context.Context, req hook.Request) (code int) {
 		return ExitFailed
 	}
 	res, err := hook.Do(ctx, req, op, Name, "", DefaultBudget)
-	fmt.Fprintln(out, "quiesce "+req.Args[0]+": "+hook.Summary(op, res, err))
+	fmt.Fprintln(out, "quiesce "+Name+" "+req.Args[0]+": "+hook.Summary(op, res, err))
 	if err != nil {
 		return ExitFailed
 	}

@@ -20,8 +20,8 @@ func TestNeverWritesStderr(t *testing.T) {
 		call   string
 		stdout string
 	}{
-		{[]string{"pre-freeze"}, &hooktest.Recorder{Result: freeze.Result{Message: "domino stopped"}}, ExitOK, "freeze veeam  10m0s", "quiesce pre-freeze: freeze OK: domino stopped"},
-		{[]string{"post-thaw"}, &hooktest.Recorder{Result: freeze.Result{Message: "started"}}, ExitOK, "thaw veeam  10m0s", "quiesce post-thaw: thaw OK: started"},
+		{[]string{"pre-freeze"}, &hooktest.Recorder{Result: freeze.Result{Message: "domino stopped"}}, ExitOK, "freeze veeam  10m0s", "quiesce veeam pre-freeze: freeze OK: domino stopped"},
+		{[]string{"post-thaw"}, &hooktest.Recorder{Result: freeze.Result{Message: "started"}}, ExitOK, "thaw veeam  10m0s", "quiesce veeam post-thaw: thaw OK: started"},
 		{[]string{"pre-freeze"}, &hooktest.Recorder{Err: hooktest.ErrBoom}, ExitFailed, "freeze veeam  10m0s", "freeze FAILED: boom"},
 		{[]string{"pre-freeze"}, &hooktest.Recorder{OpenErr: hooktest.ErrBoom}, ExitFailed, "", "freeze FAILED: boom"},
 		{nil, &hooktest.Recorder{}, ExitFailed, "", Usage},

@@ -57,10 +57,16 @@ func hookFile(dir string) (string, []byte) {
 	return filepath.Join(dir, HookName), scripts.Read("vmware/quiesce-hook.sh")
 }
 
-// Install puts the hook into dir, calling binary.
-func Install(dir, binary string) (string, error) {
+// Install puts the hook into dir, calling binary with opts.
+func Install(dir, binary string, opts ...hook.Options) (string, error) {
 	path, tmpl := hookFile(dir)
-	return hook.InstallFile(path, hook.Render(tmpl, binary))
+	return hook.InstallFile(path, hook.Render(tmpl, binary, opts...))
+}
+
+// HookPath is where Install puts the hook in dir.
+func HookPath(dir string) string {
+	path, _ := hookFile(dir)
+	return path
 }
 
 // Uninstall removes the hook quiesce installed in dir.

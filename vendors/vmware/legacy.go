@@ -31,9 +31,9 @@ func LegacyDir() string {
 // InstallLegacy puts pre-freeze-script.bat and post-thaw-script.bat into
 // dir, calling binary. Use them or the backupScripts.d hook, not both: VMware
 // Tools would run quiesce twice.
-func InstallLegacy(dir, binary string) (string, error) {
+func InstallLegacy(dir, binary string, opts ...hook.Options) (string, error) {
 	return eachLegacy(func(name string) (string, error) {
-		return hook.InstallFile(filepath.Join(dir, name), hook.Render(scripts.Read("vmware/"+name), binary))
+		return hook.InstallFile(filepath.Join(dir, name), hook.Render(scripts.Read("vmware/"+name), binary, opts...))
 	})
 }
 

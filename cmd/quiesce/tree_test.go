@@ -1,0 +1,141 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// repoRoot is the checkout this test runs in.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("not the repository root: %s", root)
+	}
+	return root
+}
+
+// treeFiles calls fn for every file of the tree except .git and build output.
+func treeFiles(t *testing.T, fn func(rel string, body []byte)) {
+	t.Helper()
+	root := repoRoot(t)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		fn(rel, body)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// One install path on Linux: /usr/local/sbin/quiesce, the FHS place for an
+// administrator's tool run by root. No guide, script or unit names another.
+func TestOneInstallPath(t *testing.T) {
+	other := regexp.MustCompile(`/usr/(local/)?` + `bin/quiesce\b|/usr/` + `sbin/quiesce\b`) // split: not a match itself
+	uses := 0
+	treeFiles(t, func(rel string, body []byte) {
+		for i, line := range strings.Split(string(body), "\n") {
+			if other.MatchString(line) {
+				t.Errorf("%s:%d names another install path than /usr/local/sbin/quiesce: %s", rel, i+1, strings.TrimSpace(line))
+			}
+		}
+		uses += bytes.Count(body, []byte("/usr/local/sbin/quiesce"))
+	})
+	for _, f := range []string{"README.md", "docs/rc_domino.md", "scripts/systemd/domino.service", "scripts/systemd/quiesce-recover.service"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot(t), f))
+		if err != nil || !bytes.Contains(b, []byte("/usr/local/sbin/quiesce")) {
+			t.Errorf("%s does not use /usr/local/sbin/quiesce", f)
+		}
+	}
+}
+
+// make test's gofmt step must not truncate the log its output goes to (as
+// "tee /dev/stderr" did, which reopens the file): what CI printed before
+// stays, and an unformatted file is named and fails the step.
+func TestFmtCheckKeepsTheLog(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make not installed")
+	}
+	makefile := filepath.Join(repoRoot(t), "Makefile")
+	for _, c := range []struct {
+		name, src string
+		fails     bool
+	}{
+		{"formatted", "package x\n\nfunc F() {}\n", false},
+		{"unformatted", "package x\nfunc   F( ) {  }\n", true},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "x.go"), []byte(c.src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		logPath := filepath.Join(t.TempDir(), "ci.log")
+		log, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644) // as a CI runner's log
+		if err != nil {
+			t.Fatal(err)
+		}
+		const before = "earlier CI output: apt-get, go mod download\n"
+		if _, err := log.WriteString(before); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("make", "-s", "-f", makefile, "fmt-check")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
+		runErr := cmd.Run()
+		log.Close()
+		out, _ := os.ReadFile(logPath)
+		if !strings.HasPrefix(string(out), before) {
+			t.Errorf("%s: the log lost what came before make's gofmt step:\n%q", c.name, out)
+		}
+		if (runErr != nil) != c.fails || c.fails && !strings.Contains(string(out), "x.go") {
+			t.Errorf("%s: err %v, want failure %v, naming x.go:\n%s", c.name, runErr, c.fails, out)
+		}
+	}
+}
+
+// The README promises the Go that go.mod requires, and CI builds and runs
+// the demo with exactly that version (make test-oldest-go).
+func TestREADMEPromisesGoModVersion(t *testing.T) {
+	root := repoRoot(t)
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+)\.(\d+)(\.\d+)?$`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	minor := string(m[1]) + "." + string(m[2])
+	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
+	if !strings.Contains(string(readme), "Go "+minor+" or newer") {
+		t.Errorf("README.md does not say \"Go %s or newer\" (go.mod: go %s%s)", minor, minor, m[3])
+	}
+	ci, _ := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	mk, _ := os.ReadFile(filepath.Join(root, "Makefile"))
+	if !strings.Contains(string(ci), "make test-oldest-go") || !strings.Contains(string(mk), "GOTOOLCHAIN=$(OLDEST_GO)") {
+		t.Error("CI does not run make test-oldest-go with the oldest Go")
+	}
+}
