@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -163,7 +164,16 @@ func (e *env) configDefaults() []string {
 	if e.prog == rcDominoName {
 		return []string{config.RcDominoConfig}
 	}
+	if runtime.GOOS == "windows" {
+		return []string{windowsConfig()}
+	}
 	return config.DefaultPaths
+}
+
+// windowsConfig is quiesce.conf's place on Windows, beside the state and
+// the log: %ProgramData%\quiesce\quiesce.conf.
+func windowsConfig() string {
+	return filepath.Join(os.Getenv("ProgramData"), "quiesce", "quiesce.conf")
 }
 
 // rcDominoCommands are the start script's commands that quiesce does not

@@ -54,6 +54,11 @@ func (e *env) checkAction(c *cli.Context) error {
 		if cl.name == qemu.Name && !e.sayQemuHook(c) {
 			allFit = false
 		}
+		if cfg.HasDomino {
+			if _, why := domino.StandsAside(cfg, cl.name); why != "" {
+				e.say("          domino: %s", why)
+			}
+		}
 		hints := callerHints[cl.name]
 		for _, f := range fs {
 			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: hints.budget, Thaw: hints.thaw}

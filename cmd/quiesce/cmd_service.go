@@ -212,6 +212,9 @@ func (e *env) dominoStatus(c *cli.Context) error {
 	if st.Unit != "" {
 		via = " (systemd unit " + st.Unit + ")"
 	}
+	if st.Service != "" {
+		via = " (Windows service " + st.Service + ")"
+	}
 	e.say("Domino is running%s: %d processes, NRPC %s %s", via, len(st.Procs), st.Addr, serving)
 	e.listProcs(st.Procs)
 	return nil

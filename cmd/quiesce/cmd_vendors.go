@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
@@ -75,6 +76,18 @@ func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error
 	fs, cfg, err := e.freezers(c)
 	if err != nil {
 		return hook.Opened{}, err
+	}
+	if cfg.HasDomino {
+		aside, why := domino.StandsAside(cfg, callerName)
+		if why != "" {
+			e.log.Info(why, zap.String("caller", callerName), zap.Bool("stands_aside", aside))
+		}
+		if aside {
+			fs = fs[1:] // Domino is first
+			if len(fs) == 0 {
+				return hook.Opened{Op: freeze.Aside{Why: why}, Limits: configuredLimits(cfg, callerName), Log: e.log}, nil
+			}
+		}
 	}
 	var op freeze.Operator = freeze.Group{Members: fs}
 	if len(fs) == 1 {

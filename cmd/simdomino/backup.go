@@ -1,8 +1,6 @@
-//go:build !windows
-
 // The backup task: Domino Backup in snapshot mode ("load backup -s"). This
-// file holds no platform code; the build tag only follows the rest of the
-// package (the server itself is not built on Windows yet).
+// file holds no platform code (setGroup is in backup_unix.go and
+// backup_windows.go).
 
 package main
 

@@ -1,36 +1,15 @@
-//go:build !windows
-
 package main
 
 import (
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 )
-
-// runLauncher is LOTUS/bin/server: it starts the server binary under
-// LOTUS/notes/latest/linux in place of itself, or acts as a console client.
-func runLauncher(exe string, args []string, stdout, stderr io.Writer) int {
-	if hasFlag(args, "-q") || hasFlag(args, "-c") {
-		return runClient(args, stdout, stderr)
-	}
-	target := filepath.Join(linuxDir(lotusOf(exe)), "server")
-	if data, err := dataDirFromArgs(args); err == nil {
-		if n, err := readIni(data); err == nil {
-			time.Sleep(n.seconds("SimLaunchDelay", 0)) // a slow launcher script
-		}
-	}
-	err := syscall.Exec(target, append([]string{target}, args...), os.Environ())
-	fmt.Fprintf(stderr, "server: cannot start %s: %v\n", target, err)
-	return 1
-}
 
 // runClient sends one console command to the server on this data
 // directory: "-q" asks it to shut down, "-c CMD" runs CMD.
@@ -60,7 +39,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 }
 
 func send(data, cmd string) (string, error) {
-	c, err := net.DialTimeout("unix", controlName(data), 5*time.Second)
+	c, err := dialControl(data)
 	if err != nil {
 		return "", err
 	}
@@ -73,9 +52,9 @@ func send(data, cmd string) (string, error) {
 	return string(b), err
 }
 
-// runNsd is LOTUS/bin/nsd. "nsd -kill" kills every process of the server
-// at once (SIGKILL, databases left open); plain "nsd" writes a diagnostic
-// report. SimNsdFail=1 in notes.ini makes it fail without killing.
+// runNsd is LOTUS/bin/nsd (nsd.exe on Windows). "nsd -kill" kills every
+// process of the server at once (SIGKILL or TerminateProcess, databases
+// left open); plain "nsd" writes a diagnostic report. SimNsdFail=1 in notes.ini makes it fail without killing.
 func runNsd(exe string, args []string, stdout, stderr io.Writer) int {
 	data, err := os.Getwd()
 	if err != nil {
@@ -94,7 +73,7 @@ func runNsd(exe string, args []string, stdout, stderr io.Writer) int {
 	}
 	killed := 0
 	for _, pid := range procs {
-		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+		if killPID(pid) == nil {
 			killed++
 		}
 	}
@@ -116,30 +95,4 @@ func nsdReport(data string, procs []int, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "nsd: report written to %s\n", name)
 	return 0
-}
-
-// domProcs lists this user's processes running a binary under LOTUS/notes,
-// as nsd finds them.
-func domProcs(lotus string) []int {
-	prefix := filepath.Join(lotus, "notes") + "/"
-	if real, err := filepath.EvalSymlinks(filepath.Join(lotus, "notes")); err == nil {
-		prefix = real + "/"
-	}
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil || pid == os.Getpid() {
-			continue
-		}
-		if strings.HasPrefix(exeOf(pid), prefix) {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-func exeOf(pid int) string {
-	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	return strings.TrimSuffix(exe, " (deleted)")
 }

@@ -1,5 +1,3 @@
-//go:build !windows
-
 package main
 
 import (
@@ -101,15 +99,3 @@ func dataDirFromArgs(args []string) (string, error) {
 	}
 	return os.Getwd()
 }
-
-// lotusOf returns LOTUS from the path of a binary under LOTUS/bin or
-// LOTUS/notes/latest/linux.
-func lotusOf(exe string) string {
-	dir := filepath.Dir(exe)
-	if filepath.Base(dir) == "bin" {
-		return filepath.Dir(dir)
-	}
-	return filepath.Clean(filepath.Join(dir, "..", "..", ".."))
-}
-
-func linuxDir(lotus string) string { return filepath.Join(lotus, "notes", "latest", "linux") }

@@ -1,22 +1,26 @@
-//go:build !windows
-
 // Command simdomino is a simulated HCL Domino server for tests and the demo.
 //
 // One binary plays every part, chosen by the path it runs from, as the real
-// server's files are laid out by "simdomino install":
+// server's files are laid out by "simdomino install". On Linux:
 //
 //	LOTUS/bin/server                 launcher; with -q or -c a console client
 //	LOTUS/bin/nsd                    diagnostics and kill tool (nsd -kill)
 //	LOTUS/notes/latest/linux/server  the main server process
 //	LOTUS/notes/latest/linux/NAME    one server task (update, router, ...)
 //	anything else                    simdomino install|verify|demo
+//
+// On Windows, in the program directory (as C:\Program Files\HCL\Domino):
+//
+//	nserver.exe    the server, run as a Windows service; with -q or -c a console client
+//	nsd.exe        diagnostics and kill tool (nsd -kill)
+//	nNAME.exe      one server task (nupdate.exe, nrouter.exe, ...)
+//	anything else  simdomino install|uninstall|verify
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 )
 
 func main() {
@@ -33,21 +37,6 @@ const (
 	roleServer
 	roleTask
 )
-
-func roleOf(exe string) role {
-	name, dir := filepath.Base(exe), filepath.Base(filepath.Dir(exe))
-	switch {
-	case dir == "bin" && name == "server":
-		return roleLauncher
-	case dir == "bin" && name == "nsd":
-		return roleNsd
-	case dir == "linux" && name == "server":
-		return roleServer
-	case dir == "linux":
-		return roleTask
-	}
-	return roleTool
-}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	exe, err := os.Executable()

@@ -1,11 +1,7 @@
-//go:build !windows
-
 package main
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +77,7 @@ func runServer(exe string, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	s := &server{lotus: lotusOf(exe), data: data, ini: n, con: newConsole(data, stdout), out: stdout, quit: make(chan struct{})}
-	return s.run(stderr)
+	return serve(s, stderr)
 }
 
 func (s *server) run(stderr io.Writer) int {
@@ -130,7 +126,7 @@ func (s *server) acquireLock() error {
 	if err != nil {
 		return err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockExclusive(f); err != nil {
 		holder, _ := os.ReadFile(f.Name())
 		f.Close()
 		return fmt.Errorf("%s held by PID %s", lockFile, strings.TrimSpace(string(holder)))
@@ -145,8 +141,7 @@ func (s *server) releaseLock() {
 	if s.lock == nil {
 		return
 	}
-	_ = os.Remove(s.lock.Name())
-	s.lock.Close()
+	unlockRemove(s.lock)
 }
 
 func (s *server) failStart(format string, a ...any) int {
@@ -208,7 +203,7 @@ func (s *server) startTasks() error {
 }
 
 func (s *server) spawn(name string) (*task, error) {
-	cmd := exec.Command(filepath.Join(linuxDir(s.lotus), name))
+	cmd := exec.Command(taskExe(s.lotus, name))
 	cmd.Dir = s.data
 	cmd.Env = append(os.Environ(), "SIMDOMINO_DATA="+s.data)
 	cmd.Stdout, cmd.Stderr = s.out, s.out
@@ -310,22 +305,6 @@ func (s *server) stopTasks(step time.Duration) {
 		_ = timeline.Append(s.data, timeline.TaskStopped, t.name)
 		s.con.printf("%s: terminated", t.name)
 	}
-}
-
-// controlName is the abstract unix socket the console commands use.
-func controlName(dataDir string) string {
-	abs, err := filepath.Abs(dataDir)
-	if err == nil {
-		if real, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = real
-		}
-	}
-	sum := sha256.Sum256([]byte(abs))
-	return "@simdomino-" + hex.EncodeToString(sum[:16])
-}
-
-func listenControl(dataDir string) (net.Listener, error) {
-	return net.Listen("unix", controlName(dataDir))
 }
 
 func (s *server) serveControl(l net.Listener) {

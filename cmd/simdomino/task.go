@@ -1,5 +1,3 @@
-//go:build !windows
-
 package main
 
 import (
@@ -20,7 +18,7 @@ import (
 // runTask is one server task: it keeps its database open and written to
 // until the server tells it to quit on standard input.
 func runTask(exe string, stdout, stderr io.Writer) int {
-	name := filepath.Base(exe)
+	name := taskName(exe)
 	data := os.Getenv("SIMDOMINO_DATA")
 	if data == "" {
 		fmt.Fprintf(stderr, "%s: server tasks are loaded by the server\n", name)

@@ -1,5 +1,3 @@
-//go:build !windows
-
 package main
 
 import (
@@ -14,8 +12,11 @@ import (
 const toolUsage = `usage:
   simdomino install --root DIR [--user NAME] [--port N] [--tasks LIST]
                     [--shutdown-seconds S] [--start-seconds S] [--shutdown-timeout S]
+                    [--service NAME]    (Windows: the service to register)
+                    [--backup [--quiesce PATH] [--delta-dir DIR]]   (Linux: Domino Backup snapshot mode)
+  simdomino uninstall --root DIR        (Windows: stop and delete the service)
   simdomino verify DIR [--delta DELTADIR]
-  simdomino demo [--quiesce PATH] [--keep]
+  simdomino demo [--quiesce PATH] [--keep]   (Linux)
 
 Faults are staged in DIR/local/notesdata/notes.ini (the shutdown faults
 also on a running server: tasks read them again when asked to quit):
@@ -45,6 +46,8 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 	switch args[1] {
 	case "install":
 		return runInstall(self, args[2:], stdout, stderr)
+	case "uninstall":
+		return runUninstall(args[2:], stdout, stderr)
 	case "verify":
 		return runVerify(args[2:], stdout, stderr)
 	case "demo":
@@ -70,6 +73,7 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.backup, "backup", false, "configure Domino Backup's snapshot mode (dominobackup.nsf) to run quiesce")
 	fs.StringVar(&o.quiesce, "quiesce", "quiesce", "the quiesce binary the snapshot commands run (with --backup)")
 	fs.StringVar(&o.deltaDir, "delta-dir", "", "BackupTargetDirDb, where the .DELTA files go (default ROOT/local/backup/nsf)")
+	fs.StringVar(&o.service, "service", defaultService, "Windows: the name of the service to register")
 	if code, ok := parseFlags(fs, "simdomino install --root DIR [options]: install a simulated Domino server under DIR", args, stdout, stderr); !ok {
 		return code
 	}

@@ -16,7 +16,8 @@ import (
 	"time"
 )
 
-// Domino is the configuration of one Domino server on Linux.
+// Domino is the configuration of one Domino server (on Linux, or on
+// Windows as a service), plus the freeze settings and other targets.
 type Domino struct {
 	Source             string        // file the configuration came from
 	RcFormat           bool          // Source is an rc_domino_config
@@ -32,8 +33,10 @@ type Domino struct {
 	OutputLog          string        // server standard output and error
 	InputFile          string        // server standard input
 	Port               int           // NRPC port; 0: from notes.ini, else 1352
-	Manager            string        // ManagerAuto, ManagerDirect or ManagerSystemd
+	Manager            string        // ManagerAuto, ManagerDirect, ManagerSystemd or ManagerService
 	Unit               string        // the systemd unit running Domino
+	Service            string        // Windows: the service running Domino; "" to discover it
+	VSSStandAside      []string      // callers for which a configured Domino VSS writer (backupvss) makes the stop unneeded
 	LogFile            string        // quiesce's own JSON log; "" for the default
 	Freeze             Freeze
 	Online             Online
@@ -256,12 +259,13 @@ const (
 	SetLotus
 	SetData
 	SetShutdownTimeout
+	SetService
 )
 
 // Key returns how the setting is spelled in d's source file, for messages.
 func (d Domino) Key(s Setting) string {
-	rc := [...]string{"DOMINO_USER", "LOTUS", "DOMINO_DATA_PATH", "DOMINO_SHUTDOWN_TIMEOUT"}
-	native := [...]string{"domino.user", "domino.lotus", "domino.data", "domino.shutdown_timeout"}
+	rc := [...]string{"DOMINO_USER", "LOTUS", "DOMINO_DATA_PATH", "DOMINO_SHUTDOWN_TIMEOUT", "domino.service"}
+	native := [...]string{"domino.user", "domino.lotus", "domino.data", "domino.shutdown_timeout", "domino.service"}
 	if d.RcFormat {
 		return rc[s]
 	}

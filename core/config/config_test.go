@@ -359,8 +359,9 @@ func TestShippedExamples(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		if strings.HasSuffix(f, "domino-windows.conf") && (d.Targets[0].ProcessPaths[0] != `C:\Program Files\HCL\Domino` || len(d.Targets[0].ProcessNames) != 0) {
-			t.Errorf("windows: every process under the program directory, not only some names: %q %q", d.Targets[0].ProcessPaths, d.Targets[0].ProcessNames)
+		if strings.HasSuffix(f, "domino-windows.conf") && (!d.HasDomino || d.Lotus != `C:\Program Files\HCL\Domino` ||
+			d.Data != `C:\Program Files\HCL\Domino\Data` || d.Service != "Lotus Domino Server (LotusDominoData)") {
+			t.Errorf("windows: Domino as a service with its program and data directories: %+v", d)
 		}
 	}
 }
@@ -372,5 +373,19 @@ func TestInlineComments(t *testing.T) {
 	}
 	if d.User != "notes" || d.Lotus != "/opt/a # b" || d.PreShutdownCommand != "tell http quit#now" {
 		t.Fatalf("%q %q %q", d.User, d.Lotus, d.PreShutdownCommand)
+	}
+}
+
+func TestWindowsDominoKeys(t *testing.T) {
+	d, err := ParseNative("q.conf", []byte("[domino]\nmanager = service\nservice = Lotus Domino Server (LotusDominoData)\nvss_stand_aside = Veeam, vmware\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Manager != ManagerService || d.Service != "Lotus Domino Server (LotusDominoData)" || strings.Join(d.VSSStandAside, ",") != "veeam,vmware" {
+		t.Fatalf("%+v", d)
+	}
+	_, err = ParseNative("q.conf", []byte("[domino]\nvss_stand_aside = qemu\n"))
+	if err == nil || !strings.Contains(err.Error(), "q.conf:2: domino.vss_stand_aside: \"qemu\" is not a VSS-aware caller") {
+		t.Fatalf("got %v", err)
 	}
 }

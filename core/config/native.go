@@ -31,8 +31,8 @@ var nativeKeys = map[string]map[string]setter{
 	},
 	"domino": {
 		"user":                 str(func(d *Domino) *string { return &d.User }),
-		"lotus":                absPath(func(d *Domino) *string { return &d.Lotus }),
-		"data":                 absPath(func(d *Domino) *string { return &d.Data }),
+		"lotus":                anyAbsPath(func(d *Domino) *string { return &d.Lotus }),
+		"data":                 anyAbsPath(func(d *Domino) *string { return &d.Data }),
 		"shutdown_timeout":     duration(func(d *Domino) *time.Duration { return &d.ShutdownTimeout }),
 		"start_timeout":        duration(func(d *Domino) *time.Duration { return &d.StartTimeout }),
 		"kill_wait":            duration(func(d *Domino) *time.Duration { return &d.KillWait }),
@@ -42,13 +42,15 @@ var nativeKeys = map[string]map[string]setter{
 		"output_log":           absPath(func(d *Domino) *string { return &d.OutputLog }),
 		"input_file":           absPath(func(d *Domino) *string { return &d.InputFile }),
 		"nrpc_port":            port(func(d *Domino) *int { return &d.Port }),
-		"manager":              oneOf(func(d *Domino) *string { return &d.Manager }, ManagerAuto, ManagerDirect, ManagerSystemd),
+		"manager":              oneOf(func(d *Domino) *string { return &d.Manager }, ManagerAuto, ManagerDirect, ManagerSystemd, ManagerService),
 		"unit":                 str(func(d *Domino) *string { return &d.Unit }),
 		"method":               oneOf(func(d *Domino) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
 		"backup_enter_timeout": duration(func(d *Domino) *time.Duration { return &d.Online.EnterTimeout }),
 		"backup_max_window":    duration(func(d *Domino) *time.Duration { return &d.Online.MaxWindow }),
 		"backup_end_timeout":   duration(func(d *Domino) *time.Duration { return &d.Online.ReleaseTimeout }),
 		"delta_dir":            absPath(func(d *Domino) *string { return &d.Online.DeltaDir }),
+		"service":              str(func(d *Domino) *string { return &d.Service }),
+		"vss_stand_aside":      callerList(func(d *Domino) *[]string { return &d.VSSStandAside }),
 	},
 	"freeze": {
 		"state_dir":       anyAbsPath(func(d *Domino) *string { return &d.Freeze.StateDir }),
@@ -241,13 +243,39 @@ func absPath(field func(*Domino) *string) setter {
 }
 
 // anyAbsPath accepts Windows drive paths on every platform (a setting that
-// exists on Windows too).
+// exists on Windows too); a path of this platform is cleaned.
 func anyAbsPath(field func(*Domino) *string) setter {
 	return func(d *Domino, v string) string {
 		if !isAbs(v) {
 			return fmt.Sprintf("%q is not an absolute path", v)
 		}
+		if filepath.IsAbs(v) {
+			v = filepath.Clean(v)
+		}
 		*field(d) = v
+		return ""
+	}
+}
+
+// VSSCallers are the callers that can use a VSS writer: Veeam's
+// application-aware processing and VMware Tools' VSS quiescing.
+var VSSCallers = []string{"vmware", "veeam"}
+
+// callerList parses a list of VSS-aware caller names.
+func callerList(field func(*Domino) *[]string) setter {
+	return func(d *Domino, v string) string {
+		var out []string
+		for _, w := range words(v) {
+			known := false
+			for _, c := range VSSCallers {
+				known = known || strings.EqualFold(w, c)
+			}
+			if !known {
+				return fmt.Sprintf("%q is not a VSS-aware caller (%s)", w, strings.Join(VSSCallers, ", "))
+			}
+			out = append(out, strings.ToLower(w))
+		}
+		*field(d) = out
 		return ""
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/service"
 )
 
 // Sentinel errors; the typed errors below wrap them for errors.Is.
@@ -33,15 +34,24 @@ func (e *AlreadyRunningError) Error() string {
 }
 func (e *AlreadyRunningError) Unwrap() error { return ErrAlreadyRunning }
 
-// StartError: the launched server exited before it was ready.
+// StartError: the launched server exited before it was ready, or its
+// Windows service failed to start or stopped again.
 type StartError struct {
 	ExitCode int
-	Tail     []string // last lines of the server's output log
+	Service  string   // the Windows service, when the server runs as one
+	Cause    error    // what the service control manager said
+	Tail     []string // last lines of the server's output (or console) log
 	Log      string
 }
 
 func (e *StartError) Error() string {
 	msg := fmt.Sprintf("server exited during start-up with code %d", e.ExitCode)
+	switch {
+	case e.Service != "" && errors.Is(e.Cause, service.ErrServiceStopped):
+		msg = fmt.Sprintf("service %q stopped during start-up", e.Service)
+	case e.Service != "":
+		msg = fmt.Sprintf("service %q did not start: %v", e.Service, e.Cause)
+	}
 	if len(e.Tail) > 0 {
 		msg += ": " + e.Tail[len(e.Tail)-1]
 	}
@@ -78,7 +88,7 @@ type StopError struct {
 }
 
 func (e *StopError) Error() string {
-	return fmt.Sprintf("%d Domino processes still alive after %s and SIGKILL: %s", len(e.Left), e.Waited.Round(time.Millisecond), short(e.Left))
+	return fmt.Sprintf("%d Domino processes still alive after %s and %s: %s", len(e.Left), e.Waited.Round(time.Millisecond), lastKill, short(e.Left))
 }
 func (e *StopError) Unwrap() error { return ErrStopFailed }
 

@@ -3,6 +3,8 @@
 // discovery by owner and executable path, an event-driven wait for exit, a
 // bounded escalation (nsd -kill, SIGTERM, SIGKILL) that reports how the
 // stop ended, and a start that waits until the server is really serving.
+// On Windows the same engine drives Domino's service through the service
+// control manager (service.go).
 package domino
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"go.uber.org/zap"
 
@@ -18,6 +21,7 @@ import (
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/ready"
 	"github.com/quiesce/quiesce/core/runas"
+	"github.com/quiesce/quiesce/core/service"
 )
 
 // DisabledFile in the data directory blocks every start, as in rc_domino.
@@ -31,6 +35,7 @@ type Server struct {
 	src   proc.Source
 	log   *zap.Logger
 	clock clock.Clock
+	svc   service.Manager // the Windows service, when Domino runs as one
 }
 
 // Deps are what the engine is given rather than reaching for globals.
@@ -38,20 +43,28 @@ type Deps struct {
 	Source proc.Source
 	Log    *zap.Logger
 	Clock  clock.Clock
+	// Windows service: what finds the paths and the service the
+	// configuration leaves out (nil: the registry and the service list),
+	// and what manages the service (nil: the service control manager).
+	Locator *Locator
+	Service func(name string) service.Manager
 }
 
 // New checks cfg against the system and returns the server it describes.
 // Errors are *config.Error naming the setting that is wrong.
 func New(cfg config.Domino, d Deps) (*Server, error) {
-	acct, err := validate(cfg)
-	if err != nil {
-		return nil, err
-	}
 	if d.Log == nil {
 		d.Log = zap.NewNop()
 	}
 	if d.Clock == nil {
 		d.Clock = clock.Real{}
+	}
+	if byService(cfg) {
+		return newService(cfg, d)
+	}
+	acct, err := validate(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return &Server{
 		cfg:   cfg,
@@ -60,6 +73,39 @@ func New(cfg config.Domino, d Deps) (*Server, error) {
 		src:   d.Source,
 		log:   d.Log.With(zap.String("target", "domino"), zap.String("data", cfg.Data)),
 		clock: d.Clock,
+	}, nil
+}
+
+// newService is a Domino server run by a Windows service. Its tools
+// (nsd.exe) run as quiesce's own account, as the service's do.
+func newService(cfg config.Domino, d Deps) (*Server, error) {
+	loc := DefaultLocator(d.Log)
+	if d.Locator != nil {
+		loc = *d.Locator
+	}
+	cfg, err := resolveService(cfg, loc, d.Log)
+	if err != nil {
+		return nil, err
+	}
+	if err := validatePaths(cfg); err != nil {
+		return nil, err
+	}
+	log := d.Log.With(zap.String("target", "domino"), zap.String("data", cfg.Data), zap.String("service", cfg.Service))
+	if d.Service == nil {
+		d.Service = func(name string) service.Manager {
+			w := service.NewWindowsService(name)
+			w.Notice = func(msg string) { log.Warn(msg) }
+			return w
+		}
+	}
+	return &Server{
+		cfg:   cfg,
+		acct:  runas.Account{Name: "quiesce", UID: os.Geteuid(), GID: os.Getegid()},
+		match: serviceMatcher(cfg.Lotus),
+		src:   d.Source,
+		log:   log,
+		clock: d.Clock,
+		svc:   d.Service(cfg.Service),
 	}, nil
 }
 
@@ -78,16 +124,28 @@ func validate(cfg config.Domino) (runas.Account, error) {
 	if acct.UID == 0 {
 		return acct, bad(config.SetUser, "%q is root; Domino refuses to run as root", cfg.User)
 	}
+	return acct, validatePaths(cfg)
+}
+
+// validatePaths checks the program and data directories.
+func validatePaths(cfg config.Domino) error {
+	bad := func(s config.Setting, format string, a ...any) error {
+		e := &config.Error{File: cfg.Source, Key: cfg.Key(s), Msg: fmt.Sprintf(format, a...)}
+		if s == config.SetLotus {
+			e.Err = ErrNotInstalled
+		}
+		return e
+	}
 	if st, err := os.Stat(cfg.Lotus); err != nil || !st.IsDir() {
-		return acct, bad(config.SetLotus, "program directory %s does not exist", cfg.Lotus)
+		return bad(config.SetLotus, "program directory %s does not exist", cfg.Lotus)
 	}
 	if _, err := os.Stat(launcher(cfg.Lotus)); err != nil {
-		return acct, bad(config.SetLotus, "%s not found: is %s a Domino program directory?", launcher(cfg.Lotus), cfg.Lotus)
+		return bad(config.SetLotus, "%s not found: is %s a Domino program directory?", launcher(cfg.Lotus), cfg.Lotus)
 	}
 	if st, err := os.Stat(cfg.Data); err != nil || !st.IsDir() {
-		return acct, bad(config.SetData, "data directory %s does not exist", cfg.Data)
+		return bad(config.SetData, "data directory %s does not exist", cfg.Data)
 	}
-	return acct, nil
+	return nil
 }
 
 // notesDirs are where the server's processes run from: LOTUS/notes (the
@@ -105,8 +163,22 @@ func notesDirs(lotus string) []string {
 	return out
 }
 
-func launcher(lotus string) string { return filepath.Join(lotus, "bin", "server") }
-func nsdTool(lotus string) string  { return filepath.Join(lotus, "bin", "nsd") }
+// launcher is the server's start program: LOTUS/bin/server, on Windows
+// nserver.exe in the program directory.
+func launcher(lotus string) string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join(lotus, "nserver.exe")
+	}
+	return filepath.Join(lotus, "bin", "server")
+}
+
+// nsdTool is Domino's diagnostics and kill tool.
+func nsdTool(lotus string) string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join(lotus, "nsd.exe")
+	}
+	return filepath.Join(lotus, "bin", "nsd")
+}
 
 // Config returns the server's configuration.
 func (s *Server) Config() config.Domino { return s.cfg }
@@ -135,6 +207,7 @@ type Status struct {
 	Addr    string // NRPC address
 	Serving bool   // NRPC port accepts connections
 	Unit    string // the systemd unit managing it, if any
+	Service string // the Windows service running it, if any
 }
 
 // Status inspects the server.
@@ -143,7 +216,7 @@ func (s *Server) Status() (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{Procs: procs, Addr: s.nrpcAddr(), Unit: s.unit(procs)}
+	st := Status{Procs: procs, Addr: s.nrpcAddr(), Unit: s.unit(procs), Service: s.ServiceName()}
 	switch {
 	case len(procs) == 0:
 		st.State = Stopped
@@ -162,7 +235,7 @@ func (s *Server) Status() (Status, error) {
 // becomes it) is among procs.
 func hasMain(procs []proc.Proc) bool {
 	for _, p := range procs {
-		if p.Name == "server" {
+		if isMainName(p.Name) {
 			return true
 		}
 	}
@@ -177,3 +250,11 @@ func (s *Server) Disabled() bool {
 
 // canAct wraps runas.ErrPermission when quiesce cannot act as the user.
 func (s *Server) canAct() error { return runas.CanActAs(s.acct) }
+
+// ServiceName is the Windows service running the server, "" on Linux.
+func (s *Server) ServiceName() string {
+	if s.svc == nil {
+		return ""
+	}
+	return s.cfg.Service
+}

@@ -24,14 +24,15 @@ const consoleLog = "IBM_TECHNICAL_SUPPORT/console.log"
 
 // StartResult describes a start.
 type StartResult struct {
-	PID   int           // the launched server process (0 when systemd launched it)
-	Unit  string        // the systemd unit that started it, if any
-	Ready time.Duration // from launch to proven readiness
-	Addr  string        // NRPC address that accepted a connection
+	PID     int           // the launched server process (0 when systemd launched it)
+	Unit    string        // the systemd unit that started it, if any
+	Service string        // the Windows service that started it, if any
+	Ready   time.Duration // from launch to proven readiness
+	Addr    string        // NRPC address that accepted a connection
 }
 
-// Start launches the server as the Domino user, detached from quiesce,
-// and waits until it is ready: the console says "Server started on
+// Start launches the server as the Domino user, detached from quiesce (or
+// starts its unit or Windows service), and waits until it is ready: the console says "Server started on
 // physical node" and the NRPC port accepts a connection.
 func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	if s.Disabled() {
@@ -50,25 +51,39 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	console := ready.NewLogLine(filepath.Join(s.cfg.Data, consoleLog), ReadyLine)
 	launched := s.clock.Now()
 	res := StartResult{Addr: s.nrpcAddr()}
-	var exited <-chan int
+	var died <-chan error
 	var unitDone <-chan struct{}
-	if unit := s.unit(nil); unit != "" {
+	if s.svc != nil {
+		res.Service = s.cfg.Service
+		sctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+		defer cancel()
+		died, unitDone = s.startService(sctx)
+	} else if unit := s.unit(nil); unit != "" {
 		res.Unit = unit
+		var exited <-chan int
 		exited, unitDone = s.startUnit(ctx, unit)
+		died = s.startErrors(ctx, exited)
 	} else {
 		cmd, ex, err := s.launch()
 		if err != nil {
 			return StartResult{}, err
 		}
-		res.PID, exited = cmd.Process.Pid, ex
+		res.PID, died = cmd.Process.Pid, s.startErrors(ctx, ex)
 	}
 	s.log.Info("server launched", zap.Int("server_pid", res.PID), zap.String("unit", res.Unit))
-	if err := s.waitReady(ctx, launched, console, exited, res.Addr); err != nil {
+	if err := s.waitReady(ctx, launched, console, died, res.Addr); err != nil {
 		s.log.Error("start failed", zap.Error(err))
 		return res, err
 	}
 	if unitDone != nil {
-		<-unitDone // the unit's start job is done: the unit is active when Start returns
+		<-unitDone // the unit's start job is done (the service runs): active when Start returns
+	}
+	if s.svc != nil {
+		select {
+		case err := <-died: // the service control manager failed the start after all
+			return res, err
+		default:
+		}
 	}
 	res.Ready = s.clock.Now().Sub(launched)
 	s.log.Info("server ready", zap.Duration("after", res.Ready), zap.String("nrpc", res.Addr))
@@ -118,8 +133,18 @@ func (s *Server) launch() (*exec.Cmd, <-chan int, error) {
 
 // waitReady waits for the console line and the NRPC port, and turns the
 // outcome into the engine's typed errors.
-func (s *Server) waitReady(ctx context.Context, launched time.Time, console *ready.LogLine, exited <-chan int, addr string) error {
+func (s *Server) waitReady(ctx context.Context, launched time.Time, console *ready.LogLine, died <-chan error, addr string) error {
 	port := ready.TCP{Addr: addr}
+	err := ready.Wait(ctx, []ready.Probe{console, port}, launched.Add(s.cfg.StartTimeout), died)
+	var nr *ready.NotReadyError
+	if errors.As(err, &nr) {
+		return &NotReadyError{Waited: nr.Waited, ConsoleSeen: console.Ready(ctx), Addr: addr, PortOpen: port.Ready(ctx)}
+	}
+	return err
+}
+
+// startErrors turns the exit of what was launched into a StartError.
+func (s *Server) startErrors(ctx context.Context, exited <-chan int) <-chan error {
 	died := make(chan error, 1)
 	go func() {
 		select {
@@ -128,12 +153,7 @@ func (s *Server) waitReady(ctx context.Context, launched time.Time, console *rea
 		case <-ctx.Done():
 		}
 	}()
-	err := ready.Wait(ctx, []ready.Probe{console, port}, launched.Add(s.cfg.StartTimeout), died)
-	var nr *ready.NotReadyError
-	if errors.As(err, &nr) {
-		return &NotReadyError{Waited: nr.Waited, ConsoleSeen: console.Ready(ctx), Addr: addr, PortOpen: port.Ready(ctx)}
-	}
-	return err
+	return died
 }
 
 // tail returns the last n lines of a file.

@@ -18,11 +18,11 @@ const (
 	NotRunning     Outcome = iota // nothing to stop
 	Clean                         // every process exited after "server -q"
 	KilledByNsd                   // the graceful wait timed out; nsd -kill ended it
-	KilledBySignal                // SIGTERM or SIGKILL was needed
+	KilledBySignal                // SIGTERM or SIGKILL (Windows: TerminateProcess) was needed
 )
 
 func (o Outcome) String() string {
-	return [...]string{"not running", "clean", "killed by nsd -kill", "killed by signal"}[o]
+	return [...]string{"not running", "clean", "killed by nsd -kill", killedOutcome}[o]
 }
 
 // Forced reports whether the stop had to kill the server.
@@ -42,11 +42,13 @@ type StopResult struct {
 	Phases  []Phase
 	Total   time.Duration
 	Unit    string // the systemd unit the stop went through, if any
+	Service string // the Windows service the stop went through, if any
 }
 
-// Stop shuts the server down: "server -q" as the Domino user, an
-// event-driven wait up to the shutdown timeout, then nsd -kill, SIGTERM and
-// SIGKILL to whatever is left, each followed by a bounded wait. The whole
+// Stop shuts the server down: "server -q" as the Domino user (or the
+// unit's or the Windows service's stop), an event-driven wait up to the
+// shutdown timeout, then nsd -kill, SIGTERM and SIGKILL (Windows:
+// TerminateProcess) to whatever is left, each followed by a bounded wait. The whole
 // stop is bounded by ShutdownTimeout + PreShutdownDelay + 3 x KillWait plus
 // the time the tools take to start.
 func (s *Server) Stop(ctx context.Context) (StopResult, error) {
@@ -95,7 +97,7 @@ func (st *stopRun) run(ctx context.Context) error {
 		return err
 	}
 	st.res.Outcome = KilledBySignal
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+	for _, sig := range killSignals {
 		if left, err = st.signal(ctx, sig, left); err != nil || len(left) == 0 {
 			return err
 		}
@@ -133,7 +135,15 @@ func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 	s := st.s
 	deadline := st.start.Add(s.cfg.PreShutdownDelay + st.graceWait)
 	var unitDone <-chan error
-	if unit := s.unit(st.res.Found); unit != "" {
+	if s.svc != nil {
+		// Through the service control manager, which then sees its
+		// service stop rather than die.
+		st.res.Service = s.cfg.Service
+		s.log.Info("stopping through the service control manager")
+		sctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		unitDone = s.stopService(sctx)
+	} else if unit := s.unit(st.res.Found); unit != "" {
 		// Through systemd, so that it does not see its service die.
 		st.res.Unit = unit
 		s.log.Info("stopping through systemd", zap.String("unit", unit))
@@ -145,7 +155,7 @@ func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 	}
 	left, err := s.waitGone(ctx, deadline)
 	if unitDone != nil && len(left) == 0 && err == nil {
-		<-unitDone // let the unit's stop job finish: the unit is inactive when the stop returns
+		<-unitDone // let the unit's stop job finish: the unit (service) is inactive when the stop returns
 	}
 	st.phase("graceful")
 	return left, err
@@ -181,13 +191,6 @@ func (st *stopRun) signal(ctx context.Context, sig syscall.Signal, procs []proc.
 	left, err := s.waitGone(ctx, s.clock.Now().Add(s.cfg.KillWait))
 	st.phase(sigName(sig))
 	return left, err
-}
-
-func sigName(sig syscall.Signal) string {
-	if sig == syscall.SIGKILL {
-		return "sigkill"
-	}
-	return "sigterm"
 }
 
 // waitGone waits until no process of the server is left or the deadline

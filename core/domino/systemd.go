@@ -23,7 +23,7 @@ import (
 // .service), and stopping that unit would stop the backup agent. Inside
 // the unit (its ExecStart or ExecStop) quiesce always acts directly.
 func (s *Server) unit(procs []proc.Proc) string {
-	if s.cfg.Manager == config.ManagerDirect || s.InUnit() {
+	if s.svc != nil || s.cfg.Manager == config.ManagerDirect || s.InUnit() {
 		return ""
 	}
 	if s.cfg.Manager == config.ManagerSystemd {

@@ -58,7 +58,12 @@ const (
 var outcomeNames = [...]string{"stopped", "not-running", "joined", "refreshed", "started",
 	"nothing-to-thaw", "still-held", "not-started", "found-running", "backup-mode", "released", "launched"}
 
-func (o Outcome) String() string { return outcomeNames[o] }
+func (o Outcome) String() string {
+	if o == StoodAside {
+		return "stood-aside"
+	}
+	return outcomeNames[o]
+}
 
 // Result describes a freeze or thaw.
 type Result struct {

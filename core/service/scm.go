@@ -37,9 +37,10 @@ var ErrServiceStopped = errors.New("service stopped during start")
 // WindowsService manages a Windows service through the service control
 // manager: start and stop wait on the service's own state.
 type WindowsService struct {
-	Name string
-	open func(name string) (scmHandle, error)
-	poll time.Duration
+	Name   string
+	Notice func(msg string) // told what the logs should show; nil for nothing
+	open   func(name string) (scmHandle, error)
+	poll   time.Duration
 }
 
 // NewWindowsService returns the manager of the named service.
@@ -49,7 +50,8 @@ func NewWindowsService(name string) WindowsService {
 
 func (w WindowsService) String() string { return "Windows service " + w.Name }
 
-// Start implements Manager.
+// Start implements Manager: it returns once the service runs; exited then
+// reports the service stopping again while ctx lasts.
 func (w WindowsService) Start(ctx context.Context) (<-chan error, error) {
 	h, err := w.open(w.Name)
 	if err != nil {
@@ -63,7 +65,76 @@ func (w WindowsService) Start(ctx context.Context) (<-chan error, error) {
 	if err := h.Start(); err != nil {
 		return nil, fmt.Errorf("start service %s: %w", w.Name, err)
 	}
-	return nil, w.waitRunning(ctx, h)
+	if err := w.waitRunning(ctx, h); err != nil {
+		return nil, err
+	}
+	return w.watch(ctx), nil
+}
+
+// watch delivers an error when the service is seen stopped before ctx
+// ends: a service that runs, then stops before its application is ready,
+// failed to start (its readiness need not be waited for).
+func (w WindowsService) watch(ctx context.Context) <-chan error {
+	stopped := make(chan error, 1)
+	go func() {
+		h, err := w.open(w.Name)
+		if err != nil {
+			return
+		}
+		defer h.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(w.poll):
+			}
+			if st, err := h.State(); err == nil && st == SCMStopped {
+				stopped <- fmt.Errorf("service %s: %w", w.Name, ErrServiceStopped)
+				return
+			}
+		}
+	}()
+	return stopped
+}
+
+// StartStopped starts a service whose processes the caller has seen gone.
+// A RUNNING or STOP_PENDING state is then the service control manager not
+// having noticed the exit yet (Windows notices at once; wine never
+// notices a killed service process): it is given staleGrace to catch up,
+// then StartService is asked anyway (which wine honours, launching the
+// service anew).
+func (w WindowsService) StartStopped(ctx context.Context) (<-chan error, error) {
+	h, err := w.open(w.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	gctx, cancel := context.WithTimeout(ctx, staleGrace)
+	st, err := w.waitWhile(gctx, h, SCMRunning, SCMStopPending, SCMStartPending)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	if st != SCMStopped {
+		w.notice(fmt.Sprintf("service %s reported %s although none of its processes runs; starting it anyway", w.Name, st))
+	}
+	if err := h.Start(); err != nil {
+		return nil, fmt.Errorf("start service %s (reported %s): %w", w.Name, st, err)
+	}
+	if err := w.waitRunning(ctx, h); err != nil {
+		return nil, err
+	}
+	return w.watch(ctx), nil
+}
+
+// staleGrace is how long StartStopped lets the service control manager
+// catch up with a service process that has exited.
+const staleGrace = 2 * time.Second
+
+func (w WindowsService) notice(msg string) {
+	if w.Notice != nil {
+		w.Notice(msg)
+	}
 }
 
 // startGrace is how long a service may still report "stopped" right after

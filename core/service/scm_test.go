@@ -89,3 +89,60 @@ func TestServiceThatDiesDuringStart(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestServiceThatStopsAfterRunningIsReported(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMStartPending, SCMRunning, SCMRunning, SCMStopped}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	exited, err := svcOn(f).Start(ctx)
+	if err != nil || exited == nil {
+		t.Fatalf("start: %v, exited %v", err, exited)
+	}
+	select {
+	case err := <-exited:
+		if !errors.Is(err, ErrServiceStopped) {
+			t.Fatalf("exited: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("a service that stopped after running was not reported")
+	}
+}
+
+func TestWatchEndsWithTheContext(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMRunning}}
+	ctx, cancel := context.WithCancel(context.Background())
+	exited, err := svcOn(f).Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case err := <-exited:
+		t.Fatalf("a running service reported as stopped: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestStartStoppedStartsAServiceReportedRunning(t *testing.T) {
+	// the service control manager still says running: it has not noticed
+	// the killed process (wine never does)
+	f := &fakeSCM{states: []SCMState{SCMRunning}, onStart: []SCMState{SCMStartPending, SCMRunning}}
+	w := svcOn(f)
+	var notices []string
+	w.Notice = func(m string) { notices = append(notices, m) }
+	began := time.Now()
+	if _, err := w.StartStopped(context.Background()); err != nil || f.starts != 1 {
+		t.Fatalf("start: %v, starts %d", err, f.starts)
+	}
+	if time.Since(began) < staleGrace || len(notices) != 1 {
+		t.Fatalf("the stale state was not given its grace, or not logged: %v", notices)
+	}
+}
+
+func TestStartStoppedOfAStoppedServiceStartsAtOnce(t *testing.T) {
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMRunning}}
+	began := time.Now()
+	if _, err := svcOn(f).StartStopped(context.Background()); err != nil || f.starts != 1 || time.Since(began) > time.Second {
+		t.Fatalf("start: %v, starts %d, took %s", err, f.starts, time.Since(began))
+	}
+}

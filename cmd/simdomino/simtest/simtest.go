@@ -123,10 +123,11 @@ type Options struct {
 type Sim struct {
 	t                           testing.TB
 	Bin                         string // simdomino binary
-	Root, Lotus, Data, RcConfig string
+	Root, Lotus, Data, RcConfig string // RcConfig: on Windows the quiesce.conf install wrote
 	User                        string
 	Port                        int
 	DeltaDir                    string // BackupTargetDirDb, with Options.Backup
+	Service                     string // Windows: the service it is registered as
 }
 
 // New installs a simulated server in a fresh directory, and kills whatever
@@ -141,10 +142,9 @@ func New(t testing.TB, o Options) *Sim {
 	if o.Tasks == "" {
 		o.Tasks = "update,router,amgr,http"
 	}
-	s := &Sim{t: t, Bin: bin, Root: root, User: User(t),
-		Lotus: filepath.Join(root, "opt/hcl/domino"), Data: filepath.Join(root, "local/notesdata"),
-		RcConfig: filepath.Join(root, "etc/sysconfig/rc_domino_config")}
-	t.Cleanup(func() { s.kill(); os.RemoveAll(root) })
+	s := &Sim{t: t, Bin: bin, Root: root, User: User(t)}
+	s.layout()
+	t.Cleanup(func() { s.uninstall(); s.kill(); os.RemoveAll(root) })
 	s.Port = freePort(t)
 	args := []string{"install", "--root", root, "--user", s.User, "--tasks", o.Tasks, "--port", fmt.Sprint(s.Port),
 		"--shutdown-seconds", fmt.Sprint(o.ShutdownSeconds), "--start-seconds", fmt.Sprint(o.StartSeconds)}
@@ -154,6 +154,9 @@ func New(t testing.TB, o Options) *Sim {
 		}
 		s.DeltaDir = filepath.Join(root, "local/backup/nsf")
 		args = append(args, "--backup", "--quiesce", o.BackupCommand, "--delta-dir", s.DeltaDir)
+	}
+	if s.Service != "" {
+		args = append(args, "--service", s.Service)
 	}
 	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("simdomino install: %v\n%s", err, b)
@@ -209,7 +212,7 @@ func (s *Sim) SetIni(key, value string) {
 
 // Matcher selects every process of this installation, whoever owns it.
 func (s *Sim) Matcher() proc.Matcher {
-	return proc.Matcher{UID: -1, Prefixes: []string{filepath.Join(s.Lotus, "notes")}}
+	return proc.Matcher{UID: -1, Prefixes: []string{s.procDir()}}
 }
 
 // Procs lists the installation's running processes.
@@ -235,7 +238,12 @@ func (s *Sim) Serving() bool {
 // capture it at this instant, and returns the copy's path.
 func (s *Sim) Snapshot() string {
 	s.t.Helper()
-	dst := filepath.Join(s.t.TempDir(), "snapshot")
+	dir, err := os.MkdirTemp("", "quiesce-snap-")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	dst := filepath.Join(dir, "snapshot")
 	if err := snapshot.Copy(s.Data, dst); err != nil {
 		s.t.Fatal(err)
 	}

@@ -6,30 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
-
-	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
-	"github.com/quiesce/quiesce/cmd/simdomino/snapshot"
 )
-
-// DefaultTasks are the server tasks installed when --tasks is not given.
-const DefaultTasks = "update,replica,router,amgr,adminp,sched,http"
-
-type installOpts struct {
-	root, user, tasks string
-	port              int
-	shutdownSeconds   string
-	startSeconds      string
-	shutdownTimeout   int
-	backup            bool   // configure Domino Backup's snapshot mode for quiesce
-	quiesce           string // the quiesce binary the snapshot commands run
-	deltaDir          string // BackupTargetDirDb: where the .DELTA files go
-}
 
 // layout is where an installation's parts are.
 type layout struct{ root, lotus, data, sysconfig string }
@@ -134,43 +115,6 @@ func installBinaries(self, lotus string, tasks []string) error {
 	return nil
 }
 
-// linkOrCopy puts the simulator's binary at dst: a hard link keeps the
-// name the process runs under, a copy where links cannot cross devices.
-func linkOrCopy(src, dst string) error {
-	_ = os.Remove(dst)
-	if err := os.Link(src, dst); err == nil {
-		return nil
-	}
-	return snapshot.CopyFile(src, dst, 0o755)
-}
-
-func installData(data string, tasks []string, o installOpts) error {
-	if err := os.MkdirAll(filepath.Join(data, "IBM_TECHNICAL_SUPPORT"), 0o755); err != nil {
-		return err
-	}
-	ini := fmt.Sprintf(`[Notes]
-ServerName=SimServer/SimOrg
-ServerTasks=%s
-TCPIP_TcpIpAddress=0,127.0.0.1:%d
-SimShutdownSeconds=%s
-SimStartSeconds=%s
-`, strings.Join(tasks, ","), o.port, o.shutdownSeconds, o.startSeconds)
-	if err := os.WriteFile(filepath.Join(data, "notes.ini"), []byte(ini), 0o644); err != nil {
-		return err
-	}
-	dbs := append([]string{}, serverDBs...)
-	for _, t := range tasks {
-		dbs = append(dbs, dbOf(t))
-	}
-	dbs = append(dbs, "pernames.ntf", "mail/archive.nsf")
-	for _, db := range dbs {
-		if err := nsf.Create(filepath.Join(data, db)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func writeRcConfig(l layout, userName string, shutdownTimeout int) error {
 	if err := os.MkdirAll(filepath.Dir(l.sysconfig), 0o755); err != nil {
 		return err
@@ -199,23 +143,12 @@ func chownTree(dir string, u *user.User) error {
 	})
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// defaultService: no Windows service on Linux.
+const defaultService = ""
 
-func splitList(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.ToLower(strings.TrimSpace(t)); t != "" && t != "server" {
-			out = append(out, t)
-		}
-	}
-	return out
+func runUninstall(_ []string, _, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "simdomino uninstall: nothing is registered on Linux; remove the --root directory")
+	return 2
 }
 
 func deltaDirOf(l layout, o installOpts) string {

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/mgr"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+)
+
+// The simulator on Windows, under wine: a real service, real task
+// processes under Domino's names, nsd.exe -kill, and verify.
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	simtest.Cleanup()
+	os.Exit(code)
+}
+
+// control starts or stops the simulated service through the service
+// control manager and waits for the state.
+func control(t *testing.T, name string, start bool) {
+	t.Helper()
+	m, err := mgr.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := svc.Stopped
+	if start {
+		want = svc.Running
+		err = s.Start()
+	} else {
+		_, err = s.Control(svc.Stop)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	simtest.Eventually(t, 30*time.Second, "service state", func() bool {
+		st, err := s.Query()
+		return err == nil && st.State == want
+	})
+}
+
+// tool runs an installed Domino binary in the data directory.
+func tool(t *testing.T, sim *simtest.Sim, exe string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(sim.Lotus, exe), args...)
+	cmd.Dir = sim.Data
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+func TestWindowsServiceRunsTasksUnderDominoNames(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{Tasks: "update,router,http", ShutdownSeconds: 0.3})
+	control(t, sim.Service, true)
+	simtest.Eventually(t, 30*time.Second, "NRPC port accepting", sim.Serving)
+	got := map[string]bool{}
+	for _, p := range sim.Procs() {
+		got[strings.ToLower(p.Name)] = true
+	}
+	for _, name := range []string{"nserver.exe", "nupdate.exe", "nrouter.exe", "nhttp.exe"} {
+		if !got[name] {
+			t.Errorf("no %s among %v", name, got)
+		}
+	}
+	if code, out := tool(t, sim, "nserver.exe", "-c", "show tasks"); code != 0 || !strings.Contains(out, "router") {
+		t.Fatalf("nserver -c \"show tasks\": %d %q", code, out)
+	}
+	var out strings.Builder
+	if code := runVerify([]string{sim.Snapshot()}, &out, &out); code != 1 || !strings.Contains(out.String(), "INCONSISTENT") {
+		t.Fatalf("verify of a running server's copy: %d %s", code, out.String())
+	}
+	control(t, sim.Service, false)
+	if left := sim.Procs(); len(left) != 0 {
+		t.Fatalf("processes left after the service stopped: %v", left)
+	}
+	out.Reset()
+	cmd := exec.Command(sim.Bin, "verify", sim.Snapshot())
+	b, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 0 || !strings.Contains(string(b), "consistent") {
+		t.Fatalf("simdomino verify of a stopped server's copy: %s", b)
+	}
+}
+
+func TestWindowsNsdKillKillsEveryProcess(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{Tasks: "update,router"})
+	control(t, sim.Service, true)
+	simtest.Eventually(t, 30*time.Second, "NRPC port accepting", sim.Serving)
+	if code, out := tool(t, sim, "nsd.exe", "-kill"); code != 0 || !strings.Contains(out, "killed 3") {
+		t.Fatalf("nsd -kill: %d %q", code, out)
+	}
+	simtest.Eventually(t, 10*time.Second, "every Domino process gone", func() bool { return len(sim.Procs()) == 0 })
+}
