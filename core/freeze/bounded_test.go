@@ -86,6 +86,15 @@ func slowRig(t *testing.T, tg *slowStart) (*freeze.Freezer, *state.Store, *int) 
 	return f, store, &armed
 }
 
+// thawer is the engine as a second quiesce process (the caller's thaw)
+// sees it: over the same state, counting its watchdog starts with the
+// freeze's. A process arms the watchdog at most once.
+func thawer(t *testing.T, tg *slowStart, store *state.Store, armed *int) *freeze.Freezer {
+	f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
+	f.WithWatchdog(func() error { *armed++; return nil })
+	return f
+}
+
 // qemu10 is Proxmox VE before the 3-minute thaw timeout: a thaw has 10 s,
 // of which quiesce uses 8.
 var qemu10 = freeze.Caller{Name: "qemu", Budget: 10 * time.Minute, Limits: freeze.Limits{Thaw: 10 * time.Second}}
@@ -100,6 +109,7 @@ func TestBoundedThawHandsReadinessToWatchdog(t *testing.T) {
 	if _, err := f.Freeze(ctx, qemu10); err != nil {
 		t.Fatal(err)
 	}
+	f = thawer(t, tg, store, armed) // the thaw is another quiesce process
 	began := time.Now()
 	res, err := f.Thaw(ctx, qemu10)
 	took := time.Since(began)
@@ -173,6 +183,7 @@ func TestBoundedThawFollowUps(t *testing.T) {
 		if _, err := f.Freeze(ctx, short); err != nil {
 			t.Fatal(err)
 		}
+		f = thawer(t, tg, store, armed)
 		_, err := f.Thaw(ctx, short)
 		if !errors.Is(err, freeze.ErrThawFailed) {
 			t.Fatalf("thaw of an application that never appeared: %v", err)
