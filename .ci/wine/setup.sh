@@ -19,6 +19,9 @@ for tool in wine wineserver x86_64-w64-mingw32-gcc go; do
   command -v "$tool" >/dev/null || { echo "setup.sh: $tool not found (apt-get install wine wine64 gcc-mingw-w64-x86-64)" >&2; exit 1; }
 done
 
+# The lock is fd 9; every wine command below closes it (9>&-), or the
+# wineserver it starts, which outlives this script by 10 minutes, would
+# hold the lock and hang the next run.
 exec 9>"$work/setup.lock"
 flock 9
 
@@ -34,8 +37,8 @@ fi
 sys32="$WINEPREFIX/drive_c/windows/system32"
 if [ ! -f "$WINEPREFIX/.quiesce-ready" ]; then
   rm -rf "$WINEPREFIX"
-  wine wineboot --init >/dev/null 2>&1
-  wineserver -w
+  wine wineboot --init >/dev/null 2>&1 9>&-
+  wineserver -w >/dev/null 2>&1 9>&-
   [ -d "$sys32" ] || { echo "setup.sh: wineboot did not create $sys32" >&2; exit 1; }
   touch "$WINEPREFIX/.quiesce-ready"
 fi
@@ -62,6 +65,6 @@ fi
 
 # 4. A warm wineserver makes each run 0.1-0.5 s instead of 1-3.5 s. It
 # exits by itself 10 minutes after its last client.
-wineserver -p600 2>/dev/null || true
+wineserver -p600 >/dev/null 2>&1 9>&- || true
 
 echo "$overlay"
