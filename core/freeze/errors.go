@@ -3,6 +3,7 @@ package freeze
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinels for errors.Is.
@@ -47,3 +48,14 @@ func (e *ThawError) Error() string {
 	return fmt.Sprintf("thaw failed: %v (the next thaw, 'quiesce recover' or the watchdog will retry the start)", e.Cause)
 }
 func (e *ThawError) Unwrap() []error { return []error{ErrThawFailed, e.Cause} }
+
+// NoTimeLeftError is a freeze whose stop used up its deadline window: too
+// little was left for a snapshot before the watchdog would end the freeze.
+type NoTimeLeftError struct {
+	Window, Left time.Duration
+}
+
+func (e *NoTimeLeftError) Error() string {
+	return fmt.Sprintf("the stop used up the freeze's deadline window (%s left of %s): the watchdog would start the application again during the snapshot; freeze refused (give the caller a longer budget or [freeze] deadline)",
+		e.Left.Round(time.Millisecond), e.Window.Round(time.Millisecond))
+}

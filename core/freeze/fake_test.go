@@ -21,6 +21,8 @@ type scripted struct {
 	stopErr   error
 	startErrs []error
 	starts    int
+	clk       *clock.Fake   // when set, a stop takes stopTakes on it
+	stopTakes time.Duration // how long a stop takes on clk
 }
 
 func (s *scripted) Name() string           { return "scripted" }
@@ -29,6 +31,9 @@ func (s *scripted) Timeouts() freeze.Timeouts {
 	return freeze.Timeouts{Shutdown: time.Second, KillWait: time.Second, Start: time.Second}
 }
 func (s *scripted) Stop(context.Context, time.Duration) (freeze.StopReport, error) {
+	if s.clk != nil {
+		s.clk.Advance(s.stopTakes)
+	}
 	if s.stopErr == nil {
 		s.running = false
 	}
@@ -119,5 +124,41 @@ func TestCancelledFreezeHandsOverToWatchdog(t *testing.T) {
 	}
 	if rec, _ := store.Load("scripted"); !rec.Empty() {
 		t.Fatalf("record after recovery: %+v", rec)
+	}
+}
+
+// A stop that used up the freeze's deadline window must not be reported
+// as a freeze: the watchdog would start the application during the
+// snapshot (seen in the soak on a loaded machine: a 4 s window, a freeze
+// that took 4.2 s, and a snapshot taken while the server started again).
+// The freeze fails and restores the application; with a quarter of the
+// window left it succeeds.
+func TestFreezeThatUsedUpItsWindowRestores(t *testing.T) {
+	for _, c := range []struct {
+		stop time.Duration
+		ok   bool
+	}{{4200 * time.Millisecond, false}, {3100 * time.Millisecond, false}, {2900 * time.Millisecond, true}} {
+		clk := clock.NewFake(time.Date(2026, 11, 23, 11, 19, 0, 0, time.UTC))
+		tg := &scripted{running: true, clk: clk, stopTakes: c.stop}
+		store, err := state.Open(filepath.Join(t.TempDir(), "state"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second, Deadline: 4 * time.Second}, zaptest.NewLogger(t), clk)
+		res, err := f.Freeze(context.Background(), freeze.Caller{Name: "vmware"})
+		rec, _ := store.Load("scripted")
+		if c.ok {
+			if err != nil || res.Outcome != freeze.Stopped || tg.running || !rec.Frozen() {
+				t.Fatalf("stop of %s in a 4 s window: %+v %v (running %v, record %+v)", c.stop, res, err, tg.running, rec)
+			}
+			continue
+		}
+		var nt *freeze.NoTimeLeftError
+		if !errors.As(err, &nt) || !errors.Is(err, freeze.ErrFreezeFailed) {
+			t.Fatalf("stop of %s in a 4 s window: %+v %v, want a failed freeze for lack of time", c.stop, res, err)
+		}
+		if !tg.running || tg.starts != 1 || !rec.Empty() {
+			t.Fatalf("stop of %s: not restored (running %v, starts %d, record %+v)", c.stop, tg.running, tg.starts, rec)
+		}
 	}
 }

@@ -262,6 +262,9 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 		err = fmt.Errorf("%s could only be stopped by force (%s; killed %s): its databases may be open in the snapshot",
 			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", "))
 	}
+	if err == nil {
+		err = f.timeLeft(rec)
+	}
 	if err != nil {
 		return f.restore(ctx, rec, c, err)
 	}
@@ -275,6 +278,25 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", ")))
 	}
 	return res, nil
+}
+
+// minHold is the least part of its deadline window a freeze must have
+// left when the application is down, a quarter of the window and at most
+// 30 s: less, and the watchdog would start the application again while the
+// caller takes its snapshot.
+func minHold(window time.Duration) time.Duration { return min(window/4, 30*time.Second) }
+
+// timeLeft reports whether the snapshot still has time before the
+// freeze's deadline. A stop that used up the window (a slow machine, a
+// slow shutdown) must not report success: the watchdog would restart the
+// application during the snapshot, an inconsistent snapshot reported as
+// a success.
+func (f *Freezer) timeLeft(rec state.Record) error {
+	window := rec.Deadline.Sub(rec.StoppedAt)
+	if left := rec.Deadline.Sub(f.clock.Now()); left < minHold(window) {
+		return &NoTimeLeftError{Window: window, Left: max(left, 0)}
+	}
+	return nil
 }
 
 // restoreTimeout bounds the readiness wait of a restore when the caller
