@@ -41,29 +41,7 @@ func (s *Store) notePath(target string) string { return filepath.Join(s.dir, tar
 
 // SaveStartNote writes n atomically.
 func (s *Store) SaveStartNote(n StartNote) error {
-	b, err := json.MarshalIndent(n, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(s.dir, "."+n.Target+".start.*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), s.notePath(n.Target))
-	}
-	if err != nil {
-		return err
-	}
-	return syncDir(s.dir)
+	return s.writeJSON(s.notePath(n.Target), "."+n.Target+".start.*.tmp", n)
 }
 
 // LoadStartNote reads the note of target; ok is false when there is none.

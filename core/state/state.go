@@ -147,27 +147,33 @@ func (s *Store) Load(target string) (Record, error) {
 // Save writes r atomically.
 func (s *Store) Save(r Record) error {
 	r.Version = Version
-	b, err := json.MarshalIndent(r, "", "  ")
+	return s.writeJSON(s.path(r.Target), "."+r.Target+".*.tmp", r)
+}
+
+// writeJSON writes v as indented JSON to path atomically: a synced
+// temporary file in the state directory, renamed into place, and the
+// directory synced.
+func (s *Store) writeJSON(path, tmpPattern string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, "."+r.Target+".*.tmp")
+	tmp, err := os.CreateTemp(s.dir, tmpPattern)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	if err := os.Rename(tmp.Name(), s.path(r.Target)); err != nil {
+	if err != nil {
 		return err
 	}
 	return syncDir(s.dir)
