@@ -96,7 +96,7 @@ type env struct {
 	logClose func()
 	logPath  string
 	srv      *domino.Server // the Domino target, once loaded
-	cfg      *config.Domino // the configuration, once loaded
+	cfg      *config.File   // the configuration, once loaded
 	exit     int            // set when the command line named no command
 }
 
@@ -195,17 +195,17 @@ func (e *env) unknownCommand(name string) {
 }
 
 // config loads the configuration once and sets up the log file next to it.
-func (e *env) config(c *cli.Context) (config.Domino, error) {
+func (e *env) config(c *cli.Context) (config.File, error) {
 	if e.cfg != nil {
 		return *e.cfg, nil
 	}
 	path, err := config.Find(c.String("config"), e.configDefaults())
 	if err != nil {
-		return config.Domino{}, &actionError{err}
+		return config.File{}, &actionError{err}
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return config.Domino{}, &actionError{err}
+		return config.File{}, &actionError{err}
 	}
 	e.openLog(c.String("log-file"), cfg)
 	e.log.Info("invoked", zap.Strings("args", os.Args), zap.String("config", path), zap.String("version", version),

@@ -20,7 +20,7 @@ func checkCommand(e *env) *cli.Command {
 
 // configuredLimits are the limits the configuration sets for a caller;
 // unset ones stay zero (the adapter's defaults apply).
-func configuredLimits(cfg config.Domino, caller string) hook.Limits {
+func configuredLimits(cfg config.File, caller string) hook.Limits {
 	return hook.Limits{Budget: cfg.Budgets.Get(caller),
 		Limits: freeze.Limits{Thaw: cfg.Budgets.Thaw(caller), Snapshot: cfg.Budgets.Snapshot(caller)}}
 }
@@ -62,7 +62,7 @@ func (e *env) checkAction(c *cli.Context) error {
 		hints := callerHints[cl.name]
 		for _, f := range fs {
 			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: hints.budget, Thaw: hints.thaw}
-			if f.TargetName() == domino.TargetName {
+			if _, isDomino := f.Target().(domino.Freezable); isDomino {
 				keys.Shutdown = cfg.Key(config.SetShutdownTimeout)
 			}
 			fp := f.Plan(caller)

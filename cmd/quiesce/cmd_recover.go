@@ -83,7 +83,7 @@ func (e *env) recoverAction(c *cli.Context) error {
 
 // moveCorrupt moves a corrupt state record aside so that the next run
 // starts clean, and says so; the application is left as it is.
-func (e *env) moveCorrupt(c *cli.Context, cfg config.Domino, target string) error {
+func (e *env) moveCorrupt(c *cli.Context, cfg config.File, target string) error {
 	store, err := state.Open(e.stateDir(c, cfg))
 	if err != nil {
 		return err

@@ -163,7 +163,7 @@ func (e *env) statusText(c *cli.Context) error {
 }
 
 // targetsStatus prints one line per [target] and counts those running.
-func (e *env) targetsStatus(c *cli.Context, cfg config.Domino) (running, total int, err error) {
+func (e *env) targetsStatus(c *cli.Context, cfg config.File) (running, total int, err error) {
 	for _, g := range cfg.Targets {
 		t, err := generic.New(g, cfg.Source, e.source, e.log, e.clock)
 		if err != nil {

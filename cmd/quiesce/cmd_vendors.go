@@ -104,7 +104,7 @@ func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error
 // freezers opens every configured application (Domino first, then the
 // [target] sections in order), each with its freeze engine and a watchdog
 // that runs this binary detached.
-func (e *env) freezers(c *cli.Context) ([]*freeze.Freezer, config.Domino, error) {
+func (e *env) freezers(c *cli.Context) ([]*freeze.Freezer, config.File, error) {
 	cfg, err := e.config(c)
 	if err != nil {
 		return nil, cfg, err
@@ -155,7 +155,7 @@ func (e *env) dominoFreezer(c *cli.Context) (*freeze.Freezer, error) {
 // stateDir: --state-dir, then the configuration, then the platform
 // default (/var/lib/quiesce as root, %ProgramData%\quiesce on Windows,
 // the user's state directory otherwise).
-func (e *env) stateDir(c *cli.Context, cfg config.Domino) string {
+func (e *env) stateDir(c *cli.Context, cfg config.File) string {
 	if d := c.String("state-dir"); d != "" {
 		return d
 	}

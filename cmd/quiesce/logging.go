@@ -15,7 +15,7 @@ import (
 // defaultLogFile is %ProgramData%\quiesce\quiesce.log on Windows,
 // /var/log/quiesce/quiesce.log as root, otherwise quiesce.log in the
 // application's data directory.
-func defaultLogFile(cfg config.Domino) string {
+func defaultLogFile(cfg config.File) string {
 	if runtime.GOOS == "windows" {
 		return filepath.Join(os.Getenv("ProgramData"), "quiesce", "quiesce.log")
 	}
@@ -27,7 +27,7 @@ func defaultLogFile(cfg config.Domino) string {
 
 // openLog sets up the JSON log. A log that cannot be opened is reported on
 // standard error and the operation goes on: a backup must not fail for it.
-func (e *env) openLog(flag string, cfg config.Domino) {
+func (e *env) openLog(flag string, cfg config.File) {
 	path := flag
 	if path == "" {
 		path = cfg.LogFile

@@ -14,7 +14,7 @@ import (
 
 // onlineEngine opens the online engine of the configured Domino server;
 // nil when the configuration freezes Domino by stopping it only.
-func (e *env) onlineEngine(c *cli.Context, cfg config.Domino) (*online.Engine, error) {
+func (e *env) onlineEngine(c *cli.Context, cfg config.File) (*online.Engine, error) {
 	if !cfg.HasDomino || cfg.Online.Method == config.MethodStop {
 		return nil, nil
 	}
@@ -37,7 +37,7 @@ func (e *env) onlineEngine(c *cli.Context, cfg config.Domino) (*online.Engine, e
 // onlineOperator is the freeze engine for Domino when its method allows
 // online mode: Domino alone (with other applications configured, they are
 // stopped, and so is Domino).
-func (e *env) onlineOperator(c *cli.Context, cfg config.Domino, fs []*freeze.Freezer) (freeze.Operator, error) {
+func (e *env) onlineOperator(c *cli.Context, cfg config.File, fs []*freeze.Freezer) (freeze.Operator, error) {
 	if !cfg.HasDomino || cfg.Online.Method == config.MethodStop {
 		return nil, nil
 	}
@@ -60,7 +60,7 @@ func (e *env) onlineOperator(c *cli.Context, cfg config.Domino, fs []*freeze.Fre
 }
 
 // watchOnline is the watchdog of an online freeze.
-func (e *env) watchOnline(c *cli.Context, cfg config.Domino) error {
+func (e *env) watchOnline(c *cli.Context, cfg config.File) error {
 	eng, err := e.onlineEngine(c, cfg)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ type targetView struct {
 
 // freezeOf reads a target's freeze state without taking its lock (status
 // changes nothing); nil when no freeze is in place or owed.
-func (e *env) freezeOf(c *cli.Context, cfg config.Domino, target string) (*freezeView, error) {
+func (e *env) freezeOf(c *cli.Context, cfg config.File, target string) (*freezeView, error) {
 	dir := e.stateDir(c, cfg)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -138,7 +138,7 @@ func (e *env) statusAction(c *cli.Context) error {
 	return err
 }
 
-func targetNames(cfg config.Domino) []string {
+func targetNames(cfg config.File) []string {
 	var out []string
 	if cfg.HasDomino {
 		out = append(out, domino.TargetName)

@@ -17,7 +17,7 @@ const startNoteAge = 24 * time.Hour
 // sayStartNotes adds to status what became of the last start a thaw
 // handed to the watchdog (bounded thaw): while the watchdog is still
 // proving readiness, and for a day after it settled.
-func (e *env) sayStartNotes(c *cli.Context, cfg config.Domino) {
+func (e *env) sayStartNotes(c *cli.Context, cfg config.File) {
 	dir := e.stateDir(c, cfg)
 	if _, err := os.Stat(dir); err != nil {
 		return // no freeze ever ran here

@@ -117,3 +117,23 @@ func TestVeeamModeKeepsStderrEmpty(t *testing.T) {
 		}
 	}
 }
+
+// check recognises Domino by what the target is, not by its name: an
+// application configured as [target domino] (a generic target, as older
+// Windows guides wrote it) is advised on its own key, stop_timeout, never
+// on domino.shutdown_timeout, which that configuration does not have.
+func TestCheckAdvisesGenericNamedDomino(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "quiesce.conf")
+	body := "[target domino]\nmanager = systemd\nunit = domino.service\nprocess_path = " + dir + "\nready_tcp = 127.0.0.1:1\nstop_timeout = 20m\n\n[freeze]\nstate_dir = " + filepath.Join(dir, "state") + "\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := quiesce(t, cfg, "check")
+	if r.code != ExitFailure || !strings.Contains(r.stdout, "set stop_timeout of [target domino] to at most") {
+		t.Fatalf("check does not advise the generic target's own key: %+v", r)
+	}
+	if strings.Contains(r.stdout, "shutdown_timeout") {
+		t.Fatalf("check names a key the configuration does not have: %s", r.stdout)
+	}
+}

@@ -1,7 +1,7 @@
-// Package config reads the description of a Domino target: quiesce's own
-// configuration file, or an existing rc_domino_config read as data (never
-// executed). Both are validated strictly: an error names the file, the line
-// and the key.
+// Package config reads the description of what quiesce manages (a Domino
+// server and other applications): quiesce's own configuration file, or an
+// existing rc_domino_config read as data (never executed). Both are
+// validated strictly: an error names the file, the line and the key.
 package config
 
 import (
@@ -16,11 +16,24 @@ import (
 	"time"
 )
 
+// File is one configuration file: quiesce's own, or an rc_domino_config
+// read as data. It holds the Domino server (when HasDomino), the other
+// applications ([target NAME] sections), and the settings of freezes.
+type File struct {
+	Source    string // file the configuration came from
+	RcFormat  bool   // Source is an rc_domino_config
+	LogFile   string // quiesce's own JSON log; "" for the default
+	HasDomino bool   // a Domino server is configured ([domino], or an rc_domino_config)
+	Domino           // the Domino server, when HasDomino
+	Freeze    Freeze
+	Online    Online
+	Budgets   Budgets
+	Targets   []Generic // other applications, in start order
+}
+
 // Domino is the configuration of one Domino server (on Linux, or on
-// Windows as a service), plus the freeze settings and other targets.
+// Windows as a service).
 type Domino struct {
-	Source             string        // file the configuration came from
-	RcFormat           bool          // Source is an rc_domino_config
 	User               string        // DOMINO_USER: the server's OS user
 	Lotus              string        // LOTUS: program directory
 	Data               string        // DOMINO_DATA_PATH: data directory
@@ -37,12 +50,6 @@ type Domino struct {
 	Unit               string        // the systemd unit running Domino
 	Service            string        // Windows: the service running Domino; "" to discover it
 	VSSStandAside      []string      // callers for which a configured Domino VSS writer (backupvss) makes the stop unneeded
-	LogFile            string        // quiesce's own JSON log; "" for the default
-	Freeze             Freeze
-	Online             Online
-	Budgets            Budgets
-	HasDomino          bool      // a Domino server is configured ([domino], or an rc_domino_config)
-	Targets            []Generic // other applications, in start order
 }
 
 // Online settings: freezing a running Domino through Domino Backup's
@@ -180,11 +187,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-func defaults(source string) Domino {
-	return Domino{
-		Source: source, User: DefaultUser, Lotus: DefaultLotus, Data: DefaultData,
-		ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
-		KillWait: DefaultKillWait, Manager: ManagerAuto, Unit: "domino.service",
+func defaults(source string) File {
+	return File{
+		Source: source,
+		Domino: Domino{User: DefaultUser, Lotus: DefaultLotus, Data: DefaultData,
+			ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
+			KillWait: DefaultKillWait, Manager: ManagerAuto, Unit: "domino.service"},
 		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 		Online: DefaultOnline,
 	}
@@ -208,13 +216,13 @@ func Find(path string, defaults []string) (string, error) {
 }
 
 // Load reads path in whichever format it is written.
-func Load(path string) (Domino, error) {
+func Load(path string) (File, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return Domino{}, &Error{File: path, Msg: readMsg(err), Err: err}
+		return File{}, &Error{File: path, Msg: readMsg(err), Err: err}
 	}
 	if err := CheckSafe(path); err != nil {
-		return Domino{}, &Error{File: path, Msg: "unsafe: " + err.Error(), Err: ErrUnsafe}
+		return File{}, &Error{File: path, Msg: "unsafe: " + err.Error(), Err: ErrUnsafe}
 	}
 	if IsRcDominoConfig(b) {
 		return ParseRcDomino(path, b, os.Getenv)
@@ -263,7 +271,7 @@ const (
 )
 
 // Key returns how the setting is spelled in d's source file, for messages.
-func (d Domino) Key(s Setting) string {
+func (d File) Key(s Setting) string {
 	rc := [...]string{"DOMINO_USER", "LOTUS", "DOMINO_DATA_PATH", "DOMINO_SHUTDOWN_TIMEOUT", "domino.service"}
 	native := [...]string{"domino.user", "domino.lotus", "domino.data", "domino.shutdown_timeout", "domino.service"}
 	if d.RcFormat {
@@ -273,7 +281,7 @@ func (d Domino) Key(s Setting) string {
 }
 
 // defaultLogs fills the output and input files as rc_domino does.
-func (d *Domino) defaultLogs() {
+func (d *File) defaultLogs() {
 	if d.OutputLog == "" {
 		d.OutputLog = filepath.Join(d.Data, d.User+".log")
 	}

@@ -19,14 +19,15 @@ func TestRcDominoSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Domino{
-		RcFormat: true, HasDomino: true, User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
-		ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
-		Manager: ManagerAuto, Unit: "domino.service",
-		Freeze:        Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
-		Online:        DefaultOnline,
-		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
-		OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input",
+	want := File{
+		RcFormat: true, HasDomino: true,
+		Domino: Domino{User: "notes", Lotus: "/opt/hcl/domino", Data: "/local/notesdata",
+			ShutdownTimeout: 180 * time.Second, StartTimeout: DefaultStartTimeout, KillWait: DefaultKillWait,
+			Manager: ManagerAuto, Unit: "domino.service",
+			NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
+			OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input"},
+		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		Online: DefaultOnline,
 	}
 	d.Source = ""
 	if !reflect.DeepEqual(d, want) {
@@ -166,11 +167,12 @@ vmware_thaw = 5m
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Domino{Source: "q.conf", HasDomino: true, User: "domino", Lotus: "/opt/ibm/domino", Data: "/srv/notesdata",
-		ShutdownTimeout: 3 * time.Minute, StartTimeout: 90 * time.Second, KillWait: 2 * time.Second,
-		NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
-		OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353, LogFile: "/var/log/q.log",
-		Manager: ManagerSystemd, Unit: "hcl-domino.service",
+	want := File{Source: "q.conf", HasDomino: true, LogFile: "/var/log/q.log",
+		Domino: Domino{User: "domino", Lotus: "/opt/ibm/domino", Data: "/srv/notesdata",
+			ShutdownTimeout: 3 * time.Minute, StartTimeout: 90 * time.Second, KillWait: 2 * time.Second,
+			NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
+			OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353,
+			Manager: ManagerSystemd, Unit: "hcl-domino.service"},
 		Freeze: Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
 		Online: DefaultOnline,
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute, QemuThaw: 10 * time.Second,

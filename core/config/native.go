@@ -23,57 +23,57 @@ import (
 // Durations are Go durations ("90s", "3m") or whole seconds ("180").
 
 // setter applies one value; it returns a message when the value is bad.
-type setter func(d *Domino, v string) string
+type setter func(d *File, v string) string
 
 var nativeKeys = map[string]map[string]setter{
 	"": {
-		"log_file": absPath(func(d *Domino) *string { return &d.LogFile }),
+		"log_file": absPath(func(d *File) *string { return &d.LogFile }),
 	},
 	"domino": {
-		"user":                 str(func(d *Domino) *string { return &d.User }),
-		"lotus":                anyAbsPath(func(d *Domino) *string { return &d.Lotus }),
-		"data":                 anyAbsPath(func(d *Domino) *string { return &d.Data }),
-		"shutdown_timeout":     duration(func(d *Domino) *time.Duration { return &d.ShutdownTimeout }),
-		"start_timeout":        duration(func(d *Domino) *time.Duration { return &d.StartTimeout }),
-		"kill_wait":            duration(func(d *Domino) *time.Duration { return &d.KillWait }),
-		"nsd_before_kill":      boolean(func(d *Domino) *bool { return &d.NsdBeforeKill }),
-		"pre_shutdown_command": str(func(d *Domino) *string { return &d.PreShutdownCommand }),
-		"pre_shutdown_delay":   duration(func(d *Domino) *time.Duration { return &d.PreShutdownDelay }),
-		"output_log":           absPath(func(d *Domino) *string { return &d.OutputLog }),
-		"input_file":           absPath(func(d *Domino) *string { return &d.InputFile }),
-		"nrpc_port":            port(func(d *Domino) *int { return &d.Port }),
-		"manager":              oneOf(func(d *Domino) *string { return &d.Manager }, ManagerAuto, ManagerDirect, ManagerSystemd, ManagerService),
-		"unit":                 str(func(d *Domino) *string { return &d.Unit }),
-		"method":               oneOf(func(d *Domino) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
-		"backup_enter_timeout": duration(func(d *Domino) *time.Duration { return &d.Online.EnterTimeout }),
-		"backup_max_window":    duration(func(d *Domino) *time.Duration { return &d.Online.MaxWindow }),
-		"backup_end_timeout":   duration(func(d *Domino) *time.Duration { return &d.Online.ReleaseTimeout }),
-		"delta_dir":            absPath(func(d *Domino) *string { return &d.Online.DeltaDir }),
-		"service":              str(func(d *Domino) *string { return &d.Service }),
-		"vss_stand_aside":      callerList(func(d *Domino) *[]string { return &d.VSSStandAside }),
+		"user":                 str(func(d *File) *string { return &d.User }),
+		"lotus":                anyAbsPath(func(d *File) *string { return &d.Lotus }),
+		"data":                 anyAbsPath(func(d *File) *string { return &d.Data }),
+		"shutdown_timeout":     duration(func(d *File) *time.Duration { return &d.ShutdownTimeout }),
+		"start_timeout":        duration(func(d *File) *time.Duration { return &d.StartTimeout }),
+		"kill_wait":            duration(func(d *File) *time.Duration { return &d.KillWait }),
+		"nsd_before_kill":      boolean(func(d *File) *bool { return &d.NsdBeforeKill }),
+		"pre_shutdown_command": str(func(d *File) *string { return &d.PreShutdownCommand }),
+		"pre_shutdown_delay":   duration(func(d *File) *time.Duration { return &d.PreShutdownDelay }),
+		"output_log":           absPath(func(d *File) *string { return &d.OutputLog }),
+		"input_file":           absPath(func(d *File) *string { return &d.InputFile }),
+		"nrpc_port":            port(func(d *File) *int { return &d.Port }),
+		"manager":              oneOf(func(d *File) *string { return &d.Manager }, ManagerAuto, ManagerDirect, ManagerSystemd, ManagerService),
+		"unit":                 str(func(d *File) *string { return &d.Unit }),
+		"method":               oneOf(func(d *File) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
+		"backup_enter_timeout": duration(func(d *File) *time.Duration { return &d.Online.EnterTimeout }),
+		"backup_max_window":    duration(func(d *File) *time.Duration { return &d.Online.MaxWindow }),
+		"backup_end_timeout":   duration(func(d *File) *time.Duration { return &d.Online.ReleaseTimeout }),
+		"delta_dir":            absPath(func(d *File) *string { return &d.Online.DeltaDir }),
+		"service":              str(func(d *File) *string { return &d.Service }),
+		"vss_stand_aside":      callerList(func(d *File) *[]string { return &d.VSSStandAside }),
 	},
 	"freeze": {
-		"state_dir":       anyAbsPath(func(d *Domino) *string { return &d.Freeze.StateDir }),
-		"forced_stop":     oneOf(func(d *Domino) *string { return &d.Freeze.ForcedStop }, ForcedStopFail, ForcedStopContinue),
-		"lock_wait":       duration(func(d *Domino) *time.Duration { return &d.Freeze.LockWait }),
-		"watchdog_margin": duration(func(d *Domino) *time.Duration { return &d.Freeze.WatchdogMargin }),
-		"deadline":        duration(func(d *Domino) *time.Duration { return &d.Freeze.Deadline }),
+		"state_dir":       anyAbsPath(func(d *File) *string { return &d.Freeze.StateDir }),
+		"forced_stop":     oneOf(func(d *File) *string { return &d.Freeze.ForcedStop }, ForcedStopFail, ForcedStopContinue),
+		"lock_wait":       duration(func(d *File) *time.Duration { return &d.Freeze.LockWait }),
+		"watchdog_margin": duration(func(d *File) *time.Duration { return &d.Freeze.WatchdogMargin }),
+		"deadline":        duration(func(d *File) *time.Duration { return &d.Freeze.Deadline }),
 	},
 	"budgets": {
-		"vmware":          duration(func(d *Domino) *time.Duration { return &d.Budgets.VMware }),
-		"veeam":           duration(func(d *Domino) *time.Duration { return &d.Budgets.Veeam }),
-		"qemu":            duration(func(d *Domino) *time.Duration { return &d.Budgets.Qemu }),
-		"arcserve":        duration(func(d *Domino) *time.Duration { return &d.Budgets.Arcserve }),
-		"vmware_thaw":     duration(func(d *Domino) *time.Duration { return &d.Budgets.VMwareThaw }),
-		"vmware_snapshot": duration(func(d *Domino) *time.Duration { return &d.Budgets.VMwareSnapshot }),
-		"veeam_thaw":      duration(func(d *Domino) *time.Duration { return &d.Budgets.VeeamThaw }),
-		"qemu_thaw":       duration(func(d *Domino) *time.Duration { return &d.Budgets.QemuThaw }),
-		"arcserve_thaw":   duration(func(d *Domino) *time.Duration { return &d.Budgets.ArcserveThaw }),
+		"vmware":          duration(func(d *File) *time.Duration { return &d.Budgets.VMware }),
+		"veeam":           duration(func(d *File) *time.Duration { return &d.Budgets.Veeam }),
+		"qemu":            duration(func(d *File) *time.Duration { return &d.Budgets.Qemu }),
+		"arcserve":        duration(func(d *File) *time.Duration { return &d.Budgets.Arcserve }),
+		"vmware_thaw":     duration(func(d *File) *time.Duration { return &d.Budgets.VMwareThaw }),
+		"vmware_snapshot": duration(func(d *File) *time.Duration { return &d.Budgets.VMwareSnapshot }),
+		"veeam_thaw":      duration(func(d *File) *time.Duration { return &d.Budgets.VeeamThaw }),
+		"qemu_thaw":       duration(func(d *File) *time.Duration { return &d.Budgets.QemuThaw }),
+		"arcserve_thaw":   duration(func(d *File) *time.Duration { return &d.Budgets.ArcserveThaw }),
 	},
 }
 
 // ParseNative parses quiesce's own configuration format.
-func ParseNative(file string, b []byte) (Domino, error) {
+func ParseNative(file string, b []byte) (File, error) {
 	d := defaults(file)
 	section := ""
 	var target *Generic
@@ -87,10 +87,10 @@ func ParseNative(file string, b []byte) (Domino, error) {
 		if strings.HasPrefix(line, "[") {
 			name, err := sectionName(file, n, line)
 			if err != nil {
-				return Domino{}, err
+				return File{}, err
 			}
 			if prev, dup := seen["["+name+"]"]; dup {
-				return Domino{}, &Error{File: file, Line: n, Key: "[" + name + "]", Msg: fmt.Sprintf("section repeated (first on line %d)", prev)}
+				return File{}, &Error{File: file, Line: n, Key: "[" + name + "]", Msg: fmt.Sprintf("section repeated (first on line %d)", prev)}
 			}
 			seen["["+name+"]"] = n
 			section, target = name, nil
@@ -106,27 +106,27 @@ func ParseNative(file string, b []byte) (Domino, error) {
 		key, val, ok := strings.Cut(stripComment(line), "=")
 		key, val = strings.TrimSpace(key), unquote(strings.TrimSpace(val))
 		if !ok || key == "" {
-			return Domino{}, &Error{File: file, Line: n, Msg: fmt.Sprintf("expected \"key = value\", got %q", line)}
+			return File{}, &Error{File: file, Line: n, Msg: fmt.Sprintf("expected \"key = value\", got %q", line)}
 		}
 		full := qualified(section, key)
 		if prev, dup := seen[full]; dup {
-			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: fmt.Sprintf("set twice (first on line %d)", prev)}
+			return File{}, &Error{File: file, Line: n, Key: full, Msg: fmt.Sprintf("set twice (first on line %d)", prev)}
 		}
 		seen[full] = n
 		if msg, known := setKey(&d, target, section, key, val); !known {
-			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: "unknown key"}
+			return File{}, &Error{File: file, Line: n, Key: full, Msg: "unknown key"}
 		} else if msg != "" {
-			return Domino{}, &Error{File: file, Line: n, Key: full, Msg: msg}
+			return File{}, &Error{File: file, Line: n, Key: full, Msg: msg}
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return Domino{}, err
+		return File{}, err
 	}
 	return d, finish(file, &d)
 }
 
 // setKey applies one key; known is false for a key the section lacks.
-func setKey(d *Domino, target *Generic, section, key, val string) (msg string, known bool) {
+func setKey(d *File, target *Generic, section, key, val string) (msg string, known bool) {
 	if target != nil {
 		set, ok := targetKeys[key]
 		if !ok {
@@ -143,7 +143,7 @@ func setKey(d *Domino, target *Generic, section, key, val string) (msg string, k
 }
 
 // finish validates the whole file once read.
-func finish(file string, d *Domino) error {
+func finish(file string, d *File) error {
 	d.defaultLogs()
 	names := map[string]bool{}
 	if d.HasDomino {
@@ -225,15 +225,15 @@ func unquote(v string) string {
 	return v
 }
 
-func str(field func(*Domino) *string) setter {
-	return func(d *Domino, v string) string {
+func str(field func(*File) *string) setter {
+	return func(d *File, v string) string {
 		*field(d) = v
 		return ""
 	}
 }
 
-func absPath(field func(*Domino) *string) setter {
-	return func(d *Domino, v string) string {
+func absPath(field func(*File) *string) setter {
+	return func(d *File, v string) string {
 		if !filepath.IsAbs(v) {
 			return fmt.Sprintf("%q is not an absolute path", v)
 		}
@@ -244,8 +244,8 @@ func absPath(field func(*Domino) *string) setter {
 
 // anyAbsPath accepts Windows drive paths on every platform (a setting that
 // exists on Windows too); a path of this platform is cleaned.
-func anyAbsPath(field func(*Domino) *string) setter {
-	return func(d *Domino, v string) string {
+func anyAbsPath(field func(*File) *string) setter {
+	return func(d *File, v string) string {
 		if !isAbs(v) {
 			return fmt.Sprintf("%q is not an absolute path", v)
 		}
@@ -262,8 +262,8 @@ func anyAbsPath(field func(*Domino) *string) setter {
 var VSSCallers = []string{"vmware", "veeam"}
 
 // callerList parses a list of VSS-aware caller names.
-func callerList(field func(*Domino) *[]string) setter {
-	return func(d *Domino, v string) string {
+func callerList(field func(*File) *[]string) setter {
+	return func(d *File, v string) string {
 		var out []string
 		for _, w := range words(v) {
 			known := false
@@ -280,8 +280,8 @@ func callerList(field func(*Domino) *[]string) setter {
 	}
 }
 
-func duration(field func(*Domino) *time.Duration) setter {
-	return func(d *Domino, v string) string {
+func duration(field func(*File) *time.Duration) setter {
+	return func(d *File, v string) string {
 		dur, err := ParseDuration(v)
 		if err != nil {
 			return err.Error()
@@ -291,8 +291,8 @@ func duration(field func(*Domino) *time.Duration) setter {
 	}
 }
 
-func oneOf(field func(*Domino) *string, allowed ...string) setter {
-	return func(d *Domino, v string) string {
+func oneOf(field func(*File) *string, allowed ...string) setter {
+	return func(d *File, v string) string {
 		for _, a := range allowed {
 			if v == a {
 				*field(d) = v
@@ -303,8 +303,8 @@ func oneOf(field func(*Domino) *string, allowed ...string) setter {
 	}
 }
 
-func boolean(field func(*Domino) *bool) setter {
-	return func(d *Domino, v string) string {
+func boolean(field func(*File) *bool) setter {
+	return func(d *File, v string) string {
 		b, ok := ParseBool(v)
 		if !ok {
 			return fmt.Sprintf("%q is not yes or no", v)
@@ -314,8 +314,8 @@ func boolean(field func(*Domino) *bool) setter {
 	}
 }
 
-func port(field func(*Domino) *int) setter {
-	return func(d *Domino, v string) string {
+func port(field func(*File) *int) setter {
+	return func(d *File, v string) string {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 1 || p > 65535 {
 			return fmt.Sprintf("%q is not a port number (1-65535)", v)

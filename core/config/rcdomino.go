@@ -16,7 +16,7 @@ import (
 // ($NAME, ${NAME}), falling back to env. Anything that would run a command
 // when the file is sourced is an error: the file is never executed.
 // Variables quiesce does not use are accepted and ignored.
-func ParseRcDomino(file string, b []byte, env func(string) string) (Domino, error) {
+func ParseRcDomino(file string, b []byte, env func(string) string) (File, error) {
 	vars := map[string]string{}
 	lines := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -28,34 +28,34 @@ func ParseRcDomino(file string, b []byte, env func(string) string) (Domino, erro
 			return env(k)
 		})
 		if err != nil {
-			return Domino{}, &Error{File: file, Line: n, Key: name, Msg: err.Error()}
+			return File{}, &Error{File: file, Line: n, Key: name, Msg: err.Error()}
 		}
 		if name != "" {
 			vars[name], lines[name] = val, n
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return Domino{}, &Error{File: file, Msg: err.Error(), Err: err}
+		return File{}, &Error{File: file, Msg: err.Error(), Err: err}
 	}
 	return fromRcVars(file, vars, lines)
 }
 
 // rcKeys maps the rc_domino variables quiesce uses onto the configuration.
 var rcKeys = map[string]setter{
-	"DOMINO_USER":                 str(func(d *Domino) *string { return &d.User }),
-	"LOTUS":                       absPath(func(d *Domino) *string { return &d.Lotus }),
-	"DOMINO_DATA_PATH":            absPath(func(d *Domino) *string { return &d.Data }),
-	"DOMINO_SHUTDOWN_TIMEOUT":     seconds(func(d *Domino) *time.Duration { return &d.ShutdownTimeout }),
-	"DOMINO_NSD_BEFORE_KILL":      boolean(func(d *Domino) *bool { return &d.NsdBeforeKill }),
-	"DOMINO_PRE_SHUTDOWN_COMMAND": str(func(d *Domino) *string { return &d.PreShutdownCommand }),
-	"DOMINO_PRE_SHUTDOWN_DELAY":   seconds(func(d *Domino) *time.Duration { return &d.PreShutdownDelay }),
-	"DOMINO_OUTPUT_LOG":           absPath(func(d *Domino) *string { return &d.OutputLog }),
-	"DOMINO_INPUT_FILE":           absPath(func(d *Domino) *string { return &d.InputFile }),
+	"DOMINO_USER":                 str(func(d *File) *string { return &d.User }),
+	"LOTUS":                       absPath(func(d *File) *string { return &d.Lotus }),
+	"DOMINO_DATA_PATH":            absPath(func(d *File) *string { return &d.Data }),
+	"DOMINO_SHUTDOWN_TIMEOUT":     seconds(func(d *File) *time.Duration { return &d.ShutdownTimeout }),
+	"DOMINO_NSD_BEFORE_KILL":      boolean(func(d *File) *bool { return &d.NsdBeforeKill }),
+	"DOMINO_PRE_SHUTDOWN_COMMAND": str(func(d *File) *string { return &d.PreShutdownCommand }),
+	"DOMINO_PRE_SHUTDOWN_DELAY":   seconds(func(d *File) *time.Duration { return &d.PreShutdownDelay }),
+	"DOMINO_OUTPUT_LOG":           absPath(func(d *File) *string { return &d.OutputLog }),
+	"DOMINO_INPUT_FILE":           absPath(func(d *File) *string { return &d.InputFile }),
 	// quiesce's own: how a snapshot freezes Domino (auto, online, stop)
-	"DOMINO_QUIESCE_METHOD": oneOf(func(d *Domino) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
+	"DOMINO_QUIESCE_METHOD": oneOf(func(d *File) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
 }
 
-func fromRcVars(file string, vars map[string]string, lines map[string]int) (Domino, error) {
+func fromRcVars(file string, vars map[string]string, lines map[string]int) (File, error) {
 	d := defaults(file)
 	d.RcFormat, d.HasDomino = true, true
 	for name, set := range rcKeys {
@@ -64,7 +64,7 @@ func fromRcVars(file string, vars map[string]string, lines map[string]int) (Domi
 			continue
 		}
 		if msg := set(&d, v); msg != "" {
-			return Domino{}, &Error{File: file, Line: lines[name], Key: name, Msg: msg}
+			return File{}, &Error{File: file, Line: lines[name], Key: name, Msg: msg}
 		}
 	}
 	d.defaultLogs()
@@ -72,8 +72,8 @@ func fromRcVars(file string, vars map[string]string, lines map[string]int) (Domi
 }
 
 // seconds parses the whole seconds rc_domino uses.
-func seconds(field func(*Domino) *time.Duration) setter {
-	return func(d *Domino, v string) string {
+func seconds(field func(*File) *time.Duration) setter {
+	return func(d *File, v string) string {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return fmt.Sprintf("%q is not a whole number of seconds", v)

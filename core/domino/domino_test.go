@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func newServer(t *testing.T, sim *simtest.Sim, cfg config.Domino) *domino.Server {
+func newServer(t *testing.T, sim *simtest.Sim, cfg config.File) *domino.Server {
 	t.Helper()
 	s, err := domino.New(cfg, domino.Deps{Source: proc.NewSystem(), Log: zaptest.NewLogger(t)})
 	if err != nil {
@@ -224,15 +224,15 @@ func TestSlowStartWaitsForReadiness(t *testing.T) {
 func TestValidation(t *testing.T) {
 	sim := simtest.New(t, simtest.Options{})
 	cases := []struct {
-		edit func(*config.Domino)
+		edit func(*config.File)
 		key  string
 		msg  string
 	}{
-		{func(c *config.Domino) { c.User = "no-such-user-q" }, "DOMINO_USER", "does not exist"},
-		{func(c *config.Domino) { c.User = "root" }, "DOMINO_USER", "root"},
-		{func(c *config.Domino) { c.Lotus = "/nonexistent/domino" }, "LOTUS", "does not exist"},
-		{func(c *config.Domino) { c.Lotus = sim.Data }, "LOTUS", "bin/server not found"},
-		{func(c *config.Domino) { c.Data = "/nonexistent/data" }, "DOMINO_DATA_PATH", "does not exist"},
+		{func(c *config.File) { c.User = "no-such-user-q" }, "DOMINO_USER", "does not exist"},
+		{func(c *config.File) { c.User = "root" }, "DOMINO_USER", "root"},
+		{func(c *config.File) { c.Lotus = "/nonexistent/domino" }, "LOTUS", "does not exist"},
+		{func(c *config.File) { c.Lotus = sim.Data }, "LOTUS", "bin/server not found"},
+		{func(c *config.File) { c.Data = "/nonexistent/data" }, "DOMINO_DATA_PATH", "does not exist"},
 	}
 	for _, c := range cases {
 		cfg := sim.Config(time.Second)

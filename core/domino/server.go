@@ -29,7 +29,7 @@ const DisabledFile = "domino_disabled"
 
 // Server is one Domino server as configured.
 type Server struct {
-	cfg   config.Domino
+	cfg   config.File
 	acct  runas.Account
 	match proc.Matcher
 	src   proc.Source
@@ -52,7 +52,7 @@ type Deps struct {
 
 // New checks cfg against the system and returns the server it describes.
 // Errors are *config.Error naming the setting that is wrong.
-func New(cfg config.Domino, d Deps) (*Server, error) {
+func New(cfg config.File, d Deps) (*Server, error) {
 	if d.Log == nil {
 		d.Log = zap.NewNop()
 	}
@@ -78,7 +78,7 @@ func New(cfg config.Domino, d Deps) (*Server, error) {
 
 // newService is a Domino server run by a Windows service. Its tools
 // (nsd.exe) run as quiesce's own account, as the service's do.
-func newService(cfg config.Domino, d Deps) (*Server, error) {
+func newService(cfg config.File, d Deps) (*Server, error) {
 	loc := DefaultLocator(d.Log)
 	if d.Locator != nil {
 		loc = *d.Locator
@@ -109,7 +109,7 @@ func newService(cfg config.Domino, d Deps) (*Server, error) {
 	}, nil
 }
 
-func validate(cfg config.Domino) (runas.Account, error) {
+func validate(cfg config.File) (runas.Account, error) {
 	bad := func(s config.Setting, format string, a ...any) error {
 		e := &config.Error{File: cfg.Source, Key: cfg.Key(s), Msg: fmt.Sprintf(format, a...)}
 		if s == config.SetLotus {
@@ -128,7 +128,7 @@ func validate(cfg config.Domino) (runas.Account, error) {
 }
 
 // validatePaths checks the program and data directories.
-func validatePaths(cfg config.Domino) error {
+func validatePaths(cfg config.File) error {
 	bad := func(s config.Setting, format string, a ...any) error {
 		e := &config.Error{File: cfg.Source, Key: cfg.Key(s), Msg: fmt.Sprintf(format, a...)}
 		if s == config.SetLotus {
@@ -181,7 +181,7 @@ func nsdTool(lotus string) string {
 }
 
 // Config returns the server's configuration.
-func (s *Server) Config() config.Domino { return s.cfg }
+func (s *Server) Config() config.File { return s.cfg }
 
 // Processes returns the server's processes now.
 func (s *Server) Processes() ([]proc.Proc, error) { return s.src.Scan(s.match) }

@@ -29,7 +29,7 @@ const (
 
 // byService reports whether the server is managed as a Windows service:
 // manager = service, or (auto) on Windows.
-func byService(cfg config.Domino) bool {
+func byService(cfg config.File) bool {
 	return cfg.Manager == config.ManagerService || (cfg.Manager == config.ManagerAuto && runtime.GOOS == "windows")
 }
 
@@ -48,7 +48,7 @@ func DefaultLocator(log *zap.Logger) Locator {
 // resolveService fills in, for a Windows service, the program directory,
 // data directory and service name the configuration does not give. A
 // setting still at its Linux default counts as not given.
-func resolveService(cfg config.Domino, loc Locator, log *zap.Logger) (config.Domino, error) {
+func resolveService(cfg config.File, loc Locator, log *zap.Logger) (config.File, error) {
 	cfg.Manager = config.ManagerService
 	regLotus, regData := "", ""
 	if loc.Registry != nil {

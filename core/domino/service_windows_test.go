@@ -48,7 +48,7 @@ func winServer(t *testing.T, o simtest.Options, shutdown time.Duration) (*simtes
 // winConfig is the configuration simdomino install wrote, with waits
 // sized for wine on a loaded machine, where starting a process (nsd.exe)
 // takes seconds.
-func winConfig(sim *simtest.Sim, shutdown time.Duration) config.Domino {
+func winConfig(sim *simtest.Sim, shutdown time.Duration) config.File {
 	cfg := sim.Config(shutdown)
 	cfg.KillWait = 15 * time.Second
 	cfg.StartTimeout = 60 * time.Second

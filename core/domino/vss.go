@@ -44,7 +44,7 @@ func VSSWriterConfigured(data string) bool {
 // caller: the configuration says so for that caller (vss_stand_aside) and
 // notes.ini loads the writer. why is the line to show either way ("" when
 // neither is set).
-func StandsAside(cfg config.Domino, caller string) (aside bool, why string) {
+func StandsAside(cfg config.File, caller string) (aside bool, why string) {
 	vssAware := false
 	for _, c := range config.VSSCallers {
 		vssAware = vssAware || c == caller

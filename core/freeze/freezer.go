@@ -148,6 +148,9 @@ func New(t Target, s *state.Store, p Policy, log *zap.Logger, c clock.Clock) *Fr
 // TargetName names the target this Freezer guards.
 func (f *Freezer) TargetName() string { return f.target.Name() }
 
+// Target is the application this engine freezes.
+func (f *Freezer) Target() Target { return f.target }
+
 // Plan returns how a freeze by c fits c's budget.
 func (f *Freezer) Plan(c Caller) Plan { return PlanCaller(c, f.target.Timeouts()) }
 

@@ -169,7 +169,7 @@ func New(t testing.TB, o Options) *Sim {
 
 // Config is the target's configuration as quiesce reads it from the
 // installed rc_domino_config, with test-sized timeouts.
-func (s *Sim) Config(shutdown time.Duration) config.Domino {
+func (s *Sim) Config(shutdown time.Duration) config.File {
 	s.t.Helper()
 	c, err := config.Load(s.RcConfig)
 	if err != nil {
