@@ -3,8 +3,6 @@
 package proc
 
 import (
-	"context"
-
 	"github.com/shirou/gopsutil/v3/process"
 )
 
@@ -12,19 +10,6 @@ import (
 type ownerID struct {
 	uid     int32
 	account string
-}
-
-// owner reads gp's owner and checks it against m first: on a busy machine
-// most processes are rejected by one cheap read of their UID.
-func owner(ctx context.Context, gp *process.Process, m Matcher) (ownerID, bool) {
-	uids, err := gp.UidsWithContext(ctx)
-	if err != nil || len(uids) == 0 {
-		return ownerID{}, false
-	}
-	if m.UID >= 0 && uids[0] != m.UID {
-		return ownerID{}, false
-	}
-	return ownerID{uid: uids[0]}, true
 }
 
 // foldPath: Unix file names are case-sensitive.
