@@ -153,7 +153,7 @@ func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 	} else if err := s.startTool(launcher(s.cfg.Lotus), "-q"); err != nil {
 		s.log.Error("cannot run server -q", zap.Error(err))
 	}
-	left, err := s.waitGone(ctx, deadline)
+	left, err := s.waitGone(ctx, st.res.Found, deadline)
 	if unitDone != nil && len(left) == 0 && err == nil {
 		<-unitDone // let the unit's stop job finish: the unit (service) is inactive when the stop returns
 	}
@@ -175,7 +175,7 @@ func (st *stopRun) nsdKill(ctx context.Context) ([]proc.Proc, error) {
 		s.log.Warn("nsd -kill failed, going on with signals", zap.Error(err))
 		wait = 0 // nothing to wait for: check once and escalate
 	}
-	left, err := s.waitGone(ctx, s.clock.Now().Add(wait))
+	left, err := s.waitGone(ctx, st.res.Killed, s.clock.Now().Add(wait))
 	st.phase("nsd-kill")
 	return left, err
 }
@@ -188,15 +188,15 @@ func (st *stopRun) signal(ctx context.Context, sig syscall.Signal, procs []proc.
 			s.log.Warn("signal failed", zap.Stringer("process", p), zap.Stringer("signal", sig), zap.Error(err))
 		}
 	}
-	left, err := s.waitGone(ctx, s.clock.Now().Add(s.cfg.KillWait))
+	left, err := s.waitGone(ctx, procs, s.clock.Now().Add(s.cfg.KillWait))
 	st.phase(sigName(sig))
 	return left, err
 }
 
-// waitGone waits until no process of the server is left or the deadline
-// passes, and returns what is left.
-func (s *Server) waitGone(ctx context.Context, deadline time.Time) ([]proc.Proc, error) {
-	return proc.WaitGone(ctx, s.src, s.match, deadline)
+// waitGone waits, from procs (what the last scan found), until no process
+// of the server is left or the deadline passes, and returns what is left.
+func (s *Server) waitGone(ctx context.Context, procs []proc.Proc, deadline time.Time) ([]proc.Proc, error) {
+	return proc.WaitGoneFrom(ctx, s.src, s.match, procs, deadline)
 }
 
 // runTool runs a tool and waits for it, up to limit.
