@@ -1,6 +1,7 @@
 // Package ready proves that an application serves: a TCP port accepts, an
 // HTTP URL answers 2xx, a log file gains a line, or a command exits 0.
-// Probes are checked together, polling, until all pass or time runs out.
+// Probes are checked together until all pass or time runs out: at once
+// when a watched log file is written (inotify on Linux), else polling.
 package ready
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -24,7 +26,7 @@ type Probe interface {
 	String() string
 }
 
-// Poll is how often probes are checked.
+// Poll is how often probes are checked when nothing they watch changes.
 const Poll = 20 * time.Millisecond
 
 // ErrNotReady: the probes did not all pass in time.
@@ -41,12 +43,27 @@ func (e *NotReadyError) Error() string {
 }
 func (e *NotReadyError) Unwrap() error { return ErrNotReady }
 
-// Wait polls probes until all pass (a passed probe is not checked again),
+// watched is a probe that passes only after a file in Dir is written: Wait
+// re-checks the probes as soon as that happens, not at the next poll.
+type watched interface {
+	Dir() string
+}
+
+// Wait checks probes until all pass (a passed probe is not checked again),
 // the deadline passes, ctx ends, or exited delivers (the application's
-// process ended: there is no point waiting).
+// process ended: there is no point waiting). Probes are checked when a
+// file a probe watches is written, and every Poll.
 func Wait(ctx context.Context, probes []Probe, deadline time.Time, exited <-chan error) error {
 	began := time.Now()
 	passed := make([]bool, len(probes))
+	var dirs []string
+	for _, p := range probes {
+		if w, ok := p.(watched); ok {
+			dirs = append(dirs, w.Dir())
+		}
+	}
+	w := newWatch(dirs)
+	defer w.close()
 	tick := time.NewTicker(Poll)
 	defer tick.Stop()
 	for {
@@ -74,6 +91,7 @@ func Wait(ctx context.Context, probes []Probe, deadline time.Time, exited <-chan
 			return err
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-w.changes():
 		case <-tick.C:
 		}
 	}
@@ -171,3 +189,6 @@ func (p *LogLine) Ready(context.Context) bool {
 	return p.found
 }
 func (p *LogLine) String() string { return fmt.Sprintf("%q in %s", p.Text, p.File) }
+
+// Dir is the directory of File, where it is written, created or rotated.
+func (p *LogLine) Dir() string { return filepath.Dir(p.File) }
