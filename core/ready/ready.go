@@ -52,7 +52,9 @@ type watched interface {
 // Wait checks probes until all pass (a passed probe is not checked again),
 // the deadline passes, ctx ends, or exited delivers (the application's
 // process ended: there is no point waiting). Probes are checked when a
-// file a probe watches is written, and every Poll.
+// file a probe watches is written, and every Poll; the others (a port, a
+// URL, a command) only once the watched ones have passed, so that a
+// starting application is not dialled on every line it logs.
 func Wait(ctx context.Context, probes []Probe, deadline time.Time, exited <-chan error) error {
 	began := time.Now()
 	passed := make([]bool, len(probes))
@@ -67,17 +69,11 @@ func Wait(ctx context.Context, probes []Probe, deadline time.Time, exited <-chan
 	tick := time.NewTicker(Poll)
 	defer tick.Stop()
 	for {
-		all := true
-		for i, p := range probes {
-			if !passed[i] {
-				passed[i] = p.Ready(ctx)
-			}
-			all = all && passed[i]
-		}
-		if all {
+		if check(ctx, probes, passed, true) && check(ctx, probes, passed, false) {
 			return nil
 		}
 		if !time.Now().Before(deadline) {
+			check(ctx, probes, passed, false) // say which of them fail too
 			var failing []string
 			for i, p := range probes {
 				if !passed[i] {
@@ -95,6 +91,22 @@ func Wait(ctx context.Context, probes []Probe, deadline time.Time, exited <-chan
 		case <-tick.C:
 		}
 	}
+}
+
+// check checks the probes not passed yet that are (or are not) watched,
+// and reports whether all of those have passed.
+func check(ctx context.Context, probes []Probe, passed []bool, watchedOnes bool) bool {
+	all := true
+	for i, p := range probes {
+		if _, ok := p.(watched); ok != watchedOnes {
+			continue
+		}
+		if !passed[i] {
+			passed[i] = p.Ready(ctx)
+		}
+		all = all && passed[i]
+	}
+	return all
 }
 
 // TCP passes when Addr accepts a connection.

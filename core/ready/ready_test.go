@@ -111,3 +111,33 @@ func TestWait(t *testing.T) {
 		t.Fatalf("exit not reported: %v", err)
 	}
 }
+
+// counting is a probe that counts its checks.
+type counting struct {
+	checks int
+	pass   bool
+}
+
+func (c *counting) Ready(context.Context) bool { c.checks++; return c.pass }
+func (c *counting) String() string             { return "counting" }
+
+// The unwatched probes (a port, a command) are checked only once the log
+// line has come, and once more at the deadline to say whether they fail.
+func TestWaitChecksOthersAfterTheLogLine(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "console.log")
+	port := &counting{}
+	err := Wait(ctx, []Probe{port, NewLogLine(file, "Server started")}, time.Now().Add(100*time.Millisecond), nil)
+	var nr *NotReadyError
+	if !errors.As(err, &nr) || len(nr.Failing) != 2 || port.checks != 1 {
+		t.Fatalf("got %v after %d checks of the port, want both failing and one check", err, port.checks)
+	}
+	port = &counting{pass: true}
+	logLine := NewLogLine(file, "Server started")
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		_ = os.WriteFile(file, []byte("Server started on physical node\n"), 0o644)
+	}()
+	if err := Wait(ctx, []Probe{port, logLine}, time.Now().Add(time.Minute), nil); err != nil || port.checks != 1 {
+		t.Fatalf("got %v after %d checks of the port, want ready after one", err, port.checks)
+	}
+}
