@@ -115,8 +115,10 @@ func (s *server) run(stderr io.Writer) int {
 		s.con.printf("Unable to listen for NRPC: %v", err)
 	}
 	s.con.printf(dbSrvrLine)
-	s.con.printf("%s %s", readyLine, hostname())
+	// The timeline's ready comes first: a watcher that sees the line at
+	// once (quiesce's inotify) must find the event already written.
 	_ = timeline.Append(s.data, timeline.Ready, "")
+	s.con.printf("%s %s", readyLine, hostname())
 	<-s.quit
 	return s.shutdown()
 }
