@@ -17,29 +17,32 @@ func TestWatchWakesOnChange(t *testing.T) {
 	}
 	defer w.close()
 	file := filepath.Join(dir, "console.log")
-	for what, change := range map[string]func() error{
-		"create": func() error { return os.WriteFile(file, nil, 0o644) },
-		"append": func() error {
+	for _, c := range []struct {
+		what   string
+		change func() error
+	}{
+		{"create", func() error { return os.WriteFile(file, nil, 0o644) }},
+		{"append", func() error {
 			f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
 			if err == nil {
 				_, err = f.WriteString("a line\n")
 				f.Close()
 			}
 			return err
-		},
-		"rotate": func() error {
+		}},
+		{"rotate", func() error {
 			_ = os.WriteFile(file+".new", []byte("x\n"), 0o644)
 			return os.Rename(file+".new", file)
-		},
+		}},
 	} {
 		drain(w)
-		if err := change(); err != nil {
+		if err := c.change(); err != nil {
 			t.Fatal(err)
 		}
 		select {
 		case <-w.changes():
 		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: no wake-up", what)
+			t.Fatalf("%s: no wake-up", c.what)
 		}
 	}
 	if newWatch([]string{filepath.Join(dir, "missing")}) != nil || newWatch(nil) != nil {
