@@ -49,6 +49,7 @@ func run(args []string, io stdio) int {
 	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem()}
 	defer env.close()
 	app := newApp(env)
+	markUsageErrors(app)
 	err := app.RunContext(ctx, args)
 	if err == nil && env.exit != ExitOK {
 		err = &exitError{code: env.exit}
