@@ -82,10 +82,3 @@ func (e *env) checkHooks(c *cli.Context) bool {
 	}
 	return ok
 }
-
-// vmwareScriptDir is VMware Tools' script folder (on Windows from the
-// registry), as install vmware uses it.
-func vmwareScriptDir() string {
-	dir, _ := vmware.ScriptDir()
-	return dir
-}
