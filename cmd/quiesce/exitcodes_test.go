@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -303,6 +304,53 @@ func TestCallerGuidesExitCodesMatchAdapters(t *testing.T) {
 	for _, s := range []string{"veeam/pre-freeze.sh", "veeam/post-thaw.sh"} {
 		if want := fmt.Sprintf("exit %d\n", veeam.ExitFailed); !strings.Contains(string(scripts.Read(s)), want) {
 			t.Errorf("%s: quiesce missing should %q (Veeam's failure)", s, want)
+		}
+	}
+}
+
+// docs/callers.md's summary table agrees with the adapters: a row per
+// caller, its exit codes, and its default budget as the first time.
+func TestCallersReferenceMatchesAdapters(t *testing.T) {
+	rows := docTable(t, "callers.md", "## At a glance")
+	adapters := map[string]struct {
+		codes  []int
+		budget time.Duration
+	}{
+		vmware.Name:   {[]int{vmware.ExitOK, vmware.ExitFailed, vmware.ExitBadArgs}, vmware.DefaultBudget},
+		veeam.Name:    {[]int{veeam.ExitOK, veeam.ExitFailed}, veeam.DefaultBudget},
+		arcserve.Name: {[]int{arcserve.ExitOK, arcserve.DefaultFailCode, arcserve.ExitBadArgs}, arcserve.DefaultBudget},
+		qemu.Name:     {[]int{qemu.ExitOK, qemu.ExitFailed, qemu.ExitBadArgs}, qemu.DefaultBudget},
+	}
+	seen := map[string]bool{}
+	name := regexp.MustCompile("\\(`([a-z0-9]+)`\\)")
+	minutes := regexp.MustCompile(`(\d+) min`)
+	for _, r := range rows {
+		m := name.FindStringSubmatch(r[0])
+		if m == nil || len(r) != 5 {
+			t.Errorf("callers.md: row %q names no adapter", r)
+			continue
+		}
+		a, ok := adapters[m[1]]
+		if !ok {
+			t.Errorf("callers.md: no adapter %q", m[1])
+			continue
+		}
+		seen[m[1]] = true
+		var codes []int
+		for _, s := range number.FindAllString(r[3], -1) {
+			n, _ := strconv.Atoi(s)
+			codes = append(codes, n)
+		}
+		if fmt.Sprint(codes) != fmt.Sprint(a.codes) {
+			t.Errorf("callers.md: %s exits %v; the adapter %v", m[1], codes, a.codes)
+		}
+		if b := minutes.FindStringSubmatch(r[4]); b == nil || b[1] != strconv.Itoa(int(a.budget.Minutes())) {
+			t.Errorf("callers.md: %s's time %q; the adapter's budget is %s", m[1], r[4], a.budget)
+		}
+	}
+	for n := range adapters {
+		if !seen[n] {
+			t.Errorf("callers.md has no row for %s", n)
 		}
 	}
 }
