@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -308,49 +307,62 @@ func TestCallerGuidesExitCodesMatchAdapters(t *testing.T) {
 	}
 }
 
-// docs/callers.md's summary table agrees with the adapters: a row per
-// caller, its exit codes, and its default budget as the first time.
-func TestCallersReferenceMatchesAdapters(t *testing.T) {
-	rows := docTable(t, "callers.md", "## At a glance")
-	adapters := map[string]struct {
-		codes  []int
-		budget time.Duration
-	}{
-		vmware.Name:   {[]int{vmware.ExitOK, vmware.ExitFailed, vmware.ExitBadArgs}, vmware.DefaultBudget},
-		veeam.Name:    {[]int{veeam.ExitOK, veeam.ExitFailed}, veeam.DefaultBudget},
-		arcserve.Name: {[]int{arcserve.ExitOK, arcserve.DefaultFailCode, arcserve.ExitBadArgs}, arcserve.DefaultBudget},
-		qemu.Name:     {[]int{qemu.ExitOK, qemu.ExitFailed, qemu.ExitBadArgs}, qemu.DefaultBudget},
+// adapterCodes are each caller adapter's exit codes (pinned above), in
+// ascending order; every adapter in the registry must be here.
+var adapterCodes = map[string][]int{
+	vmware.Name:   {vmware.ExitOK, vmware.ExitFailed, vmware.ExitBadArgs},
+	veeam.Name:    {veeam.ExitOK, veeam.ExitFailed},
+	arcserve.Name: {arcserve.ExitOK, arcserve.DefaultFailCode, arcserve.ExitBadArgs},
+	qemu.Name:     {qemu.ExitOK, qemu.ExitFailed, qemu.ExitBadArgs},
+}
+
+func numbers(s string) []int {
+	var ns []int
+	for _, w := range number.FindAllString(s, -1) {
+		n, _ := strconv.Atoi(w)
+		ns = append(ns, n)
 	}
-	seen := map[string]bool{}
+	return ns
+}
+
+// Every adapter in the registry has its codes pinned, says them in its
+// --help, and has a row in docs/callers.md's summary table with those
+// codes and its default budget as the first time.
+func TestCallersReferenceMatchesAdapters(t *testing.T) {
+	rows := map[string][]string{}
 	name := regexp.MustCompile("\\(`([a-z0-9]+)`\\)")
-	minutes := regexp.MustCompile(`(\d+) min`)
-	for _, r := range rows {
+	for _, r := range docTable(t, "callers.md", "## At a glance") {
 		m := name.FindStringSubmatch(r[0])
 		if m == nil || len(r) != 5 {
 			t.Errorf("callers.md: row %q names no adapter", r)
 			continue
 		}
-		a, ok := adapters[m[1]]
+		rows[m[1]] = r
+	}
+	minutes := regexp.MustCompile(`(\d+) min`)
+	for _, a := range adapters() {
+		codes, ok := adapterCodes[a.Name]
 		if !ok {
-			t.Errorf("callers.md: no adapter %q", m[1])
+			t.Errorf("adapter %s: its exit codes are not pinned in this test", a.Name)
 			continue
 		}
-		seen[m[1]] = true
-		var codes []int
-		for _, s := range number.FindAllString(r[3], -1) {
-			n, _ := strconv.Atoi(s)
-			codes = append(codes, n)
+		if got := numbers(a.Help.Exits); fmt.Sprint(got) != fmt.Sprint(codes) {
+			t.Errorf("adapter %s: --help says exit codes %v (%q); the adapter's are %v", a.Name, got, a.Help.Exits, codes)
 		}
-		if fmt.Sprint(codes) != fmt.Sprint(a.codes) {
-			t.Errorf("callers.md: %s exits %v; the adapter %v", m[1], codes, a.codes)
+		r, ok := rows[a.Name]
+		if !ok {
+			t.Errorf("callers.md has no row for %s", a.Name)
+			continue
 		}
-		if b := minutes.FindStringSubmatch(r[4]); b == nil || b[1] != strconv.Itoa(int(a.budget.Minutes())) {
-			t.Errorf("callers.md: %s's time %q; the adapter's budget is %s", m[1], r[4], a.budget)
+		delete(rows, a.Name)
+		if got := numbers(r[3]); fmt.Sprint(got) != fmt.Sprint(codes) {
+			t.Errorf("callers.md: %s exits %v; the adapter %v", a.Name, got, codes)
+		}
+		if b := minutes.FindStringSubmatch(r[4]); b == nil || b[1] != strconv.Itoa(int(a.Defaults.Budget.Minutes())) {
+			t.Errorf("callers.md: %s's time %q; the adapter's budget is %s", a.Name, r[4], a.Defaults.Budget)
 		}
 	}
-	for n := range adapters {
-		if !seen[n] {
-			t.Errorf("callers.md has no row for %s", n)
-		}
+	for n := range rows {
+		t.Errorf("callers.md: a row for %s, which is not in the registry", n)
 	}
 }
