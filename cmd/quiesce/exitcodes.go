@@ -59,9 +59,9 @@ func (e *actionError) Error() string { return e.err.Error() }
 func (e *actionError) Unwrap() error { return e.err }
 
 // usageError is a command line urfave/cli could not parse: an unknown
-// flag, a flag without its value or with a value of the wrong type, a
-// required flag missing. Only these exit ExitUsage (besides the commands'
-// own argument checks, which return an exitError).
+// flag, a flag without its value or with a value of the wrong type. Only
+// these and a missing required flag (isRequiredFlagsError) exit ExitUsage,
+// besides the commands' own argument checks, which return an exitError.
 type usageError struct {
 	cmd string // the command line's command, e.g. "quiesce stop"
 	err error
