@@ -97,13 +97,13 @@ func (g *guest) mustRun(t *testing.T, args ...string) string {
 // freeze and outliving it, starts the server by the deadline and logs who
 // never thawed; a late thaw then succeeds with a warning.
 func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
-	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 3s\n")
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 6s\n") // the freeze must leave a quarter of it, on a loaded machine too
 	g.mustRun(t, "start")
 	g.mustRun(t, "vmware", "freeze")
 	if g.sim.Serving() {
 		t.Fatal("still serving after freeze")
 	}
-	simtest.Eventually(t, 3*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
+	simtest.Eventually(t, 6*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
 	log := g.log(t)
 	if !strings.Contains(log, "freeze expired: no thaw came before the deadline") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
 		t.Fatalf("log does not name the caller that never thawed:\n%s", log)
