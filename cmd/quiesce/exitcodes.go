@@ -16,11 +16,10 @@ import (
 // freeze, thaw, recover, check, install, ...): the LSB init-script
 // conventions, plus 150 from the range LSB leaves to applications. The
 // caller adapters answer with the codes their caller understands, defined
-// in each adapter's package (vendors/arcserve, vendors/qemu, vendors/veeam,
-// vendors/vmware: ExitOK, ExitFailed or DefaultFailCode, ExitBadArgs).
-// exitcodes_test.go pins every number, here and in the adapters, and
-// checks them against docs/configuration.md and scripts/systemd/domino.service
-// (SuccessExitStatus=150).
+// in each adapter's package under vendors/ (ExitOK, ExitFailed or
+// DefaultFailCode, ExitBadArgs, ...). exitcodes_test.go pins every number,
+// here and in every adapter of the registry, and checks them against the
+// docs and scripts/systemd/domino.service (SuccessExitStatus=150).
 const (
 	ExitOK            = 0   // success; status: running
 	ExitFailure       = 1   // generic failure; status: dead, processes left without the server
