@@ -50,6 +50,7 @@ func runWith(args []string, io stdio, reg hook.Registry) int {
 	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem(), adapters: reg}
 	defer env.close()
 	app := newApp(env)
+	markUsageErrors(app)
 	err := app.RunContext(ctx, args)
 	if err == nil && env.exit != ExitOK {
 		err = &exitError{code: env.exit}

@@ -64,15 +64,24 @@ func (g *guest) log(t *testing.T) string {
 // killWatchdogs ends watchdogs this test started (they end by themselves
 // once nothing is frozen; a failed test may leave one waiting).
 func (g *guest) killWatchdogs() {
+	for _, pid := range g.watchdogs() {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// watchdogs returns the PIDs of the watchdogs guarding this guest's state.
+func (g *guest) watchdogs() []int {
+	var pids []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		if err == nil && strings.Contains(string(b), g.state) && strings.Contains(string(b), "watchdog") {
 			var pid int
 			fmt.Sscan(e.Name(), &pid)
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			pids = append(pids, pid)
 		}
 	}
+	return pids
 }
 
 func (g *guest) mustRun(t *testing.T, args ...string) string {
@@ -88,13 +97,13 @@ func (g *guest) mustRun(t *testing.T, args ...string) string {
 // freeze and outliving it, starts the server by the deadline and logs who
 // never thawed; a late thaw then succeeds with a warning.
 func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
-	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 3s\n")
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 6s\n") // the freeze must leave a quarter of it, on a loaded machine too
 	g.mustRun(t, "start")
 	g.mustRun(t, "vmware", "freeze")
 	if g.sim.Serving() {
 		t.Fatal("still serving after freeze")
 	}
-	simtest.Eventually(t, 3*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
+	simtest.Eventually(t, 6*time.Second+5*time.Second, "(deadline + 5 s) watchdog starts the server after the deadline", g.sim.Serving)
 	log := g.log(t)
 	if !strings.Contains(log, "freeze expired: no thaw came before the deadline") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
 		t.Fatalf("log does not name the caller that never thawed:\n%s", log)
@@ -108,11 +117,22 @@ func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
 // An administrator who stops the server by hand during a freeze ends the
 // freeze's ownership: neither the watchdog nor the thaw starts it.
 func TestManualStopDuringFreezeIsRespected(t *testing.T) {
-	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 1s\n")
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 4s\n") // the freeze must leave a quarter of it, on a loaded machine too
 	g.mustRun(t, "start")
 	g.mustRun(t, "veeam", "pre-freeze")
 	g.mustRun(t, "stop")
-	time.Sleep(3 * time.Second) // past the deadline: the watchdog must not start it
+	if len(g.watchdogs()) == 0 {
+		t.Fatal("no watchdog guards the freeze")
+	}
+	// The watchdog is what could start the server: wait until it has
+	// settled the freeze at its deadline and ended (it ends only once
+	// nothing is left to guard), then look. No fixed sleep: on a slow
+	// machine this waits longer, and it never looks too early.
+	simtest.Eventually(t, 30*time.Second, "the watchdog expires the freeze and ends", func() bool {
+		log := g.log(t)
+		return strings.Contains(log, "freeze expired: no thaw came before the deadline") &&
+			strings.Contains(log, "watchdog done: nothing left to guard") && len(g.watchdogs()) == 0
+	})
 	if len(g.sim.Procs()) != 0 {
 		t.Fatal("the watchdog started a server an administrator had stopped")
 	}

@@ -8,8 +8,15 @@ import (
 	"time"
 )
 
-// Clock tells the time and waits. The engine never calls time.Now or
-// time.After directly where a deadline decides what happens.
+// Clock tells the time and waits. Every decision the freeze engine
+// (core/freeze) takes on time reads its injected Clock: a freeze's
+// deadline, whether a freeze has expired (before each operation, in
+// recovery and in the watchdog, which also sleeps on it), a late thaw, how
+// much of the window a stop left. core/freeze/clock_test.go runs them on a
+// Fake. The waits on real processes, sockets and files (core/proc,
+// core/ready, core/online's file events, core/state's lock) run until a
+// deadline computed from the Clock, on the runtime's own timers: they wait
+// for the kernel, which a fake clock cannot move.
 type Clock interface {
 	Now() time.Time
 	// After delivers the time on the channel once d has passed.

@@ -18,10 +18,16 @@ const TargetName = "domino"
 // Freezable is a Domino server as a freeze target.
 type Freezable struct{ S *Server }
 
-var _ freeze.Target = Freezable{}
+var (
+	_ freeze.Target    = Freezable{}
+	_ freeze.DataNamer = Freezable{}
+)
 
 // Name implements freeze.Target.
 func (f Freezable) Name() string { return TargetName }
+
+// DataNoun implements freeze.DataNamer: what a killed Domino leaves open.
+func (f Freezable) DataNoun() string { return "databases" }
 
 // Running implements freeze.Target. No process found while the server's
 // systemd unit is active is an error (service.UnseenError), never "not

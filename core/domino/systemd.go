@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/service"
 )
 
 // unit returns the systemd unit that manages the server, or "" when
@@ -81,15 +81,7 @@ func unitOf(pid int) string {
 
 // unitLoaded reports whether systemd knows the unit.
 func unitLoaded(unit string) bool {
-	out, err := exec.Command(systemctl(), "show", "-p", "LoadState", "--value", unit).Output()
-	return err == nil && strings.TrimSpace(string(out)) == "loaded"
-}
-
-func systemctl() string {
-	if _, err := os.Stat("/usr/bin/systemctl"); err == nil {
-		return "/usr/bin/systemctl"
-	}
-	return "systemctl"
+	return service.Systemd{Unit: unit}.Loaded(context.Background())
 }
 
 // unitCommand runs systemctl VERB UNIT in the background and delivers its
@@ -98,9 +90,7 @@ func (s *Server) unitCommand(ctx context.Context, verb, unit string) <-chan erro
 	done := make(chan error, 1)
 	go func() {
 		defer close(done)
-		out, err := exec.CommandContext(ctx, systemctl(), verb, unit).CombinedOutput()
-		if err != nil {
-			err = fmt.Errorf("systemctl %s %s: %v: %s", verb, unit, err, strings.TrimSpace(string(out)))
+		if err := (service.Systemd{Unit: unit}).Run(ctx, verb); err != nil {
 			s.log.Warn("systemctl failed", zap.Error(err))
 			done <- err
 		}

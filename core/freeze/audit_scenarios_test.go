@@ -21,7 +21,7 @@ func TestStateMachineAudit(t *testing.T) {
 		for k := 1; ; k++ {
 			probe := newWorld(t)
 			fst.setup(probe)
-			if _, _, died := fst.op.run(probe, k); died == "" {
+			if _, died, _ := fst.op.run(probe, k); died == "" {
 				break // the first operation has fewer than k steps
 			}
 			perFirst[fst.name] = k

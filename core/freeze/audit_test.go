@@ -21,7 +21,7 @@ import (
 
 type op struct {
 	name string
-	run  func(w *world, killAt int) (res freeze.Result, err error, died string)
+	run  func(w *world, killAt int) (res freeze.Result, died string, err error)
 }
 
 var (
@@ -30,8 +30,8 @@ var (
 )
 
 func freezeOp(c freeze.Caller) op {
-	return op{"freeze by " + c.Name, func(w *world, k int) (freeze.Result, error, string) {
-		res, err, died := w.run("freeze by "+c.Name, k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	return op{"freeze by " + c.Name, func(w *world, k int) (freeze.Result, string, error) {
+		res, died, err := w.run("freeze by "+c.Name, k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
 			return f.Freeze(context.Background(), c)
 		})
 		if died == "" && err == nil && w.app.state() != "stopped" {
@@ -42,13 +42,13 @@ func freezeOp(c freeze.Caller) op {
 			rec, _ := w.store.Load("app")
 			w.held[c.Name] = rec.Deadline
 		}
-		return res, err, died
+		return res, died, err
 	}}
 }
 
 func thawOp(c freeze.Caller) op {
-	return op{"thaw by " + c.Name, func(w *world, k int) (freeze.Result, error, string) {
-		res, err, died := w.run("thaw by "+c.Name, k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	return op{"thaw by " + c.Name, func(w *world, k int) (freeze.Result, string, error) {
+		res, died, err := w.run("thaw by "+c.Name, k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
 			return f.Thaw(context.Background(), c)
 		})
 		if died == "" && err == nil && res.Outcome == freeze.Started && w.app.state() != "serving" {
@@ -57,11 +57,11 @@ func thawOp(c freeze.Caller) op {
 		if died == "" {
 			delete(w.held, c.Name) // an error is a failed start, retried by the watchdog
 		}
-		return res, err, died
+		return res, died, err
 	}}
 }
 
-var recoverOp = op{"recover", func(w *world, k int) (freeze.Result, error, string) {
+var recoverOp = op{"recover", func(w *world, k int) (freeze.Result, string, error) {
 	return w.run("recover", k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
 		return f.Recover(context.Background(), false)
 	})
@@ -71,7 +71,7 @@ var recoverOp = op{"recover", func(w *world, k int) (freeze.Result, error, strin
 // settle any freeze; a stop ends quiesce's ownership and stops, a start
 // starts and ends the ownership once the application runs.
 func byHand(verb string) op {
-	return op{"manual " + verb, func(w *world, k int) (freeze.Result, error, string) {
+	return op{"manual " + verb, func(w *world, k int) (freeze.Result, string, error) {
 		return w.run("manual "+verb, k, func(f *freeze.Freezer, p *qproc) (freeze.Result, error) {
 			_, _ = f.Recover(context.Background(), false)
 			if verb == "stop" {
@@ -94,11 +94,11 @@ func byHand(verb string) op {
 }
 
 // watchdogOp runs the watchdogs spawned so far, the first killed at step k.
-var watchdogOp = op{"watchdog", func(w *world, k int) (freeze.Result, error, string) {
+var watchdogOp = op{"watchdog", func(w *world, k int) (freeze.Result, string, error) {
 	if len(w.queued) == 0 {
-		return freeze.Result{}, nil, ""
+		return freeze.Result{}, "", nil
 	}
-	return freeze.Result{}, nil, w.startWatchdogs(k)
+	return freeze.Result{}, w.startWatchdogs(k), nil
 }}
 
 // first is how the interrupted phase comes about: a setup that succeeds,
@@ -110,7 +110,7 @@ type first struct {
 }
 
 func mustOK(w *world, o op) {
-	if _, err, died := o.run(w, 0); err != nil || died != "" {
+	if _, died, err := o.run(w, 0); err != nil || died != "" {
 		w.t.Fatalf("setup %s: %v %s\n%s", o.name, err, died, strings.Join(w.trace, "\n"))
 	}
 }
@@ -130,9 +130,9 @@ var firsts = []first{
 	}, recoverOp},
 	{"watchdog of a freeze never thawed", func(w *world) {
 		mustOK(w, freezeOp(auditVeeam)) // its watchdog is queued, not started yet
-	}, op{"watchdog at the deadline", func(w *world, k int) (freeze.Result, error, string) {
+	}, op{"watchdog at the deadline", func(w *world, k int) (freeze.Result, string, error) {
 		w.clk.Advance(w.policy.Deadline)
-		return freeze.Result{}, nil, w.startWatchdogs(k)
+		return freeze.Result{}, w.startWatchdogs(k), nil
 	}}},
 }
 
@@ -177,11 +177,11 @@ type outcome struct {
 func play(t *testing.T, w *world, s scenario) outcome {
 	var o outcome
 	s.first.setup(w)
-	_, _, o.firstDied = s.first.op.run(w, s.k)
+	_, o.firstDied, _ = s.first.op.run(w, s.k)
 	if s.watchdogNow {
 		w.startWatchdogs(0)
 	}
-	res, err, died := s.next.run(w, s.j)
+	res, died, err := s.next.run(w, s.j)
 	o.nextDied = died
 	o.watchdogKilled = (s.next.name == "watchdog" && died != "") ||
 		(strings.HasPrefix(s.first.op.name, "watchdog") && o.firstDied != "")
@@ -248,7 +248,7 @@ func play(t *testing.T, w *world, s scenario) outcome {
 func TestKilledFreezeAfterKilledFreezeLeavesNothingDown(t *testing.T) {
 	w := newWorld(t)
 	w.verbose()
-	_, _, died := w.runNamed("freeze by veeam", "spawn watchdog", func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	_, died, _ := w.runNamed("freeze by veeam", "spawn watchdog", func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
 		return f.Freeze(context.Background(), auditVeeam)
 	})
 	if died != "spawn watchdog" {
@@ -257,7 +257,7 @@ func TestKilledFreezeAfterKilledFreezeLeavesNothingDown(t *testing.T) {
 	if st := w.app.state(); st != "serving" {
 		t.Fatalf("the server is %s after a freeze killed before it stopped anything", st)
 	}
-	_, _, died = w.runNamed("freeze by vmware", "stop: going down", func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	_, died, _ = w.runNamed("freeze by vmware", "stop: going down", func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
 		return f.Freeze(context.Background(), auditVMware)
 	})
 	if died != "stop: going down" {

@@ -265,8 +265,8 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 	}
 	rep, err := f.target.Stop(ctx, plan.Graceful)
 	if err == nil && rep.Forced && !f.policy.ContinueForced {
-		err = fmt.Errorf("%s could only be stopped by force (%s; killed %s): its databases may be open in the snapshot",
-			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", "))
+		err = fmt.Errorf("%s could only be stopped by force (%s; killed %s): its %s may be open in the snapshot",
+			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", "), dataNoun(f.target))
 	}
 	if err == nil {
 		err = f.timeLeft(rec)
@@ -280,8 +280,8 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 	}
 	res := Result{Outcome: Stopped, Message: fmt.Sprintf("%s stopped (%s) in %s", f.target.Name(), rep.Outcome, secs(rep.Took))}
 	if rep.Forced {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s had to be killed (%s): databases of %s may not be closed cleanly in this snapshot",
-			f.target.Name(), rep.Outcome, strings.Join(rep.Killed, ", ")))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s had to be killed (%s): %s of %s may not be closed cleanly in this snapshot",
+			f.target.Name(), rep.Outcome, dataNoun(f.target), strings.Join(rep.Killed, ", ")))
 	}
 	return res, nil
 }

@@ -33,6 +33,22 @@ type Target interface {
 	Timeouts() Timeouts
 }
 
+// DataNamer is a Target that has its own word for the data a forced stop
+// may leave open in the snapshot ("databases" for Domino). Freeze's
+// messages say "files" for a target that is not one.
+type DataNamer interface {
+	// DataNoun is a plural noun: "its DataNoun may be open".
+	DataNoun() string
+}
+
+// dataNoun is t's word for its data, for messages.
+func dataNoun(t Target) string {
+	if d, ok := t.(DataNamer); ok {
+		return d.DataNoun()
+	}
+	return "files"
+}
+
 // Waiter is a Target that can wait until an application it finds running
 // (a start an interrupted run launched) serves.
 type Waiter interface {

@@ -241,16 +241,16 @@ func (w *world) freezer(p *qproc) *freeze.Freezer {
 
 // run runs op as a new process killed at its killAt-th step and reports
 // whether it was killed, and where.
-func (w *world) run(name string, killAt int, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, err error, died string) {
+func (w *world) run(name string, killAt int, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
 	return w.runProc(&qproc{w: w, name: name, killAt: killAt}, op)
 }
 
 // runNamed runs op as a new process killed at its first step named step.
-func (w *world) runNamed(name, step string, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, err error, died string) {
+func (w *world) runNamed(name, step string, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
 	return w.runProc(&qproc{w: w, name: name, killOn: step}, op)
 }
 
-func (w *world) runProc(p *qproc, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, err error, died string) {
+func (w *world) runProc(p *qproc, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
 	name := p.name
 	func() {
 		defer func() {
@@ -269,7 +269,7 @@ func (w *world) runProc(p *qproc, op func(f *freeze.Freezer, p *qproc) (freeze.R
 	} else {
 		w.note("%s: %s %v (steps %v)", name, res.Outcome, err, p.steps)
 	}
-	return res, err, died
+	return res, died, err
 }
 
 // startWatchdogs lets the queued watchdogs run, one after the other, each

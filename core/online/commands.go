@@ -39,6 +39,7 @@ func ParseArgs(a []string, post bool) (Args, error) {
 		want = 9
 	}
 	if len(a) != want && !(post && len(a) == 8) {
+		//lint:ignore ST1005 "Domino Backup" is a product name
 		return Args{}, fmt.Errorf("Domino Backup passes %d arguments, got %d", want, len(a))
 	}
 	r := Args{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], ""}

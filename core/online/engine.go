@@ -272,6 +272,7 @@ func (e *Engine) request(ctx context.Context, token string, deadline time.Time) 
 	})
 	switch {
 	case errors.Is(err, errTaskEnded):
+		//lint:ignore ST1005 "Domino Backup" is a product name
 		return "", &Failure{Cause: fmt.Errorf("Domino Backup ended before every database was in backup mode (see the server console)"), Ended: true}
 	case errors.Is(err, errTimeout):
 		return "", &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", wait.Round(time.Second))}
@@ -423,6 +424,7 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 	tasks, _ := e.srv.BackupTasks()
 	if len(tasks) == 0 {
 		e.finish(rec)
+		//lint:ignore ST1005 "Domino Backup" is a product name
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s is not running any more (it gave up: see the server console): this snapshot is not restorable", rec.Backup.ID), Ended: true}
 	}
 	deadline := began.Add(e.set.ReleaseTimeout)
@@ -442,6 +444,7 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 	switch {
 	case errors.Is(err, errTaskEnded):
 		e.finish(rec)
+		//lint:ignore ST1005 "Domino Backup" is a product name
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s ended without completing (see the server console): this snapshot is not restorable", rec.Backup.ID), Ended: true}
 	case err != nil:
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup mode did not end within %s: %w", e.set.ReleaseTimeout, err)}

@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"strings"
 )
 
 // Reporter is a Manager that can say whether it runs the application: a
@@ -49,11 +47,10 @@ func CheckUnseen(ctx context.Context, m Manager) error {
 // Active implements Reporter: any state but inactive or failed (activating,
 // deactivating, reloading) means the unit has or is about to have processes.
 func (s Systemd) Active(ctx context.Context) (bool, string, error) {
-	out, err := exec.CommandContext(ctx, s.bin(), "show", "-p", "ActiveState", "--value", s.Unit).Output()
+	st, err := s.Show(ctx, "ActiveState")
 	if err != nil {
-		return false, "", fmt.Errorf("systemctl show %s: %w", s.Unit, err)
+		return false, "", err
 	}
-	st := strings.TrimSpace(string(out))
 	return st != "inactive" && st != "failed" && st != "", st, nil
 }
 

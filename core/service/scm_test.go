@@ -3,29 +3,51 @@ package service
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
 
 // fakeSCM plays a service: each query returns the next scripted state
 // (the last one repeats); Start and Stop switch to another script.
+// Each Close of a handle is sent on closed when that is not nil.
 type fakeSCM struct {
+	mu            sync.Mutex
 	states        []SCMState
 	onStart       []SCMState
 	onStop        []SCMState
 	starts, stops int
+	closed        chan struct{}
 }
 
 func (f *fakeSCM) State() (SCMState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	st := f.states[0]
 	if len(f.states) > 1 {
 		f.states = f.states[1:]
 	}
 	return st, nil
 }
-func (f *fakeSCM) Start() error { f.starts++; f.states = f.onStart; return nil }
-func (f *fakeSCM) Stop() error  { f.stops++; f.states = f.onStop; return nil }
-func (f *fakeSCM) Close()       {}
+func (f *fakeSCM) Start() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
+	f.states = f.onStart
+	return nil
+}
+func (f *fakeSCM) Stop() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stops++
+	f.states = f.onStop
+	return nil
+}
+func (f *fakeSCM) Close() {
+	if f.closed != nil {
+		f.closed <- struct{}{}
+	}
+}
 
 func svcOn(f *fakeSCM) WindowsService {
 	return WindowsService{Name: "Lotus Domino Server (LotusDominoData)", poll: time.Millisecond,
@@ -108,18 +130,27 @@ func TestServiceThatStopsAfterRunningIsReported(t *testing.T) {
 	}
 }
 
+// The watch of a started service ends with the context (it closes its
+// handle), and reports nothing while the service runs. No fixed wait: the
+// test waits for the watch's handle to be closed, then looks.
 func TestWatchEndsWithTheContext(t *testing.T) {
-	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMRunning}}
+	f := &fakeSCM{states: []SCMState{SCMStopped}, onStart: []SCMState{SCMRunning}, closed: make(chan struct{}, 4)}
 	ctx, cancel := context.WithCancel(context.Background())
 	exited, err := svcOn(f).Start(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	<-f.closed // Start's own handle
 	cancel()
+	select {
+	case <-f.closed: // the watch's handle: the watch has ended
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watch goes on after its context ended")
+	}
 	select {
 	case err := <-exited:
 		t.Fatalf("a running service reported as stopped: %v", err)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 }
 

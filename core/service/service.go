@@ -102,7 +102,9 @@ func (s Systemd) bin() string {
 	return "systemctl"
 }
 
-func (s Systemd) systemctl(ctx context.Context, verb string) error {
+// Run runs "systemctl VERB UNIT" (start, stop, ...), which waits for the
+// job it queues. The error carries systemctl's own last words.
+func (s Systemd) Run(ctx context.Context, verb string) error {
 	cmd := exec.CommandContext(ctx, s.bin(), verb, s.Unit)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -111,13 +113,29 @@ func (s Systemd) systemctl(ctx context.Context, verb string) error {
 	return nil
 }
 
+// Show returns the value of one of the unit's properties (systemctl show
+// -p PROPERTY --value UNIT).
+func (s Systemd) Show(ctx context.Context, property string) (string, error) {
+	out, err := exec.CommandContext(ctx, s.bin(), "show", "-p", property, "--value", s.Unit).Output()
+	if err != nil {
+		return "", fmt.Errorf("systemctl show %s: %w", s.Unit, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Loaded reports whether systemd knows the unit (LoadState loaded).
+func (s Systemd) Loaded(ctx context.Context) bool {
+	st, err := s.Show(ctx, "LoadState")
+	return err == nil && st == "loaded"
+}
+
 // Start implements Manager: systemctl start waits for the unit's start job.
 func (s Systemd) Start(ctx context.Context) (<-chan error, error) {
-	return nil, s.systemctl(ctx, "start")
+	return nil, s.Run(ctx, "start")
 }
 
 // Stop implements Manager.
-func (s Systemd) Stop(ctx context.Context) error { return s.systemctl(ctx, "stop") }
+func (s Systemd) Stop(ctx context.Context) error { return s.Run(ctx, "stop") }
 
 func (s Systemd) String() string { return "systemd unit " + s.Unit }
 
