@@ -155,7 +155,7 @@ func commands(e *env) []*cli.Command {
 	for _, group := range [][]*cli.Command{serviceCommands(e), vendorCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
 		all = append(all, group...)
 	}
-	all = observed(e, all)
+	all = append(observed(e, all), historyCommand(e))
 	return all
 }
 
