@@ -3,6 +3,7 @@ module github.com/quiesce/quiesce
 go 1.22.0
 
 require (
+	github.com/coreos/go-systemd/v22 v22.5.0
 	github.com/hashicorp/go-multierror v1.1.1
 	github.com/prometheus/client_golang v1.22.0
 	github.com/prometheus/client_model v0.6.1
