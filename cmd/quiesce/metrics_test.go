@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
@@ -121,4 +122,27 @@ next:
 	}
 	t.Fatalf("no series %s%v", name, labels)
 	return 0
+}
+
+// A freeze never thawed: the watchdog, a quiesce process of its own,
+// starts the server at the deadline and counts a watchdog restart with the
+// outage it ended.
+func TestMetricsWatchdogRestart(t *testing.T) {
+	promDir := t.TempDir()
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 3s\n\n[metrics]\ntextfile_dir = "+promDir+"\n")
+	g.mustRun(t, "start")
+	g.mustRun(t, "vmware", "freeze")
+	prom := filepath.Join(promDir, metrics.FileName)
+	simtest.Eventually(t, 3*time.Second+10*time.Second, "(deadline + 10 s) the watchdog's restart in the metrics", func() bool {
+		b, _ := os.ReadFile(prom)
+		return strings.Contains(string(b), `quiesce_watchdog_restarts_total{target="domino"} 1`)
+	})
+	if !g.sim.Serving() {
+		t.Fatal("the watchdog counted a restart of a server that does not serve")
+	}
+	fams := parseProm(t, prom)
+	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=watchdog", "op=watchdog", "outcome=started") != 1 ||
+		value(t, fams, "quiesce_last_outage_seconds", "target=domino") < 3 {
+		t.Fatal("the watchdog's start or the outage it ended is missing")
+	}
 }
