@@ -86,3 +86,19 @@ func TestTallyCountsAcrossRuns(t *testing.T) {
 		t.Errorf("quiesce_last_operation_success:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// What the metrics add to each operation: lock, read and write the tally
+// (synced), write the textfile.
+func BenchmarkRecord(b *testing.B) {
+	store, err := state.Open(filepath.Join(b.TempDir(), "state"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &Textfile{Dir: b.TempDir(), Store: store, Log: zaptest.NewLogger(b)}
+	for i := 0; i < b.N; i++ {
+		ev := freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "vmware", Outcome: "started", Time: t0, Outage: time.Minute, Window: time.Second}
+		if err := w.Record(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
