@@ -18,7 +18,7 @@ func historyCommand(e *env) *cli.Command {
 		Usage: "show the last freeze/thaw cycles per application from quiesce's log",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "target", Usage: "only this application (domino, a [target] name)"},
-			&cli.IntFlag{Name: "n", Value: 10, Usage: "cycles per application"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"n"}, Value: 10, Usage: "cycles per application"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON, one object per cycle"},
 		},
 		Action: e.historyAction,
@@ -29,7 +29,7 @@ func (e *env) historyAction(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("history takes no arguments (got %q)", c.Args().First())
 	}
-	if c.Int("n") < 1 {
+	if c.Int("count") < 1 {
 		return fmt.Errorf("-n must be at least 1")
 	}
 	path := c.String("log-file")
@@ -48,7 +48,7 @@ func (e *env) historyAction(c *cli.Context) error {
 	if err != nil {
 		return &actionError{fmt.Errorf("%s: %w", path, err)}
 	}
-	cycles = lastCycles(cycles, c.String("target"), c.Int("n"))
+	cycles = lastCycles(cycles, c.String("target"), c.Int("count"))
 	if c.Bool("json") {
 		enc := json.NewEncoder(e.io.out)
 		for _, cy := range cycles {
