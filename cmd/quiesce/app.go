@@ -148,6 +148,7 @@ func commands(e *env) []*cli.Command {
 	for _, group := range [][]*cli.Command{serviceCommands(e), callerCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
 		all = append(all, group...)
 	}
+	all = append(observed(e, all), historyCommand(e))
 	return all
 }
 

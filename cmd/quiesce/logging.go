@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/oslog"
 )
 
 // defaultLogFile is %ProgramData%\quiesce\quiesce.log on Windows,
@@ -25,8 +26,10 @@ func defaultLogFile(cfg config.File) string {
 	return filepath.Join(cfg.Data, "quiesce.log")
 }
 
-// openLog sets up the JSON log. A log that cannot be opened is reported on
-// standard error and the operation goes on: a backup must not fail for it.
+// openLog sets up the JSON log, and the system's own log beside it (the
+// systemd journal; on Windows the Application event log for warnings and
+// errors). A log that cannot be opened is reported on standard error and
+// the operation goes on: a backup must not fail for it.
 func (e *env) openLog(flag string, cfg config.File) {
 	path := flag
 	if path == "" {
@@ -35,15 +38,22 @@ func (e *env) openLog(flag string, cfg config.File) {
 	if path == "" {
 		path = defaultLogFile(cfg)
 	}
+	cores, err := oslog.Cores()
+	if err != nil {
+		fmt.Fprintf(e.io.err, "%s: warning: %v (system log not written)\n", e.prog, err)
+	}
 	f, err := openLogFile(path)
 	if err != nil {
 		fmt.Fprintf(e.io.err, "%s: warning: cannot open log file %s: %v (logging disabled)\n", e.prog, path, err)
+		if len(cores) > 0 {
+			e.log = zap.New(zapcore.NewTee(cores...)).With(zap.Int("pid", os.Getpid()))
+		}
 		return
 	}
 	enc := zap.NewProductionEncoderConfig()
 	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(f), zapcore.DebugLevel)
-	e.log = zap.New(core).With(zap.Int("pid", os.Getpid()))
+	file := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(f), zapcore.DebugLevel)
+	e.log = zap.New(zapcore.NewTee(append([]zapcore.Core{file}, cores...)...)).With(zap.Int("pid", os.Getpid()))
 	e.logPath = path
 	e.logClose = func() { _ = e.log.Sync(); f.Close() }
 }

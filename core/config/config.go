@@ -28,7 +28,15 @@ type File struct {
 	Freeze    Freeze
 	Online    Online
 	Budgets   Budgets
+	Metrics   Metrics
 	Targets   []Generic // other applications, in start order
+}
+
+// Metrics: where quiesce leaves numbers for monitoring.
+type Metrics struct {
+	// TextfileDir is node_exporter's textfile collector directory:
+	// quiesce.prom is written there after every operation; "" for none.
+	TextfileDir string
 }
 
 // Domino is the configuration of one Domino server (on Linux, or on

@@ -59,6 +59,9 @@ var nativeKeys = map[string]map[string]setter{
 		"watchdog_margin": duration(func(d *File) *time.Duration { return &d.Freeze.WatchdogMargin }),
 		"deadline":        duration(func(d *File) *time.Duration { return &d.Freeze.Deadline }),
 	},
+	"metrics": {
+		"textfile_dir": anyAbsPath(func(d *File) *string { return &d.Metrics.TextfileDir }),
+	},
 	"budgets": {
 		"vmware":          duration(func(d *File) *time.Duration { return &d.Budgets.VMware }),
 		"veeam":           duration(func(d *File) *time.Duration { return &d.Budgets.Veeam }),
@@ -175,7 +178,7 @@ func sectionName(file string, n int, line string) (string, error) {
 		return name, nil
 	}
 	if _, ok := nativeKeys[name]; !ok || name == "" {
-		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [freeze], [budgets], [target NAME])"}
+		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [freeze], [budgets], [metrics], [target NAME])"}
 	}
 	return name, nil
 }

@@ -53,6 +53,8 @@ var rcKeys = map[string]setter{
 	"DOMINO_INPUT_FILE":           absPath(func(d *File) *string { return &d.InputFile }),
 	// quiesce's own: how a snapshot freezes Domino (auto, online, stop)
 	"DOMINO_QUIESCE_METHOD": oneOf(func(d *File) *string { return &d.Online.Method }, MethodAuto, MethodOnline, MethodStop),
+	// quiesce's own: node_exporter's textfile directory ([metrics] textfile_dir)
+	"DOMINO_QUIESCE_METRICS_DIR": absPath(func(d *File) *string { return &d.Metrics.TextfileDir }),
 }
 
 func fromRcVars(file string, vars map[string]string, lines map[string]int) (File, error) {

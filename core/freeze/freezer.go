@@ -72,6 +72,9 @@ type Result struct {
 	Warnings []string      // things the caller should know (forced stop, ...)
 	Took     time.Duration // wall time of the operation
 	Downtime time.Duration // thaw: how long the application was down
+	Window   time.Duration // thaw: how long the freeze held, from frozen to this thaw
+	Forced   bool          // freeze: the application had to be killed
+	Fallback bool          // freeze: online mode failed; the application was stopped instead
 	Holders  []string      // callers still holding the freeze
 }
 
@@ -126,6 +129,7 @@ func (f *Freezer) settleFirst(ctx context.Context, rec state.Record, who string)
 		return rec, nil
 	}
 	res, next, err := f.settle(ctx, rec, false, who)
+	f.observe(ctx, OpRecover, OpRecover, res, err)
 	if err != nil {
 		f.log.Error("recovery before the operation failed", zap.String("by", who), zap.Error(err))
 		if reread, lerr := f.store.Load(f.target.Name()); lerr == nil {
@@ -200,6 +204,7 @@ func (f *Freezer) Freeze(ctx context.Context, c Caller) (Result, error) {
 		return f.freeze(ctx, rec, c)
 	})
 	f.logResult("freeze", c, res, err)
+	f.observe(ctx, OpFreeze, c.Name, res, err)
 	return res, err
 }
 
@@ -275,10 +280,11 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 		return f.restore(ctx, rec, c, err)
 	}
 	rec.Phase, rec.Updated = state.PhaseStopped, f.clock.Now()
+	rec.FrozenAt = rec.Updated
 	if err := f.store.Save(rec); err != nil {
 		return f.restore(ctx, rec, c, err)
 	}
-	res := Result{Outcome: Stopped, Message: fmt.Sprintf("%s stopped (%s) in %s", f.target.Name(), rep.Outcome, secs(rep.Took))}
+	res := Result{Outcome: Stopped, Forced: rep.Forced, Message: fmt.Sprintf("%s stopped (%s) in %s", f.target.Name(), rep.Outcome, secs(rep.Took))}
 	if rep.Forced {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s had to be killed (%s): %s of %s may not be closed cleanly in this snapshot",
 			f.target.Name(), rep.Outcome, dataNoun(f.target), strings.Join(rep.Killed, ", ")))
@@ -367,6 +373,7 @@ func (f *Freezer) Thaw(ctx context.Context, c Caller) (Result, error) {
 		return f.startOwed(ctx, rec, b)
 	})
 	f.logResult("thaw", c, res, err)
+	f.observe(ctx, OpThaw, c.Name, res, err)
 	return res, err
 }
 
@@ -379,29 +386,32 @@ func (f *Freezer) startOwed(ctx context.Context, rec state.Record, b bound) (Res
 		}
 		return Result{Outcome: NotStarted, Message: f.target.Name() + " was not running before the freeze; left stopped"}, nil
 	}
+	window := f.window(rec)
 	rep, out, blocked, err := f.startWithin(ctx, rec, b)
 	downtime := f.clock.Now().Sub(rec.StoppedAt)
 	var te *ThawError
 	if errors.As(err, &te) {
-		return Result{Downtime: downtime}, err
+		return Result{Downtime: downtime, Window: window}, err
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	if out == Launched {
-		return f.launched(rep), nil
+		res := f.launched(rep)
+		res.Window = window
+		return res, nil
 	}
 	if err := f.store.Clear(f.target.Name()); err != nil {
 		return Result{}, err
 	}
 	switch out {
 	case FoundRunning:
-		return Result{Outcome: FoundRunning, Message: f.target.Name() + " is running already (started by someone else); nothing to do",
+		return Result{Outcome: FoundRunning, Window: window, Message: f.target.Name() + " is running already (started by someone else); nothing to do",
 			Warnings: []string{f.target.Name() + " was started by someone else during the freeze"}}, nil
 	case NotStarted:
 		return Result{Outcome: NotStarted, Message: "not started: " + blocked.Error(), Warnings: []string{blocked.Error()}}, nil
 	}
-	return Result{Outcome: Started, Downtime: downtime,
+	return Result{Outcome: Started, Downtime: downtime, Window: window,
 		Message: fmt.Sprintf("%s started and serving in %s (down %s)", f.target.Name(), secs(rep.Ready), secs(downtime))}, nil
 }
 
@@ -477,13 +487,23 @@ func describe(rec state.Record) string {
 // logResult writes the one structured line every caller's operation gets.
 func (f *Freezer) logResult(op string, c Caller, res Result, err error) {
 	fields := []zap.Field{zap.String("op", op), zap.String("caller", c.Name), zap.String("job", c.Job),
-		zap.Duration("took", res.Took), zap.Duration("downtime", res.Downtime), zap.Strings("holders", res.Holders)}
+		zap.Duration("took", res.Took), zap.Duration("downtime", res.Downtime), zap.Duration("window", res.Window),
+		zap.Bool("forced", res.Forced), zap.Strings("holders", res.Holders)}
 	if err != nil {
 		f.log.Error("operation failed", append(fields, zap.Error(err))...)
 		return
 	}
 	fields = append(fields, zap.String("outcome", res.Outcome.String()), zap.Strings("warnings", res.Warnings))
 	f.log.Info("operation done", fields...)
+}
+
+// window is how long the freeze in rec held the application frozen,
+// from the moment it was down to now (the thaw); zero when unknown.
+func (f *Freezer) window(rec state.Record) time.Duration {
+	if rec.FrozenAt.IsZero() {
+		return 0
+	}
+	return max(f.clock.Now().Sub(rec.FrozenAt), 0)
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }

@@ -22,10 +22,12 @@ func (f *Freezer) Recover(ctx context.Context, boot bool) (Result, error) {
 	if boot {
 		who = "recover at boot"
 	}
-	return f.locked(ctx, who, func(rec state.Record) (Result, error) {
+	res, err := f.locked(ctx, who, func(rec state.Record) (Result, error) {
 		res, _, err := f.settle(ctx, rec, boot, who)
 		return res, err
 	})
+	f.observe(ctx, OpRecover, OpRecover, res, err)
+	return res, err
 }
 
 // settle acts on rec when it is interrupted or expired, and returns the
@@ -48,6 +50,7 @@ func (f *Freezer) settle(ctx context.Context, rec state.Record, boot bool, who s
 // finish completes an interrupted stop or start: the caller that began it
 // saw a failure and will not thaw, so the application is brought back.
 func (f *Freezer) finish(ctx context.Context, rec state.Record, who string) (Result, state.Record, error) {
+	forced := false
 	f.log.Warn("finishing an interrupted operation", zap.String("by", who), zap.String("phase", rec.Phase),
 		zap.Strings("holders", holderNames(rec)))
 	if rec.Phase == state.PhaseStopping {
@@ -56,9 +59,11 @@ func (f *Freezer) finish(ctx context.Context, rec state.Record, who string) (Res
 			return Result{}, rec, fmt.Errorf("finishing the interrupted stop: %w", err)
 		}
 		f.log.Info("interrupted stop finished", zap.String("outcome", rep.Outcome), zap.Strings("killed", rep.Killed))
+		forced = rep.Forced
 	}
 	rec.Holders = nil
 	res, next, err := f.bringBack(ctx, rec, who)
+	res.Forced = forced
 	f.settleLaunch(res, err)
 	return res, next, err
 }
@@ -220,6 +225,9 @@ func (f *Freezer) watchStep(ctx context.Context, guard *state.Lock) (wait time.D
 		return min(rec.Deadline.Sub(now), watchPoll), false, nil
 	}
 	res, _, err := f.settle(ctx, rec, false, "watchdog")
+	if err != nil || res.Outcome != StillHeld {
+		f.observe(ctx, OpWatchdog, OpWatchdog, res, err)
+	}
 	if err == nil && res.Outcome == StillHeld {
 		return watchPoll, false, nil // a record without a deadline: keep looking
 	}

@@ -58,9 +58,13 @@ func (o *Operator) online() (bool, string) {
 
 // Freeze implements freeze.Operator.
 func (o *Operator) Freeze(ctx context.Context, c freeze.Caller) (freeze.Result, error) {
-	res, online, err := o.freeze(ctx, c)
+	var fellBack bool
+	res, online, err := o.freeze(ctx, c, &fellBack)
 	if online { // the stop engine logs its own operations
 		o.logResult("freeze", c, res, err)
+	}
+	if online && !fellBack { // and reports them, a fallback too
+		freeze.Notify(ctx, freeze.EventOf(freeze.OpFreeze, domino.TargetName, c.Name, res, err, o.Clock.Now()))
 	}
 	return res, err
 }
@@ -71,14 +75,15 @@ func (o *Operator) Thaw(ctx context.Context, c freeze.Caller) (freeze.Result, er
 	res, online, err := o.thaw(ctx, c)
 	if online {
 		o.logResult("thaw", c, res, err)
+		freeze.Notify(ctx, freeze.EventOf(freeze.OpThaw, domino.TargetName, c.Name, res, err, o.Clock.Now()))
 	}
 	return res, err
 }
 
 // logResult writes the one line every operation gets, with its message.
 func (o *Operator) logResult(op string, c freeze.Caller, res freeze.Result, err error) {
-	fields := []zap.Field{zap.String("op", op), zap.String("caller", c.Name), zap.String("job", c.Job), zap.String("method", o.Method),
-		zap.Duration("took", res.Took), zap.Strings("holders", res.Holders)}
+	fields := []zap.Field{zap.String("target", domino.TargetName), zap.String("op", op), zap.String("caller", c.Name), zap.String("job", c.Job),
+		zap.String("method", o.Method), zap.Duration("took", res.Took), zap.Duration("window", res.Window), zap.Strings("holders", res.Holders)}
 	if err != nil {
 		o.Log.Error("domino operation failed", append(fields, zap.Error(err))...)
 		return
@@ -87,7 +92,7 @@ func (o *Operator) logResult(op string, c freeze.Caller, res freeze.Result, err 
 		zap.Strings("warnings", res.Warnings))...)
 }
 
-func (o *Operator) freeze(ctx context.Context, c freeze.Caller) (freeze.Result, bool, error) {
+func (o *Operator) freeze(ctx context.Context, c freeze.Caller, fellBack *bool) (freeze.Result, bool, error) {
 	use, why := o.online()
 	if !use {
 		o.Log.Debug("freezing by stop", zap.String("method", o.Method), zap.String("why", why))
@@ -115,12 +120,27 @@ func (o *Operator) freeze(ctx context.Context, c freeze.Caller) (freeze.Result, 
 		}
 	}
 	o.Log.Warn("online freeze failed before the snapshot; falling back to stop/start", zap.String("caller", c.Name), zap.Error(err))
+	if obs := freeze.ObserverOf(ctx); obs != nil {
+		ctx = freeze.WithObserver(ctx, markFallback{obs})
+	}
+	*fellBack = true
 	res, serr := o.Stop.Freeze(ctx, rest)
 	if serr != nil {
 		return res, true, serr
 	}
+	res.Fallback = true
 	res.Warnings = append([]string{fmt.Sprintf("%v; fell back to stop/start", err)}, res.Warnings...)
 	return res, true, nil
+}
+
+// markFallback marks the stop engine's freeze as a fallback from online mode.
+type markFallback struct{ next freeze.Observer }
+
+func (f markFallback) Observe(ev freeze.Event) {
+	if ev.Op == freeze.OpFreeze {
+		ev.Fallback = true
+	}
+	f.next.Observe(ev)
 }
 
 func (o *Operator) thaw(ctx context.Context, c freeze.Caller) (freeze.Result, bool, error) {

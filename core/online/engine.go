@@ -452,7 +452,7 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 	n, derr := e.countDeltas(st.Deltas)
 	e.finish(rec)
 	took := e.clock.Now().Sub(began)
-	res := freeze.Result{Outcome: freeze.Released,
+	res := freeze.Result{Outcome: freeze.Released, Window: window(rec.Backup.InMode, began),
 		Message: fmt.Sprintf("domino online: backup mode ended in %s; %d delta files of Domino Backup %s in %s (restore needs them with this snapshot)", secs(took), n, rec.Backup.ID, st.Deltas)}
 	if derr != nil {
 		res.Warnings = append(res.Warnings, derr.Error())
@@ -635,3 +635,12 @@ func earliest(a, b time.Time) time.Time {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
+
+// window is how long backup mode held, from every database in backup mode
+// to the thaw; zero when unknown.
+func window(inMode, thaw time.Time) time.Duration {
+	if inMode.IsZero() {
+		return 0
+	}
+	return max(thaw.Sub(inMode), 0)
+}

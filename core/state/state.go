@@ -64,7 +64,8 @@ type Record struct {
 	StoppedByFreeze bool      `json:"stopped_by_freeze"` // quiesce stopped it and owes a start
 	Phase           string    `json:"phase,omitempty"`
 	StoppedAt       time.Time `json:"stopped_at,omitempty"`
-	Deadline        time.Time `json:"deadline,omitempty"` // the application is started by then at the latest
+	FrozenAt        time.Time `json:"frozen_at,omitempty"` // when the stop was complete: the freeze holds from then
+	Deadline        time.Time `json:"deadline,omitempty"`  // the application is started by then at the latest
 	Updated         time.Time `json:"updated"`
 	Note            string    `json:"note,omitempty"`
 	// Expired are holders whose freeze ran past its deadline and was ended

@@ -1,0 +1,150 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/metrics"
+)
+
+// Freezes and thaws of the simulated server through the CLI leave a
+// metrics file that Prometheus' own parser reads: the freeze's outage and
+// window are there, and the counters go on counting across the quiesce
+// processes of two cycles (each hook call is a process of its own).
+func TestMetricsTextfile(t *testing.T) {
+	promDir := filepath.Join(t.TempDir(), "textfile_collector")
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.3}, "\n[metrics]\ntextfile_dir = "+promDir+"\n")
+	g.mustRun(t, "start")
+	prom := filepath.Join(promDir, metrics.FileName)
+	for cycle := 1; cycle <= 2; cycle++ {
+		g.mustRun(t, "qemu", "freeze")
+		if g.sim.Serving() {
+			t.Fatal("serving after the freeze")
+		}
+		fams := parseProm(t, prom)
+		if got := value(t, fams, "quiesce_freezes_total", "target=domino", "caller=qemu", "outcome=stopped"); got != float64(cycle) {
+			t.Fatalf("cycle %d: quiesce_freezes_total = %v after the freeze", cycle, got)
+		}
+		g.mustRun(t, "qemu", "thaw")
+		if !g.sim.Serving() {
+			t.Fatal("not serving after the thaw")
+		}
+		fams = parseProm(t, prom)
+		outage := value(t, fams, "quiesce_last_outage_seconds", "target=domino")
+		window := value(t, fams, "quiesce_last_freeze_window_seconds", "target=domino")
+		// The simulated server takes 0.3 s to stop and 0.3 s to serve: the
+		// outage holds both and the window between them.
+		if outage < 0.6 || window <= 0 || window >= outage {
+			t.Fatalf("cycle %d: outage %.3fs, window %.3fs", cycle, outage, window)
+		}
+		if got := value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=qemu", "op=thaw"); got != 1 {
+			t.Fatalf("last thaw success = %v", got)
+		}
+		if got := value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=qemu", "op=thaw", "outcome=started"); got != 1 {
+			t.Fatalf("last thaw outcome info = %v", got)
+		}
+		if got := value(t, fams, "quiesce_failures_total", "target=domino", "caller=qemu", "op=freeze"); got != 0 {
+			t.Fatalf("failures = %v", got)
+		}
+	}
+	// A thaw of nothing is an operation too: it is the last thaw now, and
+	// the outage of the last real freeze stays.
+	g.mustRun(t, "qemu", "thaw")
+	fams := parseProm(t, prom)
+	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=qemu", "op=thaw", "outcome=nothing-to-thaw") != 1 ||
+		value(t, fams, "quiesce_last_outage_seconds", "target=domino") < 0.6 {
+		t.Fatal("a thaw of nothing is not the last thaw, or it cleared the outage")
+	}
+	// promtool check metrics runs this linter (Debian's promtool comes
+	// only with the whole Prometheus server package).
+	b, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.New(strings.NewReader(string(b))).Lint()
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("promlint: %v %v\n%s", err, problems, b)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(promDir, "*")); len(leftovers) != 1 {
+		t.Fatalf("the textfile directory holds more than %s: %v", metrics.FileName, leftovers)
+	}
+}
+
+func parseProm(t *testing.T, path string) map[string]*dto.MetricFamily {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var p expfmt.TextParser
+	fams, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("%s does not parse: %v", path, err)
+	}
+	return fams
+}
+
+// value is the value of the one series of name with the labels given as
+// "name=value"; the test fails when there is none.
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	fam, ok := fams[name]
+	if !ok {
+		t.Fatalf("no metric %s", name)
+	}
+next:
+	for _, m := range fam.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for _, want := range labels {
+			k, v, _ := strings.Cut(want, "=")
+			if have[k] != v {
+				continue next
+			}
+		}
+		if m.GetCounter() != nil {
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("no series %s%v", name, labels)
+	return 0
+}
+
+// A freeze never thawed: the watchdog, a quiesce process of its own,
+// starts the server at the deadline and counts a watchdog restart with the
+// outage it ended.
+func TestMetricsWatchdogRestart(t *testing.T) {
+	promDir := t.TempDir()
+	// The deadline leaves a loaded machine's stop room: a freeze whose stop
+	// uses up the window is refused.
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 15s\n\n[metrics]\ntextfile_dir = "+promDir+"\n")
+	g.mustRun(t, "start")
+	g.mustRun(t, "vmware", "freeze")
+	prom := filepath.Join(promDir, metrics.FileName)
+	simtest.Eventually(t, 15*time.Second+15*time.Second, "(deadline + 15 s) the watchdog's restart in the metrics", func() bool {
+		b, _ := os.ReadFile(prom)
+		return strings.Contains(string(b), `quiesce_watchdog_restarts_total{target="domino"} 1`)
+	})
+	if !g.sim.Serving() {
+		t.Fatal("the watchdog counted a restart of a server that does not serve")
+	}
+	fams := parseProm(t, prom)
+	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=watchdog", "op=watchdog", "outcome=started") != 1 ||
+		value(t, fams, "quiesce_last_outage_seconds", "target=domino") < 15 {
+		t.Fatal("the watchdog's start or the outage it ended is missing")
+	}
+}

@@ -1,0 +1,137 @@
+// Package metrics turns the freeze engine's operations into Prometheus
+// metrics for node_exporter's textfile collector. quiesce runs as one
+// short process per hook call, so what the metrics count is kept in the
+// state directory between runs (a Tally) and the whole file is written
+// again after every operation.
+package metrics
+
+import (
+	"time"
+
+	"github.com/quiesce/quiesce/core/freeze"
+)
+
+// Version of the Tally format.
+const Version = 1
+
+// Last is the last operation of one kind by one caller on one target.
+type Last struct {
+	Target  string    `json:"target"`
+	Caller  string    `json:"caller"`
+	Op      string    `json:"op"`
+	Outcome string    `json:"outcome"`
+	Time    time.Time `json:"time"`
+}
+
+// Span is the last measured duration of a target.
+type Span struct {
+	Seconds float64   `json:"seconds"`
+	At      time.Time `json:"at"`
+}
+
+// Count is one counter's value.
+type Count struct {
+	Name    string  `json:"name"` // a counter named in counterHelp
+	Target  string  `json:"target"`
+	Caller  string  `json:"caller,omitempty"`
+	Op      string  `json:"op,omitempty"`
+	Outcome string  `json:"outcome,omitempty"`
+	Value   float64 `json:"value"`
+}
+
+func (c Count) key() Count { c.Value = 0; return c }
+
+// Tally is everything the metrics file shows, kept across runs.
+type Tally struct {
+	Version int             `json:"version"`
+	Last    []Last          `json:"last"`
+	Outage  map[string]Span `json:"outage"` // by target
+	Window  map[string]Span `json:"window"` // by target
+	Counts  []Count         `json:"counts"`
+}
+
+// Counters.
+const (
+	Freezes          = "quiesce_freezes_total"
+	ForcedStops      = "quiesce_forced_stops_total"
+	Fallbacks        = "quiesce_fallbacks_total"
+	WatchdogRestarts = "quiesce_watchdog_restarts_total"
+	Failures         = "quiesce_failures_total"
+)
+
+// Apply adds one operation to the tally.
+func (t *Tally) Apply(ev freeze.Event) {
+	t.Version = Version
+	t.setLast(Last{Target: ev.Target, Caller: ev.Caller, Op: ev.Op, Outcome: ev.Outcome, Time: ev.Time})
+	if ev.Failed() {
+		t.add(Count{Name: Failures, Target: ev.Target, Caller: ev.Caller, Op: ev.Op})
+	} else if ev.Op == freeze.OpFreeze {
+		t.add(Count{Name: Freezes, Target: ev.Target, Caller: ev.Caller, Outcome: ev.Outcome})
+	}
+	if ev.Forced {
+		t.add(Count{Name: ForcedStops, Target: ev.Target, Caller: ev.Caller})
+	}
+	if ev.Fallback {
+		t.add(Count{Name: Fallbacks, Target: ev.Target, Caller: ev.Caller})
+	}
+	if ev.Restart {
+		t.add(Count{Name: WatchdogRestarts, Target: ev.Target})
+	}
+	if out, ok := outage(ev); ok {
+		t.Outage = setSpan(t.Outage, ev.Target, out, ev.Time)
+	}
+	if ev.Window > 0 {
+		t.Window = setSpan(t.Window, ev.Target, ev.Window, ev.Time)
+	}
+}
+
+// outage is how long the application was down, when ev ended a freeze:
+// a start after a stop, or the end of an online freeze (no outage at all).
+func outage(ev freeze.Event) (time.Duration, bool) {
+	switch {
+	case ev.Outcome == freeze.Started.String() && ev.Outage > 0:
+		return ev.Outage, true
+	case ev.Outcome == freeze.Released.String():
+		return 0, true
+	}
+	return 0, false
+}
+
+func setSpan(m map[string]Span, target string, d time.Duration, at time.Time) map[string]Span {
+	if m == nil {
+		m = map[string]Span{}
+	}
+	m[target] = Span{Seconds: d.Seconds(), At: at}
+	return m
+}
+
+func (t *Tally) setLast(l Last) {
+	for i, old := range t.Last {
+		if old.Target == l.Target && old.Caller == l.Caller && old.Op == l.Op {
+			t.Last[i] = l
+			return
+		}
+	}
+	t.Last = append(t.Last, l)
+}
+
+func (t *Tally) add(c Count) {
+	for i, old := range t.Counts {
+		if old.key() == c.key() {
+			t.Counts[i].Value++
+			return
+		}
+	}
+	c.Value = 1
+	t.Counts = append(t.Counts, c)
+}
+
+// Value returns a counter's value (zero when it never counted).
+func (t *Tally) Value(c Count) float64 {
+	for _, old := range t.Counts {
+		if old.key() == c.key() {
+			return old.Value
+		}
+	}
+	return 0
+}

@@ -1,0 +1,104 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/state"
+)
+
+var t0 = time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+
+// What each kind of operation counts, kept across Textfile writers (one
+// per quiesce process) through the state directory.
+func TestTallyCountsAcrossRuns(t *testing.T) {
+	store, err := state.Open(filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "textfile")
+	run := func(ev freeze.Event) {
+		w := &Textfile{Dir: dir, Store: store, Log: zaptest.NewLogger(t)} // a new process
+		if err := w.Record(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(freeze.Event{Op: freeze.OpFreeze, Target: "domino", Caller: "veeam", Outcome: "stopped", Time: t0, Forced: true, Fallback: true})
+	run(freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "veeam", Outcome: "started", Time: t0.Add(time.Minute), Outage: 90 * time.Second, Window: 30 * time.Second})
+	run(freeze.Event{Op: freeze.OpFreeze, Target: "domino", Caller: "veeam", Outcome: freeze.OutcomeFailed, Err: errors.New("x"), Time: t0.Add(time.Hour)})
+	run(freeze.Event{Op: freeze.OpWatchdog, Target: "redis", Caller: freeze.OpWatchdog, Outcome: "started", Time: t0, Restart: true, Outage: time.Hour})
+	run(freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "qemu", Outcome: "released", Time: t0.Add(2 * time.Hour), Window: 20 * time.Second})
+
+	var tally Tally
+	if _, err := store.LoadDoc(tallyDoc, &tally); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		c    Count
+		want float64
+	}{
+		{Count{Name: Freezes, Target: "domino", Caller: "veeam", Outcome: "stopped"}, 1},
+		{Count{Name: ForcedStops, Target: "domino", Caller: "veeam"}, 1},
+		{Count{Name: Fallbacks, Target: "domino", Caller: "veeam"}, 1},
+		{Count{Name: Failures, Target: "domino", Caller: "veeam", Op: freeze.OpFreeze}, 1},
+		{Count{Name: WatchdogRestarts, Target: "redis"}, 1},
+		{Count{Name: Freezes, Target: "domino", Caller: "veeam", Outcome: freeze.OutcomeFailed}, 0},
+	} {
+		if got := tally.Value(c.c); got != c.want {
+			t.Errorf("%+v = %v, want %v", c.c, got, c.want)
+		}
+	}
+	// The online freeze's end: no outage at all, its own window.
+	if tally.Outage["domino"].Seconds != 0 || tally.Window["domino"].Seconds != 20 || tally.Outage["redis"].Seconds != 3600 {
+		t.Errorf("outage %+v window %+v", tally.Outage, tally.Window)
+	}
+	reg, err := Registry(tally)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fams {
+		if f.GetName() != "quiesce_last_operation_success" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			got = append(got, fmt.Sprintf("%s %v", strings.Join(ls, ","), m.GetGauge().GetValue()))
+		}
+	}
+	want := []string{"caller=qemu,op=thaw,target=domino 1", "caller=veeam,op=freeze,target=domino 0",
+		"caller=veeam,op=thaw,target=domino 1", "caller=watchdog,op=watchdog,target=redis 1"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("quiesce_last_operation_success:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// What the metrics add to each operation: lock, read and write the tally
+// (synced), write the textfile.
+func BenchmarkRecord(b *testing.B) {
+	store, err := state.Open(filepath.Join(b.TempDir(), "state"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &Textfile{Dir: b.TempDir(), Store: store, Log: zaptest.NewLogger(b)}
+	for i := 0; i < b.N; i++ {
+		ev := freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "vmware", Outcome: "started", Time: t0, Outage: time.Minute, Window: time.Second}
+		if err := w.Record(ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
