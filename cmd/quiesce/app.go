@@ -155,6 +155,7 @@ func commands(e *env) []*cli.Command {
 	for _, group := range [][]*cli.Command{serviceCommands(e), vendorCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
 		all = append(all, group...)
 	}
+	all = append(all, docsCommands(e)...) // hidden: man page and completion (cmd_docs.go)
 	return all
 }
 
