@@ -18,9 +18,7 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/proc"
-	"github.com/quiesce/quiesce/vendors/qemu"
-	"github.com/quiesce/quiesce/vendors/veeam"
-	"github.com/quiesce/quiesce/vendors/vmware"
+	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,15 +36,18 @@ type stdio struct {
 const rcDominoName = "rc_domino"
 
 // run executes one command line and returns the process exit code.
-func run(args []string, io stdio) int {
+func run(args []string, io stdio) int { return runWith(args, io, adapters()) }
+
+// runWith runs a command line with the callers of reg.
+func runWith(args []string, io stdio, reg hook.Registry) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	args = hookInvocation(args)
-	if isVeeam(args) {
-		io.err = io.out // Veeam fails a job on any byte on stderr
+	args, _ = reg.Invoked(args)
+	if stdoutOnly(reg, args) {
+		io.err = io.out // e.g. Veeam fails a job on any byte on stderr
 	}
 	prog := filepath.Base(args[0])
-	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem()}
+	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem(), adapters: reg}
 	defer env.close()
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
@@ -61,29 +62,16 @@ func run(args []string, io stdio) int {
 	return code
 }
 
-// hookInvocation rewrites the command line when the binary itself was
-// installed under a caller's hook name.
-func hookInvocation(args []string) []string {
-	if a, ok := vmware.Invocation(args[0], args[1:]); ok {
-		return append([]string{"quiesce", vmware.Name}, a...)
-	}
-	if qemu.Invocation(args[0]) {
-		return append([]string{"quiesce", qemu.Name}, args[1:]...)
-	}
-	return args
-}
-
-// isVeeam reports whether the command is the Veeam adapter.
-func isVeeam(args []string) bool {
-	for _, a := range args[1:] {
-		if a == veeam.Name {
+// stdoutOnly reports whether the command line runs a caller that fails
+// on any byte on standard error.
+func stdoutOnly(reg hook.Registry, args []string) bool {
+	return reg.StdoutOnly(args, func(flag string) bool {
+		switch flag {
+		case "config", "c", "state-dir", "log-file":
 			return true
 		}
-		if !strings.HasPrefix(a, "-") {
-			return false // another command
-		}
-	}
-	return false
+		return false
+	})
 }
 
 // env is what the commands share within one run.
@@ -92,6 +80,7 @@ type env struct {
 	prog     string
 	clock    clock.Clock
 	source   proc.Source
+	adapters hook.Registry
 	log      *zap.Logger
 	logClose func()
 	logPath  string
@@ -108,6 +97,9 @@ func (e *env) close() {
 
 func newApp(e *env) *cli.App {
 	e.log = zap.NewNop()
+	if e.adapters == nil {
+		e.adapters = adapters()
+	}
 	usage := "make hypervisor snapshots application-consistent"
 	if e.prog == rcDominoName {
 		usage = "drop-in replacement for the Domino start script (rc_domino), run by quiesce"
@@ -152,7 +144,7 @@ func newApp(e *env) *cli.App {
 
 func commands(e *env) []*cli.Command {
 	var all []*cli.Command
-	for _, group := range [][]*cli.Command{serviceCommands(e), vendorCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
+	for _, group := range [][]*cli.Command{serviceCommands(e), callerCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
 		all = append(all, group...)
 	}
 	all = append(all, docsCommands(e)...) // hidden: man page and completion (cmd_docs.go)

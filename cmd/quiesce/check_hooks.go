@@ -2,16 +2,12 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/vendors/hook"
-	"github.com/quiesce/quiesce/vendors/qemu"
-	"github.com/quiesce/quiesce/vendors/veeam"
-	"github.com/quiesce/quiesce/vendors/vmware"
 )
 
 // checkLegend explains check's columns (docs/configuration.md, "quiesce check").
@@ -21,32 +17,19 @@ the caller's limit per thaw ([budgets] NAME_thaw); a slower start is finished by
 timer covers freeze, snapshot and thaw. margin: kept free for the caller and for starting the application
 again if the freeze fails (a tenth of the budget, at least 30s).`
 
-// hookLocationFlags tell check where the hooks are (the install defaults).
-func hookLocationFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "vmware-dir", Usage: "VMware Tools' backupScripts.d to look for a hook in (default: as install finds it)"},
-		&cli.StringFlag{Name: "qemu-hook", Value: qemu.DefaultHook, Usage: "qemu-ga's hook path to look at"},
-		&cli.StringFlag{Name: "qemu-dropin-dir", Value: qemu.DefaultDropIn, Usage: "the stock qemu hook's fsfreeze-hook.d to look in"},
-		&cli.StringFlag{Name: "veeam-dir", Value: veeamDir, Usage: "where install veeam wrote the Veeam scripts"},
-	}
-}
-
-// installedHooks lists the places a hook quiesce installed may be.
-func installedHooks(c *cli.Context) []string {
-	l := qemuLayout(c) // where the installed qemu-ga runs its hook
-	vmwareDir := c.String("vmware-dir")
-	if vmwareDir == "" {
-		vmwareDir, _ = vmware.ScriptDir()
-	}
-	paths := []string{vmware.HookPath(vmwareDir), c.String("qemu-hook"),
-		filepath.Join(c.String("qemu-dropin-dir"), qemu.DropInName)}
-	for _, p := range []string{l.Hook, filepath.Join(l.DropIn(), qemu.DropInName)} {
-		if p = filepath.Join(c.String("root"), p); !slices.Contains(paths, p) {
-			paths = append(paths, p)
+// installedHooks lists the places a hook quiesce installed may be, for
+// every caller in the registry.
+func (e *env) installedHooks(c *cli.Context) []string {
+	var paths []string
+	for _, a := range e.adapters {
+		if a.Install == nil || a.Install.Hooks == nil {
+			continue
 		}
-	}
-	for _, name := range sortedNames(veeam.Scripts("")) {
-		paths = append(paths, filepath.Join(c.String("veeam-dir"), name))
+		for _, p := range a.Install.Hooks(e.checkSite(c, a)) {
+			if !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
 	}
 	return paths
 }
@@ -55,7 +38,7 @@ func installedHooks(c *cli.Context) []string {
 // it passes and whether that configuration loads; false when one does not.
 func (e *env) checkHooks(c *cli.Context) bool {
 	ok := true
-	for _, path := range installedHooks(c) {
+	for _, path := range e.installedHooks(c) {
 		body, err := os.ReadFile(path)
 		if err != nil {
 			continue // not installed there
@@ -81,11 +64,4 @@ func (e *env) checkHooks(c *cli.Context) bool {
 		e.say("hook %s: uses %s %s, which loads", path, how, cfg)
 	}
 	return ok
-}
-
-// vmwareScriptDir is VMware Tools' script folder (on Windows from the
-// registry), as install vmware uses it.
-func vmwareScriptDir() string {
-	dir, _ := vmware.ScriptDir()
-	return dir
 }

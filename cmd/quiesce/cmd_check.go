@@ -9,13 +9,12 @@ import (
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/vendors/hook"
-	"github.com/quiesce/quiesce/vendors/qemu"
 )
 
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{Name: "check", Action: e.checkAction,
 		Usage: "check the configuration, whether freeze and thaw fit each caller's time limits, and where qemu-ga runs its hook",
-		Flags: append(hookLocationFlags(), &cli.StringFlag{Name: "root", Value: "/", Usage: "the guest's root directory, for qemu-ga's hook (an image or a test tree)"})}
+		Flags: checkFlags(e.adapters)}
 }
 
 // configuredLimits are the limits the configuration sets for a caller;
@@ -23,15 +22,6 @@ func checkCommand(e *env) *cli.Command {
 func configuredLimits(cfg config.File, caller string) hook.Limits {
 	return hook.Limits{Budget: cfg.Budgets.Get(caller),
 		Limits: freeze.Limits{Thaw: cfg.Budgets.Thaw(caller), Snapshot: cfg.Budgets.Snapshot(caller)}}
-}
-
-// callerHints say, per caller, where its own limit is set, for advice.
-var callerHints = map[string]struct{ budget, thaw string }{
-	"vmware": {"[budgets] vmware (match VMware's timer: [vmbackup] timeout in tools.conf, or the quiesce timeout the backup product sets)",
-		"[budgets] vmware_thaw"},
-	"veeam":    {"[budgets] veeam (Veeam allows 600 s per script)", "[budgets] veeam_thaw"},
-	"qemu":     {"[budgets] qemu", "[budgets] qemu_thaw (Proxmox VE: 3m, 10s on older releases)"},
-	"arcserve": {"[budgets] arcserve (what the plan allows)", "[budgets] arcserve_thaw"},
 }
 
 // checkAction reports, for each caller, the worst case of a freeze and of
@@ -43,25 +33,24 @@ func (e *env) checkAction(c *cli.Context) error {
 		return err
 	}
 	allFit := true
-	for _, cl := range callers {
-		caller := configuredLimits(cfg, cl.name).Or(cl.limits).Caller(cl.name, "", time.Time{})
+	for _, a := range e.adapters {
+		caller := configuredLimits(cfg, a.Name).Or(a.Defaults).Caller(a.Name, "", time.Time{})
 		p := freeze.Group{Members: fs}.Plan(caller)
 		verdict := "fits"
 		if !p.Fits() {
 			verdict, allFit = "DOES NOT FIT", false
 		}
-		e.sayPlan(cl.name, verdict, p)
-		if cl.name == qemu.Name && !e.sayQemuHook(c) {
+		e.sayPlan(a.Name, verdict, p)
+		if a.Install != nil && a.Install.Check != nil && !a.Install.Check(e.checkSite(c, a)) {
 			allFit = false
 		}
 		if cfg.HasDomino {
-			if _, why := domino.StandsAside(cfg, cl.name); why != "" {
+			if _, why := domino.StandsAside(cfg, a.Name); why != "" {
 				e.say("          domino: %s", why)
 			}
 		}
-		hints := callerHints[cl.name]
 		for _, f := range fs {
-			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: hints.budget, Thaw: hints.thaw}
+			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: a.Hints.Budget, Thaw: a.Hints.Thaw}
 			if _, isDomino := f.Target().(domino.Freezable); isDomino {
 				keys.Shutdown = cfg.Key(config.SetShutdownTimeout)
 			}

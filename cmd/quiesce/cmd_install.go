@@ -1,50 +1,38 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/quiesce/quiesce/vendors/arcserve"
 	"github.com/quiesce/quiesce/vendors/hook"
-	"github.com/quiesce/quiesce/vendors/veeam"
-	"github.com/quiesce/quiesce/vendors/vmware"
 )
 
-// veeamDir is where install veeam writes the scripts by default.
-const veeamDir = "/usr/local/share/quiesce/veeam"
-
+// installCommands are install and uninstall, with one subcommand for each
+// caller in the registry that has a hook to put in place.
 func installCommands(e *env) []*cli.Command {
 	binary := &cli.StringFlag{Name: "binary", Usage: "quiesce binary the hook calls (default: this one)"}
-	legacy := &cli.BoolFlag{Name: "legacy", Usage: "Windows: the legacy pre-freeze-script.bat/post-thaw-script.bat in the Windows folder (or --dir) instead of the backupScripts.d hook"}
+	var install, uninstall []*cli.Command
+	for _, a := range e.adapters {
+		a := a
+		in := a.Install
+		if in == nil {
+			continue
+		}
+		install = append(install, &cli.Command{Name: a.Name, Usage: in.Usage,
+			Flags:  append([]cli.Flag{binary}, cliFlags(in.Flags, "")...),
+			Action: func(c *cli.Context) error { return done(in.Install(site{e: e, c: c, caller: a.Name})) }})
+		if in.Uninstall != nil {
+			uninstall = append(uninstall, &cli.Command{Name: a.Name, Usage: in.UninstallUsage,
+				Flags:  cliFlags(in.UninstallFlags, ""),
+				Action: func(c *cli.Context) error { return done(in.Uninstall(site{e: e, c: c, caller: a.Name})) }})
+		}
+	}
 	return []*cli.Command{
-		{
-			Name:  "install",
-			Usage: "put a caller's hook in place (vmware, qemu) or print what to paste into its console (veeam, arcserve)",
-			Subcommands: []*cli.Command{
-				{Name: "vmware", Usage: "install the VMware Tools hook", Action: e.installVMware,
-					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: on Windows from the registry's VMware Tools InstallPath)"}, legacy}},
-				{Name: "qemu", Usage: "install the qemu-guest-agent fsfreeze hook where the installed qemu-ga looks for it", Action: e.installQemu,
-					Flags: append([]cli.Flag{binary}, qemuFlags()...)},
-				{Name: "veeam", Usage: "write the Veeam scripts and print the job settings", Action: e.installVeeam,
-					Flags: []cli.Flag{binary, &cli.StringFlag{Name: "dir", Value: veeamDir, Usage: "where to write the scripts"}}},
-				{Name: "arcserve", Usage: "print the Arcserve UDP plan settings", Action: e.installArcserve, Flags: []cli.Flag{binary}},
-			},
-		},
-		{
-			Name:  "uninstall",
-			Usage: "remove a hook quiesce installed",
-			Subcommands: []*cli.Command{
-				{Name: "vmware", Usage: "remove the VMware Tools hook", Action: e.uninstallVMware,
-					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Usage: "backupScripts.d folder (default: as for install)"}, legacy}},
-				{Name: "qemu", Usage: "remove the qemu-guest-agent fsfreeze hook from where qemu-ga runs it", Action: e.uninstallQemu, Flags: qemuFlags()},
-				{Name: "veeam", Usage: "remove the Veeam scripts install veeam wrote", Action: e.uninstallVeeam,
-					Flags: []cli.Flag{&cli.StringFlag{Name: "dir", Value: veeamDir, Usage: "where install veeam wrote the scripts"}}},
-			},
-		},
+		{Name: "install", Subcommands: install,
+			Usage: "put a caller's hook in place (vmware, qemu) or print what to paste into its console (veeam, arcserve)"},
+		{Name: "uninstall", Usage: "remove a hook quiesce installed", Subcommands: uninstall},
 	}
 }
 
@@ -60,54 +48,6 @@ func binaryPath(c *cli.Context) (string, error) {
 	return filepath.EvalSymlinks(exe)
 }
 
-// report prints what an install step did, or makes its error an action error.
-func (e *env) report(msg string, err error) error {
-	if err != nil {
-		return &actionError{err}
-	}
-	e.say("%s", msg)
-	return nil
-}
-
-func (e *env) installVMware(c *cli.Context) error {
-	bin, opts, err := e.hookCommand(c)
-	if err != nil {
-		return err
-	}
-	if c.Bool("legacy") {
-		return e.report(vmware.InstallLegacy(legacyDir(c), bin, opts))
-	}
-	dir := e.vmwareDir(c)
-	return e.installChecked(vmware.Name, vmware.HookPath(dir), func() (string, error) { return vmware.Install(dir, bin, opts) },
-		opts.CommandLine(bin, isWindows())+" vmware freeze|freezeFail|thaw")
-}
-
-func (e *env) uninstallVMware(c *cli.Context) error {
-	if c.Bool("legacy") {
-		return e.report(vmware.UninstallLegacy(legacyDir(c)))
-	}
-	return e.report(vmware.Uninstall(e.vmwareDir(c)))
-}
-
-// vmwareDir is --dir, else VMware Tools' script folder, saying where that
-// came from (on Windows the registry, the default path only as a fallback).
-func (e *env) vmwareDir(c *cli.Context) string {
-	if d := c.String("dir"); d != "" {
-		return d
-	}
-	dir, source := vmware.ScriptDir()
-	e.say("VMware Tools script folder %s (from %s)", dir, source)
-	return dir
-}
-
-// legacyDir is --dir, else the Windows folder.
-func legacyDir(c *cli.Context) string {
-	if d := c.String("dir"); d != "" {
-		return d
-	}
-	return vmware.LegacyDir()
-}
-
 // hookCommand is the binary and the options an installed hook runs.
 func (e *env) hookCommand(c *cli.Context) (string, hook.Options, error) {
 	bin, err := binaryPath(c)
@@ -116,69 +56,4 @@ func (e *env) hookCommand(c *cli.Context) (string, hook.Options, error) {
 	}
 	opts, err := e.hookOptions(c)
 	return bin, opts, err
-}
-
-func (e *env) installVeeam(c *cli.Context) error {
-	bin, opts, err := e.hookCommand(c)
-	if err != nil {
-		return err
-	}
-	dir := c.String("dir")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return &actionError{err}
-	}
-	scripts := veeam.Scripts(bin, opts)
-	var checked []string
-	for _, name := range sortedNames(scripts) {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, scripts[name], 0o755); err != nil {
-			return &actionError{fmt.Errorf("write %s: %w", name, err)}
-		}
-		line, err := dryRunHook(path, dryRunFlag)
-		if err != nil {
-			for n := range scripts {
-				os.Remove(filepath.Join(dir, n))
-			}
-			return &exitError{code: ExitFailure, msg: fmt.Sprintf("%s: install veeam: %s failed its check, so it would fail every backup (removed the scripts again):\n  %s", e.prog, path, err)}
-		}
-		checked = append(checked, name+": "+line)
-	}
-	veeam.Instructions(e.io.out, opts.CommandLine(bin, isWindows()), dir)
-	for _, l := range checked {
-		e.say("checked: %s", l)
-	}
-	return nil
-}
-
-func (e *env) uninstallVeeam(c *cli.Context) error {
-	dir := c.String("dir")
-	for _, name := range sortedNames(veeam.Scripts("")) {
-		if err := e.report(hook.RemoveFile(filepath.Join(dir, name))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (e *env) installArcserve(c *cli.Context) error {
-	bin, opts, err := e.hookCommand(c)
-	if err != nil {
-		return err
-	}
-	checked, err := e.consoleChecked(arcserve.Name, append(append([]string{bin}, opts.Args()...), arcserve.Name, "pre-snapshot"))
-	if err != nil {
-		return err
-	}
-	arcserve.Instructions(e.io.out, opts.CommandLine(bin, isWindows()))
-	e.say("checked: %s", checked)
-	return nil
-}
-
-func sortedNames(m map[string][]byte) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

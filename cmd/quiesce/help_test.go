@@ -73,10 +73,10 @@ func checkDescribed(t *testing.T, args string, cmd *cli.Command, help string) {
 			t.Errorf("%s: flag --%s is not described:\n%s", args, f.Names()[0], help)
 		}
 	}
-	if d, ok := callerDocs[cmd.Name]; ok && cmd.SkipFlagParsing {
-		for _, w := range d.words {
-			if !strings.Contains(help, w.name+" ") || !strings.Contains(help, w.what) {
-				t.Errorf("%s: argument %s is not described:\n%s", args, w.name, help)
+	if a, ok := adapters().Find(cmd.Name); ok && cmd.SkipFlagParsing {
+		for _, w := range a.Help.Words {
+			if !strings.Contains(help, w.Name+" ") || !strings.Contains(help, w.What) {
+				t.Errorf("%s: argument %s is not described:\n%s", args, w.Name, help)
 			}
 		}
 	}
@@ -85,15 +85,15 @@ func checkDescribed(t *testing.T, args string, cmd *cli.Command, help string) {
 // Every caller command is documented, and every operation word a caller
 // accepts is one of its documented arguments.
 func TestCallerHelpCoversEveryCaller(t *testing.T) {
-	for _, cl := range callers {
-		d, ok := callerDocs[cl.name]
-		if !ok || d.args == "" || len(d.words) == 0 {
-			t.Errorf("caller %s has no argument help", cl.name)
+	for _, a := range adapters() {
+		d := a.Help
+		if d.Args == "" || len(d.Words) == 0 || d.Exits == "" || a.Usage == "" || a.Run == nil {
+			t.Errorf("caller %s has no argument help, exit codes, usage or run", a.Name)
 			continue
 		}
-		for _, w := range d.words {
-			if !strings.Contains(d.args, w.name) {
-				t.Errorf("%s: %s described but not in the synopsis %q", cl.name, w.name, d.args)
+		for _, w := range d.Words {
+			if !strings.Contains(d.Args, w.Name) {
+				t.Errorf("%s: %s described but not in the synopsis %q", a.Name, w.Name, d.Args)
 			}
 		}
 	}

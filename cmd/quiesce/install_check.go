@@ -108,15 +108,4 @@ func (e *env) installChecked(caller, path string, write func() (string, error), 
 	return nil
 }
 
-// consoleChecked checks a command line an administrator will paste into a
-// backup console, with a dry run of exactly that command.
-func (e *env) consoleChecked(caller string, argv []string) (string, error) {
-	checked, err := dryRunHook(append(argv, dryRunFlag)...)
-	if err != nil {
-		return "", &exitError{code: ExitFailure, msg: fmt.Sprintf("%s: install %s: %s fails its check, so it would fail every backup:\n  %s",
-			e.prog, caller, strings.Join(argv, " "), err)}
-	}
-	return checked, nil
-}
-
 func isWindows() bool { return runtime.GOOS == "windows" }

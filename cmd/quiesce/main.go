@@ -6,7 +6,7 @@ package main
 import "os"
 
 func main() {
-	if isVeeam(os.Args) {
+	if stdoutOnly(adapters(), os.Args) {
 		stderrToStdout() // even a runtime crash must not reach stderr
 	}
 	self, _ := os.Executable()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,61 +14,8 @@ import (
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/generic"
 	"github.com/quiesce/quiesce/core/state"
-	"github.com/quiesce/quiesce/vendors/arcserve"
 	"github.com/quiesce/quiesce/vendors/hook"
-	"github.com/quiesce/quiesce/vendors/qemu"
-	"github.com/quiesce/quiesce/vendors/veeam"
-	"github.com/quiesce/quiesce/vendors/vmware"
 )
-
-// caller is one registered caller adapter.
-type caller struct {
-	name   string
-	usage  string
-	limits hook.Limits // documented defaults
-	run    func(c *cli.Context, req hook.Request) int
-}
-
-// callers is the one list of adapters.
-var callers = []caller{
-	{vmware.Name, "VMware Tools hook: freeze|freezeFail|thaw [ARG]", vmware.Defaults, wrap(vmware.Run)},
-	{veeam.Name, "Veeam pre-freeze|post-thaw script (never writes to stderr)", veeam.Defaults, wrap(veeam.Run)},
-	{arcserve.Name, "Arcserve UDP command: [--fail-code N] pre-snapshot|post-snapshot|post-backup", arcserve.Defaults, wrap(arcserve.Run)},
-	{qemu.Name, "qemu-guest-agent fsfreeze hook: freeze|thaw", qemu.Defaults, wrap(qemu.Run)},
-}
-
-func wrap(run func(ctx context.Context, req hook.Request) int) func(*cli.Context, hook.Request) int {
-	return func(c *cli.Context, req hook.Request) int { return run(c.Context, req) }
-}
-
-func vendorCommands(e *env) []*cli.Command {
-	var cmds []*cli.Command
-	for _, cl := range callers {
-		cl := cl
-		cmd := &cli.Command{
-			Name:            cl.name,
-			Usage:           cl.usage,
-			SkipFlagParsing: true,
-			Action: func(c *cli.Context) error {
-				if wantsHelp(c.Args().Slice()) {
-					return showHelp(c)
-				}
-				if isDryRun(c.Args().Slice()) {
-					return e.dryRun(c, cl.name)
-				}
-				req := hook.Request{Args: c.Args().Slice(), Getenv: os.Getenv, Stdout: e.io.out, Stderr: e.io.err,
-					Open: func(name string) (hook.Opened, error) { return e.openFreezer(c, name) }}
-				if code := cl.run(c, req); code != 0 {
-					return &exitError{code: code}
-				}
-				return nil
-			},
-		}
-		describeCaller(cmd)
-		cmds = append(cmds, cmd)
-	}
-	return cmds
-}
 
 // openFreezer builds the freeze engine over every configured application.
 func (e *env) openFreezer(c *cli.Context, callerName string) (hook.Opened, error) {
