@@ -20,7 +20,7 @@ import (
 func runDocs(t *testing.T, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if code := run(append([]string{"/usr/sbin/quiesce"}, args...), stdio{out: &out, err: &errb}); code != ExitOK {
+	if code := run(append([]string{"quiesce"}, args...), stdio{out: &out, err: &errb}); code != ExitOK {
 		t.Fatalf("quiesce %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
 	}
 	return out.String()
