@@ -30,6 +30,7 @@ if [ "${1:-}" = --version ]; then
   exit 0
 fi
 began=$(date +%s)
+command -v zip >/dev/null || { echo "make dist: zip is not installed (apt-get install zip)" >&2; exit 1; }
 stage="$DIST/stage"
 rm -rf "$stage"
 mkdir -p "$stage/common/completion" "$stage/common/systemd" "$stage/common/doc" "$DIST/tools"

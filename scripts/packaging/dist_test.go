@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"debug/pe"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -74,7 +75,8 @@ func makeDist(t *testing.T) built {
 		if f := strings.Fields(string(out)); dist.err == nil && len(f) == 2 {
 			dist.version, dist.pkgVersion = f[0], f[1]
 		}
-		cmd := exec.Command("make", "-s", "-C", root, "dist", "DIST="+distRoot)
+		// The version dist-version printed: a commit in between changes nothing.
+		cmd := exec.Command("make", "-s", "-C", root, "dist", "DIST="+distRoot, "VERSION="+dist.version)
 		out, err := cmd.CombinedOutput()
 		dist.out = string(out)
 		if dist.err == nil {
@@ -390,7 +392,7 @@ func TestRPMContents(t *testing.T) {
 		if got := run(t, "rpm", "-qp", "--scripts", "--triggers", rpm); strings.TrimSpace(got) != "" {
 			t.Errorf("%s has scripts:\n%s", rpm, got)
 		}
-		for _, req := range strings.Split(strings.TrimSpace(run(t, "rpm", "-qp", "--requires", rpm)), "\n") {
+		for _, req := range strings.Fields(run(t, "rpm", "-qp", "--requires", rpm)) {
 			if !strings.HasPrefix(req, "rpmlib(") {
 				t.Errorf("%s requires %q", rpm, req)
 			}
@@ -467,8 +469,11 @@ func TestWindowsZipContents(t *testing.T) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if len(names) != 15 {
-		t.Errorf("zip holds %d files: %v", len(names), names)
+	want := "docs/configuration.md docs/veeam.md docs/vmware.md docs/windows.md install.cmd quiesce.conf.example quiesce.exe " +
+		"veeam/post-thaw.cmd veeam/pre-freeze.cmd vmware/post-thaw-script.bat vmware/pre-freeze-script.bat vmware/quiesce-hook.cmd " +
+		"windows/install-recover-task.cmd windows/quiesce-recover.xml"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("zip holds\n%s\nwant\n%s", got, want)
 	}
 }
 
@@ -547,5 +552,14 @@ func TestWindowsZipInstallsUnderWine(t *testing.T) {
 	}
 	if !bytes.Equal(readFile(t, conf), edited) {
 		t.Errorf("a second install.cmd replaced the admin's quiesce.conf")
+	}
+	// A failed copy is an error that says so, with exit code 1.
+	if err := os.Remove(filepath.Join(dir, name, "quiesce.exe")); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := exec.Command(filepath.Join(root, ".ci/wine/exec.sh"), "cmd", "/c", win(wrapper)).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(failed), "installation into "+win(pf)+`\quiesce failed`) {
+		t.Errorf("install.cmd without quiesce.exe: %v\n%s", err, failed)
 	}
 }

@@ -7,23 +7,29 @@ setlocal
 set "SRC=%~dp0"
 set "DEST=%ProgramFiles%\quiesce"
 set "CONF=%ProgramData%\quiesce"
-if not exist "%DEST%" mkdir "%DEST%" || goto fail
-for %%d in (vmware veeam windows) do (
-  if not exist "%DEST%\%%d" mkdir "%DEST%\%%d" || goto fail
-  copy /Y "%SRC%%%d\*" "%DEST%\%%d\" >nul || goto fail
+for %%d in ("%DEST%" "%DEST%\vmware" "%DEST%\veeam" "%DEST%\windows" "%CONF%") do (
+  if not exist "%%~d" mkdir "%%~d"
+  if not exist "%%~d" goto fail
 )
-copy /Y "%SRC%quiesce.exe" "%DEST%\quiesce.exe" >nul || goto fail
-copy /Y "%SRC%quiesce.conf.example" "%DEST%\quiesce.conf.example" >nul || goto fail
-if not exist "%CONF%" mkdir "%CONF%" || goto fail
+for %%d in (vmware veeam windows) do (
+  copy /Y "%SRC%%%d\*" "%DEST%\%%d\" >nul
+  if errorlevel 1 goto fail
+)
+copy /Y "%SRC%quiesce.exe" "%DEST%\quiesce.exe" >nul
+if errorlevel 1 goto fail
+copy /Y "%SRC%quiesce.conf.example" "%DEST%\quiesce.conf.example" >nul
+if errorlevel 1 goto fail
 if exist "%CONF%\quiesce.conf" (
   echo quiesce: kept the existing %CONF%\quiesce.conf
 ) else (
-  copy "%SRC%quiesce.conf.example" "%CONF%\quiesce.conf" >nul || goto fail
+  copy "%SRC%quiesce.conf.example" "%CONF%\quiesce.conf" >nul
+  if errorlevel 1 goto fail
   echo quiesce: wrote %CONF%\quiesce.conf from the example: edit it for this server
 )
-"%DEST%\quiesce.exe" version || goto fail
+"%DEST%\quiesce.exe" version
+if errorlevel 1 goto fail
 echo quiesce: installed in %DEST%. Next: "%DEST%\quiesce.exe" check, then
-echo   "%DEST%\quiesce.exe" install vmware   or   install veeam   (see docs\windows.md),
+echo   "%DEST%\quiesce.exe" install vmware   or   install veeam   (see docs\windows.md in the zip),
 echo   and for boot recovery "%DEST%\windows\install-recover-task.cmd".
 exit /b 0
 :fail
