@@ -10,7 +10,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/vendors/arcserve"
+	"github.com/quiesce/quiesce/vendors/gcp"
 	"github.com/quiesce/quiesce/vendors/hook"
+	"github.com/quiesce/quiesce/vendors/nutanix"
 	"github.com/quiesce/quiesce/vendors/qemu"
 	"github.com/quiesce/quiesce/vendors/veeam"
 	"github.com/quiesce/quiesce/vendors/vmware"
@@ -25,6 +27,8 @@ func adapters() hook.Registry {
 		veeam.Adapter(),
 		arcserve.Adapter(),
 		qemu.Adapter(),
+		nutanix.Adapter(),
+		gcp.Adapter(),
 	}
 }
 

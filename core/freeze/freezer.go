@@ -247,6 +247,9 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 		}
 		return Result{Outcome: NotRunning, Message: f.target.Name() + " is not running; nothing to stop"}, nil
 	}
+	if err := Refuse(c, f.Plan(c)); err != nil {
+		return Result{}, &FreezeError{Cause: err, NotStopped: true}
+	}
 	// The watchdog first, then the record, then the stop: a kill at any
 	// step leaves either nothing to guard or a record in phase stopping
 	// with a watchdog that finishes the stop and starts the application.
@@ -283,11 +286,11 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 	return res, nil
 }
 
-// minHold is the least part of its deadline window a freeze must have
+// MinHold is the least part of its deadline window a freeze must have
 // left when the application is down, a quarter of the window and at most
 // 30 s: less, and the watchdog would start the application again while the
 // caller takes its snapshot.
-func minHold(window time.Duration) time.Duration { return min(window/4, 30*time.Second) }
+func MinHold(window time.Duration) time.Duration { return min(window/4, 30*time.Second) }
 
 // timeLeft reports whether the snapshot still has time before the
 // freeze's deadline. A stop that used up the window (a slow machine, a
@@ -296,7 +299,7 @@ func minHold(window time.Duration) time.Duration { return min(window/4, 30*time.
 // a success.
 func (f *Freezer) timeLeft(rec state.Record) error {
 	window := rec.Deadline.Sub(rec.StoppedAt)
-	if left := rec.Deadline.Sub(f.clock.Now()); left < minHold(window) {
+	if left := rec.Deadline.Sub(f.clock.Now()); left < MinHold(window) {
 		return &NoTimeLeftError{Window: window, Left: max(left, 0)}
 	}
 	return nil

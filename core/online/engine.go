@@ -92,6 +92,21 @@ func (f *Failure) Error() string {
 }
 func (f *Failure) Unwrap() error { return f.Cause }
 
+// LateJoinError is a freeze that would join backup mode too close to its
+// end: the caller's snapshot would come after it. The freeze in place is
+// left as it was.
+type LateJoinError struct {
+	Backup  string
+	Ends    time.Time
+	Left    time.Duration
+	Holders []string
+}
+
+func (e *LateJoinError) Error() string {
+	return fmt.Sprintf("Domino Backup %s (backup mode for %s) ends at %s, %s from now: too little for this caller's snapshot, which would not be restorable; not joined (the freeze in place is unchanged; freeze again once it is over)",
+		e.Backup, strings.Join(e.Holders, ", "), e.Ends.Format("15:04:05"), e.Left.Round(time.Millisecond))
+}
+
 // owner is who the status file is handed to.
 func (e *Engine) owner() *Owner {
 	if os.Geteuid() != 0 {
@@ -167,6 +182,13 @@ func (e *Engine) join(rec state.Record, c freeze.Caller) (freeze.Result, error) 
 	if d := e.deadline(rec, c, now); d.After(rec.Deadline) {
 		rec.Deadline = d
 	}
+	// Backup mode cannot outlast its window (Domino's own limit): a caller
+	// that joins when too little of it is left would take its snapshot
+	// after backup mode ended, a snapshot that is not restorable.
+	window := e.deadline(state.Record{}, c, now).Sub(now)
+	if left := rec.Deadline.Sub(now); left < freeze.MinHold(window) {
+		return freeze.Result{}, &LateJoinError{Backup: rec.Backup.ID, Ends: rec.Deadline, Left: max(left, 0), Holders: names(rec.Holders[:len(rec.Holders)-1])}
+	}
 	rec.Updated = now
 	if err := e.store.Save(rec); err != nil {
 		return freeze.Result{}, err
@@ -199,7 +221,7 @@ func (e *Engine) enter(ctx context.Context, c freeze.Caller) (freeze.Result, err
 		return freeze.Result{}, err
 	}
 	e.armWatchdog()
-	id, err := e.request(ctx, rec.Backup.Token, earliest(now.Add(e.set.EnterTimeout), rec.Deadline))
+	id, err := e.request(ctx, rec.Backup.Token, earliest(e.enterBy(c, now), rec.Deadline))
 	if err != nil {
 		return freeze.Result{}, e.abort(ctx, rec, err)
 	}
@@ -217,6 +239,7 @@ func (e *Engine) enter(ctx context.Context, c freeze.Caller) (freeze.Result, err
 // request writes REQUESTED, loads the backup task and waits for
 // DOMINO-DONE with this token. It returns Domino's backup identity.
 func (e *Engine) request(ctx context.Context, token string, deadline time.Time) (string, error) {
+	wait := deadline.Sub(e.clock.Now())
 	data := e.data()
 	w, err := newDirWatch(data)
 	if err != nil {
@@ -251,7 +274,7 @@ func (e *Engine) request(ctx context.Context, token string, deadline time.Time) 
 	case errors.Is(err, errTaskEnded):
 		return "", &Failure{Cause: fmt.Errorf("Domino Backup ended before every database was in backup mode (see the server console)"), Ended: true}
 	case errors.Is(err, errTimeout):
-		return "", &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", e.set.EnterTimeout)}
+		return "", &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", wait.Round(time.Second))}
 	case err != nil:
 		return "", &Failure{Cause: err}
 	}
@@ -350,7 +373,13 @@ func (e *Engine) Thaw(ctx context.Context, c freeze.Caller) (res freeze.Result, 
 		if rec.Backup == nil {
 			if late := lateHolder(rec, c); late {
 				handled = true
-				_ = e.store.Clear(TargetName)
+				// Only this caller's late thaw is answered: every other
+				// holder of the expired freeze still gets its own.
+				if rec.Expired = without(rec.Expired, c); len(rec.Expired) == 0 {
+					_ = e.store.Clear(TargetName)
+				} else {
+					_ = e.store.Save(rec)
+				}
 				return freeze.Result{}, &Failure{Ended: true, Cause: fmt.Errorf("late thaw: the online freeze by %s expired at %s and backup mode was ended before the thaw: a snapshot taken after that is not restorable",
 					c.Name, rec.ExpiredAt.Format(time.RFC3339))}
 			}

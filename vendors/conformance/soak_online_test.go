@@ -79,7 +79,16 @@ func TestSoakOnline(t *testing.T) {
 			}
 			if f == "nested callers" {
 				if code, out := q("vmware", "freeze"); code != 0 {
-					fail("nested freeze: %s", out)
+					if !strings.Contains(out, "not joined") {
+						fail("nested freeze: %s", out)
+					}
+					// Too little of backup mode's window was left for a
+					// second snapshot (a loaded machine): refused, as it
+					// must be; the first caller's cycle goes on.
+					t.Logf("online cycle %d (%s): the second caller's join was refused near the end of backup mode", i, f)
+					q("veeam", "post-thaw")
+					w.end()
+					break
 				}
 			}
 			snap := r.sim.Snapshot()

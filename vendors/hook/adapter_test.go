@@ -25,7 +25,7 @@ func TestRegistryInvoked(t *testing.T) {
 	if got, ok := r.Invoked([]string{"/hooks/pre", "x"}); !ok || !slices.Equal(got, []string{"quiesce", "named", "freeze", "x"}) {
 		t.Fatalf("hook name: %v %v", got, ok)
 	}
-	in := []string{"/usr/sbin/quiesce", "plain", "freeze"}
+	in := []string{"/usr/local/sbin/quiesce", "plain", "freeze"}
 	if got, ok := r.Invoked(in); ok || !slices.Equal(got, in) {
 		t.Fatalf("own name rewritten: %v %v", got, ok)
 	}
