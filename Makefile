@@ -2,8 +2,9 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+DIST    ?= dist
 
-.PHONY: build demo fmt-check lint test test-windows test-oldest-go bench soak soak-long clean
+.PHONY: build demo dist dist-version fmt-check lint test test-windows test-oldest-go bench soak soak-long clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/quiesce ./cmd/quiesce
@@ -11,6 +12,15 @@ build:
 
 demo: build
 	./bin/simdomino demo --quiesce ./bin/quiesce
+
+# Release packages in $(DIST)/: .deb and .rpm (amd64, arm64) built with nfpm
+# (pinned in .ci/dist.mod), and the Windows zip (.ci/dist.sh).
+dist:
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh
+
+# The version quiesce prints and the packages' version, for this checkout.
+dist-version:
+	@VERSION="$(VERSION)" bash .ci/dist.sh --version
 
 # The whole test suite: gofmt, staticcheck, vet, the Windows build, and
 # every test.
@@ -81,4 +91,4 @@ soak-long:
 	@for seed in $(SOAK_SEEDS); do QUIESCE_SOAK_SEED=$$seed $(MAKE) --no-print-directory soak || exit 1; done
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

@@ -149,6 +149,7 @@ func commands(e *env) []*cli.Command {
 		all = append(all, group...)
 	}
 	all = append(observed(e, all), historyCommand(e))
+	all = append(all, docsCommands(e)...) // hidden: man page and completion (cmd_docs.go)
 	return all
 }
 

@@ -210,13 +210,14 @@ func defaults(source string) File {
 }
 
 // Find returns path when it is not empty, else the first of defaults that
-// exists.
+// exists. A default that holds nothing but comments (the example a package
+// installs) is passed over when another default follows.
 func Find(path string, defaults []string) (string, error) {
 	if path != "" {
 		return path, nil
 	}
-	for _, p := range defaults {
-		if _, err := os.Stat(p); err == nil {
+	for i, p := range defaults {
+		if _, err := os.Stat(p); err == nil && (i == len(defaults)-1 || !commentsOnly(p)) {
 			return p, nil
 		}
 	}
