@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/vendors/arcserve"
+	"github.com/quiesce/quiesce/vendors/azure"
 	"github.com/quiesce/quiesce/vendors/hook"
 	"github.com/quiesce/quiesce/vendors/qemu"
 	"github.com/quiesce/quiesce/vendors/veeam"
@@ -25,6 +26,7 @@ func adapters() hook.Registry {
 		veeam.Adapter(),
 		arcserve.Adapter(),
 		qemu.Adapter(),
+		azure.Adapter(),
 	}
 }
 
