@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/vendors/arcserve"
+	"github.com/quiesce/quiesce/vendors/aws"
 	"github.com/quiesce/quiesce/vendors/azure"
 	"github.com/quiesce/quiesce/vendors/hook"
 	"github.com/quiesce/quiesce/vendors/qemu"
@@ -27,6 +28,7 @@ func adapters() hook.Registry {
 		arcserve.Adapter(),
 		qemu.Adapter(),
 		azure.Adapter(),
+		aws.Adapter(),
 	}
 }
 
