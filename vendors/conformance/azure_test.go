@@ -37,8 +37,9 @@ import (
 //     failed pre-script.
 type azureHarness struct {
 	config string
-	env    hookEnv // the extension's environment: none of the test's QUIESCE_* variables
-	kill   bool    // the VM agent kills the extension's scripts at the limit (not documented: see azureKilled)
+	env    hookEnv       // the extension's environment: none of the test's QUIESCE_* variables
+	kill   bool          // the VM agent kills the script at the limit (not documented; the extension itself never does)
+	limit  time.Duration // the plugin host's cap (VMSnapshotPluginHost.conf), when lower than the plugin's timeout
 }
 
 func (h *azureHarness) Name() string { return "azure" }
@@ -171,6 +172,9 @@ func (h *azureHarness) step(t *testing.T, name string, pre bool) Step {
 	script, params := p.Post, p.PostParams
 	if pre {
 		script, params = p.Pre, p.PreParams
+	}
+	if h.limit > 0 {
+		p.Timeout = min(p.Timeout, h.limit.Seconds())
 	}
 	code, out, errOut, timedOut, _ := h.run(t, p, script, params)
 	st.Code, st.Stdout, st.Stderr, st.OK = code, out, errOut, code == 0 && !timedOut

@@ -1,0 +1,135 @@
+//go:build linux
+
+package conformance
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+)
+
+// The cloud callers' own limits, as they ship: Azure Backup 30 s per
+// script (Microsoft's sample), AWS DLM 10 s (the policy's default).
+var cloudDefaults = []struct {
+	name string
+	make func(t *testing.T, r *rig) Harness
+}{
+	{"azure-30s", func(t *testing.T, r *rig) Harness { return newAzure(t, r, 30) }},
+	{"aws-10s", func(t *testing.T, r *rig) Harness { return newAWS(t, r, 10) }},
+}
+
+// With Domino Backup set up, a freeze fits the clouds' short limits
+// online: each script answers within its limit, a client is never
+// refused, and the snapshot with its deltas restores.
+func TestCloudOnlineWithinDefaultLimits(t *testing.T) {
+	for _, c := range cloudDefaults {
+		t.Run(c.name, func(t *testing.T) {
+			r := newOnlineRig(t, simtest.Options{ShutdownSeconds: 0.2}, "auto")
+			h := c.make(t, r)
+			r.startServer(t)
+			w := watchNRPC(r.sim.Port)
+			f := h.Freeze(t)
+			mustOK(t, f)
+			if f.Note != "" || !strings.Contains(f.Stdout, "backup mode") {
+				t.Fatalf("freeze: %+v\nlog:\n%s", f, r.log(t))
+			}
+			snap := r.sim.Snapshot()
+			th := h.Thaw(t)
+			mustOK(t, th)
+			if ok, refused := w.end(); refused > 0 || ok == 0 {
+				t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
+			}
+			m := onlineID.FindStringSubmatch(r.log(t))
+			if m == nil {
+				t.Fatalf("no online backup in quiesce's log:\n%s", r.log(t))
+			}
+			if code, out := r.sim.VerifyWithDeltas(snap, r.sim.BackupDeltaDir(m[1])); code != 0 {
+				t.Fatalf("snapshot + deltas: %s", out)
+			}
+		})
+	}
+}
+
+// A pre-script still stopping the server when the caller's limit comes:
+// SSM Agent kills the script's whole process group (DLM's policy timeout
+// shorter than the one the document was made for); Azure's extension
+// stops waiting and runs the post-script at once, or the VM agent kills
+// the script (the plugin host capping the timeout below the plugin's,
+// /etc/azure/VMSnapshotPluginHost.conf, which quiesce does not read).
+// Either way the server serves again and no freeze is left behind.
+func TestCloudHookCutAtTheLimitLeavesNothingDown(t *testing.T) {
+	cases := []struct {
+		name string
+		make func(t *testing.T, r *rig) Harness
+	}{
+		{"aws-killed", func(t *testing.T, r *rig) Harness {
+			h := newAWS(t, r, 120)
+			h.timeout = 10 * time.Second // the policy's, shorter than the document's
+			return h
+		}},
+		{"azure-abandoned", func(t *testing.T, r *rig) Harness {
+			h := newAzure(t, r, 120)
+			h.limit = 10 * time.Second
+			return h
+		}},
+		{"azure-killed", func(t *testing.T, r *rig) Harness {
+			h := newAzure(t, r, 120)
+			h.limit, h.kill = 10*time.Second, true
+			return h
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// A clean shutdown of 20 s: longer than the 10 s the caller
+			// really gives, within the 60 s quiesce plans for.
+			r := newRigWith(t, simtest.Options{ShutdownSeconds: 20, StartSeconds: 0.2}, "fail",
+				"shutdown_timeout = 60s\nkill_wait = 2s\nstart_timeout = 20s\n", "")
+			h := c.make(t, r)
+			r.startServer(t)
+			tr := &transcript{}
+			began := time.Now()
+			f := h.Freeze(t)
+			tr.step(f)
+			if f.OK {
+				t.Fatalf("the freeze was not cut at the limit: %+v", f)
+			}
+			if took := time.Since(began); took > 15*time.Second {
+				t.Fatalf("the caller waited %s, beyond its 10 s", took)
+			}
+			th := h.Thaw(t) // both callers run the post-script after the snapshot attempt
+			tr.step(th)
+			waitServing(t, r, 60*time.Second)
+			record := filepath.Join(r.stateDir(t), "domino.json")
+			simtest.Eventually(t, 30*time.Second, "no freeze record left", func() bool {
+				_, err := os.Stat(record)
+				return os.IsNotExist(err)
+			})
+			serving(t, r, tr, true)
+			if log := r.log(t); !strings.Contains(log, `"caller":"`+h.Name()+`"`) && !strings.Contains(log, `"holders":["`+h.Name()+`"]`) {
+				t.Fatalf("quiesce's log does not name the caller:\n%s", log)
+			}
+			tr.golden(t, h.Name(), "cut-at-limit-"+strings.TrimPrefix(c.name, h.Name()+"-"))
+		})
+	}
+}
+
+// stateDir is the rig's state directory.
+func (r *rig) stateDir(t *testing.T) string {
+	t.Helper()
+	cfg := strings.TrimPrefix(r.env[0], "QUIESCE_CONFIG=")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "state_dir = "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no state_dir in %s", cfg)
+	return ""
+}
