@@ -38,9 +38,12 @@ func (e *env) checkAction(c *cli.Context) error {
 		p := freeze.Group{Members: fs}.Plan(caller)
 		verdict := "fits"
 		if !p.Fits() {
-			verdict, allFit = "DOES NOT FIT", false
+			verdict = "DOES NOT FIT"
 		}
 		e.sayPlan(a.Name, verdict, p)
+		if !p.Fits() && !e.checkOnline(c, cfg, len(fs), caller, p) {
+			allFit = false
+		}
 		if a.Install != nil && a.Install.Check != nil && !a.Install.Check(e.checkSite(c, a)) {
 			allFit = false
 		}

@@ -247,6 +247,9 @@ func (f *Freezer) freeze(ctx context.Context, rec state.Record, c Caller) (Resul
 		}
 		return Result{Outcome: NotRunning, Message: f.target.Name() + " is not running; nothing to stop"}, nil
 	}
+	if err := Refuse(c, f.Plan(c)); err != nil {
+		return Result{}, &FreezeError{Cause: err, NotStopped: true}
+	}
 	// The watchdog first, then the record, then the stop: a kill at any
 	// step leaves either nothing to guard or a record in phase stopping
 	// with a watchdog that finishes the stop and starts the application.

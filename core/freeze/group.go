@@ -18,6 +18,9 @@ var _ Operator = Group{}
 
 // Freeze implements Operator.
 func (g Group) Freeze(ctx context.Context, c Caller) (Result, error) {
+	if err := g.refuse(c); err != nil {
+		return Result{}, err
+	}
 	var frozen []*Freezer // in stop order
 	var parts []named
 	for i := len(g.Members) - 1; i >= 0; i-- {
@@ -81,6 +84,7 @@ func (g Group) Plan(c Caller) Plan {
 			continue
 		}
 		p.Worst += mp.Worst
+		p.MinStop += mp.MinStop
 		p.Start += mp.Start
 		p.Capped = p.Capped || mp.Capped
 		p.TooTight = p.TooTight || mp.TooTight

@@ -17,6 +17,11 @@ type Limits struct {
 	// Cycle: the caller's Budget is one timer for freeze, snapshot and
 	// thaw together (VMware Tools).
 	Cycle bool
+	// Hard: the caller kills its hook when Budget ends and reports a
+	// failure (the cloud agents, Nutanix). A stop that cannot fit is then
+	// refused before anything is touched (see Refuse), rather than begun
+	// and killed half-way.
+	Hard bool
 }
 
 // Plan is how a freeze, and the thaw after it, fit a caller's limits.
@@ -31,6 +36,8 @@ type Plan struct {
 	Worst      time.Duration // longest a freeze can take
 	Capped     bool          // Graceful is shorter than configured
 	TooTight   bool          // the budget leaves less than MinGraceful for a clean stop
+	MinStop    time.Duration // the shortest clean stop: pre-shutdown, the least graceful wait worth trying, escalation
+	Hard       bool          // the caller kills its hook at Budget
 
 	Start     time.Duration // configured start timeout: the longest a start may take to serve
 	ThawLimit time.Duration // what the caller gives one thaw; 0: no limit
@@ -65,8 +72,9 @@ func PlanFor(budget time.Duration, t Timeouts) Plan {
 // caller the freeze gets what the timer leaves after the snapshot, the
 // thaw and the margin: the graceful wait is cut first, never the thaw.
 func PlanCaller(c Caller, t Timeouts) Plan {
-	p := Plan{Budget: c.Budget, Cycle: c.Cycle, Configured: t.Shutdown, Graceful: t.Shutdown,
+	p := Plan{Budget: c.Budget, Cycle: c.Cycle, Hard: c.Hard, Configured: t.Shutdown, Graceful: t.Shutdown,
 		Escalation: 3*t.KillWait + toolSlack, Start: t.Start, ThawLimit: c.Thaw}
+	p.MinStop = t.PreShutdown + min(MinGraceful, t.Shutdown) + p.Escalation
 	if c.Budget > 0 {
 		share := c.Budget
 		if c.Cycle {

@@ -199,7 +199,7 @@ func (e *Engine) enter(ctx context.Context, c freeze.Caller) (freeze.Result, err
 		return freeze.Result{}, err
 	}
 	e.armWatchdog()
-	id, err := e.request(ctx, rec.Backup.Token, earliest(now.Add(e.set.EnterTimeout), rec.Deadline))
+	id, err := e.request(ctx, rec.Backup.Token, earliest(e.enterBy(c, now), rec.Deadline))
 	if err != nil {
 		return freeze.Result{}, e.abort(ctx, rec, err)
 	}
@@ -217,6 +217,7 @@ func (e *Engine) enter(ctx context.Context, c freeze.Caller) (freeze.Result, err
 // request writes REQUESTED, loads the backup task and waits for
 // DOMINO-DONE with this token. It returns Domino's backup identity.
 func (e *Engine) request(ctx context.Context, token string, deadline time.Time) (string, error) {
+	wait := deadline.Sub(e.clock.Now())
 	data := e.data()
 	w, err := newDirWatch(data)
 	if err != nil {
@@ -251,7 +252,7 @@ func (e *Engine) request(ctx context.Context, token string, deadline time.Time) 
 	case errors.Is(err, errTaskEnded):
 		return "", &Failure{Cause: fmt.Errorf("Domino Backup ended before every database was in backup mode (see the server console)"), Ended: true}
 	case errors.Is(err, errTimeout):
-		return "", &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", e.set.EnterTimeout)}
+		return "", &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", wait.Round(time.Second))}
 	case err != nil:
 		return "", &Failure{Cause: err}
 	}

@@ -30,7 +30,8 @@ type Limits struct {
 }
 
 // Or fills l's unset durations from def; whether one timer covers the
-// whole cycle is the caller's own behaviour, taken from def.
+// whole cycle, and whether the caller kills its hook at the budget, are
+// the caller's own behaviour, taken from def.
 func (l Limits) Or(def Limits) Limits {
 	or := func(v, d time.Duration) time.Duration {
 		if v == 0 {
@@ -39,7 +40,7 @@ func (l Limits) Or(def Limits) Limits {
 		return v
 	}
 	return Limits{Budget: or(l.Budget, def.Budget), Limits: freeze.Limits{
-		Thaw: or(l.Thaw, def.Thaw), Snapshot: or(l.Snapshot, def.Snapshot), Cycle: def.Cycle}}
+		Thaw: or(l.Thaw, def.Thaw), Snapshot: or(l.Snapshot, def.Snapshot), Cycle: def.Cycle, Hard: def.Hard}}
 }
 
 // Caller is the engine's view of one invocation by the caller name.
