@@ -36,8 +36,10 @@ const (
 	MaxTimeout     = 120 * time.Second
 )
 
-// Defaults are DLM's limits when nothing else is known.
-var Defaults = hook.Limits{Budget: DefaultTimeout, Limits: freeze.Limits{Thaw: DefaultTimeout}}
+// Defaults are DLM's limits when nothing else is known. Hard: SSM Agent
+// kills the script at the limit, so a stop that cannot fit is refused
+// before anything is touched.
+var Defaults = hook.Limits{Budget: DefaultTimeout, Limits: freeze.Limits{Thaw: DefaultTimeout, Hard: true}}
 
 // Exit codes, as AWS's sample documents use them.
 const (
@@ -89,7 +91,7 @@ func Run(ctx context.Context, req hook.Request) int {
 	if job == noExecutionID {
 		job = ""
 	}
-	limits := hook.Limits{Budget: limit, Limits: freeze.Limits{Thaw: limit}}
+	limits := hook.Limits{Budget: limit, Limits: freeze.Limits{Thaw: limit, Hard: true}}
 	res, err := hook.Do(ctx, req, op, Name, job, limits, "execution_id", *id, "execution_timeout", strconv.Itoa(*secs)+"s")
 	if !hook.Report(req, "quiesce "+Name+" "+word+": "+hook.Summary(op, res, err), err) {
 		return fail

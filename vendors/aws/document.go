@@ -152,5 +152,5 @@ func LimitsFrom(path string) hook.Limits {
 	if !ok {
 		return Defaults
 	}
-	return hook.Limits{Budget: t, Limits: freeze.Limits{Thaw: t}}
+	return hook.Limits{Budget: t, Limits: freeze.Limits{Thaw: t, Hard: true}}
 }

@@ -39,8 +39,11 @@ const (
 )
 
 // Defaults are Azure's limits when the plugin configuration gives none:
-// each script, pre and post, has timeoutInSeconds.
-var Defaults = hook.Limits{Budget: DefaultTimeout, Limits: freeze.Limits{Thaw: DefaultTimeout}}
+// each script, pre and post, has timeoutInSeconds. Hard: the extension
+// gives up on a script at its limit and takes the snapshot (or none)
+// while the script runs on, which for a freeze is as bad as a kill: a
+// stop that cannot fit is refused before anything is touched.
+var Defaults = hook.Limits{Budget: DefaultTimeout, Limits: freeze.Limits{Thaw: DefaultTimeout, Hard: true}}
 
 // Exit codes: the extension takes 0 as success and anything else as a
 // failed script.
@@ -65,7 +68,7 @@ func LimitsFrom(path string) hook.Limits {
 	if !ok {
 		return Defaults
 	}
-	return hook.Limits{Budget: t, Limits: freeze.Limits{Thaw: t}}
+	return hook.Limits{Budget: t, Limits: freeze.Limits{Thaw: t, Hard: true}}
 }
 
 // Run handles one invocation and returns the exit code.
