@@ -12,7 +12,9 @@ import (
 	"github.com/quiesce/quiesce/vendors/arcserve"
 	"github.com/quiesce/quiesce/vendors/aws"
 	"github.com/quiesce/quiesce/vendors/azure"
+	"github.com/quiesce/quiesce/vendors/gcp"
 	"github.com/quiesce/quiesce/vendors/hook"
+	"github.com/quiesce/quiesce/vendors/nutanix"
 	"github.com/quiesce/quiesce/vendors/qemu"
 	"github.com/quiesce/quiesce/vendors/veeam"
 	"github.com/quiesce/quiesce/vendors/vmware"
@@ -27,6 +29,8 @@ func adapters() hook.Registry {
 		veeam.Adapter(),
 		arcserve.Adapter(),
 		qemu.Adapter(),
+		nutanix.Adapter(),
+		gcp.Adapter(),
 		azure.Adapter(),
 		aws.Adapter(),
 	}

@@ -38,6 +38,12 @@ func Render(tmpl []byte, binary string, opts ...Options) []byte {
 // by root when run as root. It is idempotent, and refuses to overwrite a
 // file that does not carry the Marker. It returns what it did.
 func InstallFile(path string, content []byte) (string, error) {
+	return InstallFileMode(path, content, 0o755)
+}
+
+// InstallFileMode is InstallFile with the mode the caller demands (Nutanix
+// and Google's agent: 0700, root only).
+func InstallFileMode(path string, content []byte, mode os.FileMode) (string, error) {
 	if !bytes.Contains(content, []byte(Marker)) {
 		return "", fmt.Errorf("internal: hook content for %s lacks the marker", path)
 	}
@@ -46,7 +52,7 @@ func InstallFile(path string, content []byte) (string, error) {
 	case err == nil && !bytes.Contains(old, []byte(Marker)):
 		return "", fmt.Errorf("%s exists and %w; move it away first", path, ErrNotOurs)
 	case err == nil && bytes.Equal(old, content):
-		return "already installed: " + path, ensureMode(path)
+		return "already installed: " + path, ensureMode(path, mode)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return "", err
 	}
@@ -54,10 +60,10 @@ func InstallFile(path string, content []byte) (string, error) {
 		return "", err
 	}
 	tmp := path + ".quiesce-new"
-	if err := os.WriteFile(tmp, content, 0o755); err != nil {
+	if err := os.WriteFile(tmp, content, mode); err != nil {
 		return "", err
 	}
-	if err := ensureMode(tmp); err != nil {
+	if err := ensureMode(tmp, mode); err != nil {
 		os.Remove(tmp)
 		return "", err
 	}
@@ -68,9 +74,9 @@ func InstallFile(path string, content []byte) (string, error) {
 	return "installed: " + path, nil
 }
 
-// ensureMode sets mode 0755 and, as root, owner root.
-func ensureMode(path string) error {
-	if err := os.Chmod(path, 0o755); err != nil {
+// ensureMode sets mode and, as root, owner root.
+func ensureMode(path string, mode os.FileMode) error {
+	if err := os.Chmod(path, mode); err != nil {
 		return err
 	}
 	if os.Geteuid() == 0 {
