@@ -92,7 +92,7 @@ func Run(ctx context.Context, req hook.Request) int {
 		job = ""
 	}
 	limits := hook.Limits{Budget: limit, Limits: freeze.Limits{Thaw: limit, Hard: true}}
-	res, err := hook.Do(ctx, req, op, Name, job, limits, "execution_id", *id, "execution_timeout", strconv.Itoa(*secs)+"s")
+	res, err := hook.Do(ctx, hook.Within(req, limits), op, Name, job, limits, "execution_id", *id, "execution_timeout", strconv.Itoa(*secs)+"s")
 	if !hook.Report(req, "quiesce "+Name+" "+word+": "+hook.Summary(op, res, err), err) {
 		return fail
 	}

@@ -95,7 +95,8 @@ func Run(ctx context.Context, req hook.Request) int {
 	if params := nonEmpty(fs.Args()[1:]); len(params) > 0 {
 		details = []string{"params", strings.Join(params, " "), "plugin_config", *cfg}
 	}
-	res, err := hook.Do(ctx, req, op, Name, "", LimitsFrom(*cfg), details...)
+	own := LimitsFrom(*cfg)
+	res, err := hook.Do(ctx, hook.Within(req, own), op, Name, "", own, details...)
 	if !hook.Report(req, "quiesce "+Name+" "+word+": "+hook.Summary(op, res, err), err) {
 		return ExitFailed
 	}
