@@ -5,6 +5,7 @@ package conformance
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +133,42 @@ func (r *rig) stateDir(t *testing.T) string {
 	}
 	t.Fatalf("no state_dir in %s", cfg)
 	return ""
+}
+
+// Without online mode, a clean stop does not fit the clouds' default
+// limits: the freeze is refused at once with one line, the server is not
+// touched, no freeze is recorded, and the post-script that follows has
+// nothing to do.
+func TestCloudStopThatCannotFitFailsFast(t *testing.T) {
+	for _, c := range cloudDefaults {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, quick, "fail")
+			h := c.make(t, r)
+			r.startServer(t)
+			before := r.sim.Procs()
+			tr := &transcript{}
+			began := time.Now()
+			f := h.Freeze(t)
+			took := time.Since(began)
+			tr.step(f)
+			if f.OK || !strings.Contains(f.Stderr, "kills its hook after") || strings.Count(strings.TrimSpace(f.Stderr), "\n") != 0 {
+				t.Fatalf("freeze: %+v", f)
+			}
+			if took > 5*time.Second { // the harness's own polling included
+				t.Fatalf("the refusal took %s", took)
+			}
+			if after := r.sim.Procs(); !slices.Equal(before, after) {
+				t.Fatalf("a refused freeze touched the server: %v -> %v", before, after)
+			}
+			if _, err := os.Stat(filepath.Join(r.stateDir(t), "domino.json")); !os.IsNotExist(err) {
+				t.Fatalf("a refused freeze left a record: %v", err)
+			}
+			th := h.Thaw(t)
+			tr.step(th)
+			mustOK(t, th)
+			serving(t, r, tr, true)
+			t.Logf("refused in %s", took)
+			tr.golden(t, h.Name(), "stop-does-not-fit-"+strings.TrimPrefix(c.name, h.Name()+"-"))
+		})
+	}
 }
