@@ -47,11 +47,11 @@ func (e *env) checkOnline(c *cli.Context, cfg config.File, nTargets int, caller 
 	fit := online.FitCaller(caller, set)
 	enter := r(fit.Enter).String()
 	if fit.Capped {
-		enter += " (backup_enter_timeout " + r(set.EnterTimeout).String() + " cut to the caller's limit)"
+		enter += " (backup_enter_timeout " + r(set.EnterTimeout).String() + " cut to fit the limit)"
 	}
 	switch {
 	case !eng.Configured():
-		e.say("          online    would fit (backup mode within %s), but Domino Backup is not set up (no dominobackup.nsf): see docs/online.md", enter)
+		e.say("          online    would fit, backup mode within %s; but Domino Backup is not set up (no dominobackup.nsf): see docs/online.md", enter)
 	case !fit.Fits:
 		e.say("          online    does NOT fit either: %s leaves %s to enter backup mode, less than %s", r(caller.Budget), r(fit.Enter), online.MinEnter)
 	default:

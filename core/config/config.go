@@ -97,6 +97,9 @@ type Budgets struct {
 	// its one timer kept for the thaw).
 	VMwareThaw, VeeamThaw, QemuThaw, ArcserveThaw time.Duration
 	VMwareSnapshot                                time.Duration // the snapshot itself, inside VMware's one timer
+	// Cloud are the budgets of the cloud and Nutanix callers
+	// (CloudCallers): NAME and NAME_thaw; nil when none is set.
+	Cloud map[string]time.Duration
 }
 
 // Thaw returns the thaw limit configured for a caller name, 0 when unset.
@@ -111,7 +114,7 @@ func (b Budgets) Thaw(caller string) time.Duration {
 	case "arcserve":
 		return b.ArcserveThaw
 	}
-	return 0
+	return b.Cloud[caller+"_thaw"]
 }
 
 // Snapshot returns the snapshot estimate configured for a caller whose
@@ -135,7 +138,7 @@ func (b Budgets) Get(caller string) time.Duration {
 	case "arcserve":
 		return b.Arcserve
 	}
-	return 0
+	return b.Cloud[caller]
 }
 
 // Defaults as the rc_domino start script has them.

@@ -200,7 +200,7 @@ func TestNativeErrors(t *testing.T) {
 		{"[domino]\nuser = notes # the OS user\nlotus = /opt/x#y\nbogus = 1 # c\n", "q.conf:4: domino.bogus: unknown key"},
 		{"[domino]\ndata = relative/dir\n", "q.conf:2: domino.data: \"relative/dir\" is not an absolute path"},
 		{"[freeze]\nforced_stop = maybe\n", "q.conf:2: freeze.forced_stop: \"maybe\" is not one of fail, continue"},
-		{"[budgets]\nnutanix = 5m\n", "q.conf:2: budgets.nutanix: unknown key"},
+		{"[budgets]\nhyperv = 5m\n", "q.conf:2: budgets.hyperv: unknown key"},
 	}
 	for _, c := range cases {
 		_, err := ParseNative("q.conf", []byte(c.src))
@@ -389,5 +389,18 @@ func TestWindowsDominoKeys(t *testing.T) {
 	_, err = ParseNative("q.conf", []byte("[domino]\nvss_stand_aside = qemu\n"))
 	if err == nil || !strings.Contains(err.Error(), "q.conf:2: domino.vss_stand_aside: \"qemu\" is not a VSS-aware caller") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCloudBudgets(t *testing.T) {
+	d, err := ParseNative("q.conf", []byte("[domino]\n[budgets]\ngcp = 45\nnutanix_thaw = 2m\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Budgets.Get("gcp") != 45*time.Second || d.Budgets.Thaw("nutanix") != 2*time.Minute || d.Budgets.Get("nutanix") != 0 || d.Budgets.Thaw("gcp") != 0 {
+		t.Fatalf("%+v", d.Budgets)
+	}
+	if _, err := ParseNative("q.conf", []byte("[budgets]\ngcpp = 45\n")); err == nil {
+		t.Fatal("a misspelt caller was accepted")
 	}
 }
