@@ -118,22 +118,6 @@ func TestCloudHookCutAtTheLimitLeavesNothingDown(t *testing.T) {
 	}
 }
 
-// stateDir is the rig's state directory.
-func (r *rig) stateDir(t *testing.T) string {
-	t.Helper()
-	cfg := strings.TrimPrefix(r.env[0], "QUIESCE_CONFIG=")
-	b, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "state_dir = "); ok {
-			return v
-		}
-	}
-	t.Fatalf("no state_dir in %s", cfg)
-	return ""
-}
 
 // Without online mode, a clean stop does not fit the clouds' default
 // limits: the freeze is refused at once with one line, the server is not
