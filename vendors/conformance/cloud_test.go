@@ -118,7 +118,6 @@ func TestCloudHookCutAtTheLimitLeavesNothingDown(t *testing.T) {
 	}
 }
 
-
 // Without online mode, a clean stop does not fit the clouds' default
 // limits: the freeze is refused at once with one line, the server is not
 // touched, no freeze is recorded, and the post-script that follows has
