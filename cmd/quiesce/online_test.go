@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -150,6 +151,7 @@ func TestOnlineNestedCallersJoin(t *testing.T) {
 		t.Fatalf("second caller: %s", out)
 	}
 	snap := g.sim.Snapshot()
+	statusShowsOnlineFreeze(t, g, id, "veeam", "vmware")
 	if out := g.mustRun(t, "veeam", "post-thaw"); !strings.Contains(out, "backup mode stays for vmware") {
 		t.Fatalf("first thaw: %s", out)
 	}
@@ -162,6 +164,32 @@ func TestOnlineNestedCallersJoin(t *testing.T) {
 		t.Fatalf("snapshot + deltas: %s", v)
 	}
 	noBackupMode(t, g)
+	if out := g.mustRun(t, "status"); strings.Contains(out, "FROZEN") {
+		t.Fatalf("status after the last thaw still shows a freeze:\n%s", out)
+	}
+}
+
+// statusShowsOnlineFreeze: during an online freeze, status says Domino
+// serves in backup mode, by whom, and what the watchdog will do; --json
+// carries the backup's ID on Domino's entry.
+func statusShowsOnlineFreeze(t *testing.T, g *guest, id string, holders ...string) {
+	t.Helper()
+	out := g.mustRun(t, "status")
+	for _, want := range append([]string{"FROZEN ONLINE", id, "the watchdog ends Domino's backup mode"}, holders...) {
+		if !strings.Contains(out, want) {
+			t.Fatalf("status lacks %q:\n%s", want, out)
+		}
+	}
+	var st struct {
+		Targets []targetView `json:"targets"`
+	}
+	if err := json.Unmarshal([]byte(g.mustRun(t, "status", "--json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Targets) == 0 || st.Targets[0].Freeze == nil || st.Targets[0].Freeze.Online == nil ||
+		st.Targets[0].Freeze.Online.BackupID != id || len(st.Targets[0].Freeze.Holders) != len(holders) {
+		t.Fatalf("status --json: %+v", st)
+	}
 }
 
 // Faults before the snapshot: online fails cleanly (method = online) or

@@ -14,6 +14,7 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/generic"
+	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -24,8 +25,16 @@ type freezeView struct {
 	Deadline  *time.Time   `json:"deadline,omitempty"` // the watchdog ends the freeze then
 	StartOwed bool         `json:"start_owed"`         // quiesce stopped the application and owes a start
 	Phase     string       `json:"phase,omitempty"`    // a stop or start under way, or cut short
+	Online    *onlineView  `json:"online,omitempty"`   // an online freeze: Domino serves in backup mode
 	Watchdog  string       `json:"watchdog"`           // what happens at the deadline
 	Note      string       `json:"note,omitempty"`
+}
+
+// onlineView is an online freeze: Domino Backup's snapshot mode.
+type onlineView struct {
+	BackupID  string     `json:"backup_id,omitempty"`  // Domino's BackupStartDT
+	InMode    *time.Time `json:"in_mode,omitempty"`    // every database in backup mode since
+	WindowEnd *time.Time `json:"window_end,omitempty"` // backup mode ends by then at the latest
 }
 
 type holderView struct {
@@ -72,6 +81,15 @@ func (e *env) freezeOf(c *cli.Context, cfg config.File, target string) (*freezeV
 		v.Deadline = &rec.Deadline
 	}
 	switch {
+	case rec.Backup != nil:
+		v.Online = &onlineView{BackupID: rec.Backup.ID}
+		if !rec.Backup.InMode.IsZero() {
+			v.Online.InMode = &rec.Backup.InMode
+		}
+		if !rec.Backup.Window.IsZero() {
+			v.Online.WindowEnd = &rec.Backup.Window
+		}
+		v.Watchdog = "ends Domino's backup mode (Domino keeps serving throughout)"
 	case rec.StartOwed():
 		v.Watchdog = "starts " + target + " and ends the freeze"
 	default:
@@ -92,6 +110,8 @@ func (e *env) sayFreeze(target string, v *freezeView) {
 		who = append(who, fmt.Sprintf("%s since %s", s, h.Since.Local().Format(time.DateTime)))
 	}
 	switch {
+	case len(who) > 0 && v.Online != nil:
+		e.say("%s is FROZEN ONLINE (in Domino Backup's snapshot mode %s, still serving) by %s", domino.TargetName, v.Online.BackupID, strings.Join(who, ", "))
 	case len(who) > 0:
 		e.say("%s is FROZEN by %s", target, strings.Join(who, ", "))
 	case v.StartOwed:
@@ -141,7 +161,7 @@ func (e *env) statusAction(c *cli.Context) error {
 func targetNames(cfg config.File) []string {
 	var out []string
 	if cfg.HasDomino {
-		out = append(out, domino.TargetName)
+		out = append(out, domino.TargetName, online.TargetName)
 	}
 	for _, g := range cfg.Targets {
 		out = append(out, g.Name)
@@ -196,6 +216,11 @@ func (e *env) statusJSON(c *cli.Context) error {
 	for i := range views {
 		if views[i].Freeze, err = e.freezeOf(c, cfg, views[i].Name); err != nil {
 			return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+		}
+		if views[i].Freeze == nil && cfg.HasDomino && i == 0 { // Domino may be frozen online instead
+			if views[i].Freeze, err = e.freezeOf(c, cfg, online.TargetName); err != nil {
+				return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+			}
 		}
 	}
 	if !cfg.HasDomino && running < total {

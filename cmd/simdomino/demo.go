@@ -28,6 +28,8 @@ type demo struct {
 	logFile string
 	out     io.Writer
 	failed  bool
+	config  string // quiesce's configuration; "" for the start script's rc_domino_config
+	port    int    // NRPC
 }
 
 func runDemo(self string, args []string, stdout, stderr io.Writer) int {
@@ -49,15 +51,25 @@ func runDemo(self string, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if *quiesce, err = filepath.Abs(*quiesce); err != nil {
+		fmt.Fprintln(stderr, "simdomino demo:", err)
+		return 1
+	}
 	d := &demo{quiesce: *quiesce, l: layoutOf(root), logFile: filepath.Join(root, "quiesce.log"), out: stdout}
 	defer d.cleanup(*keep)
-	o := installOpts{root: root, user: demoUser(), tasks: DefaultTasks, shutdownSeconds: "2", startSeconds: "1", shutdownTimeout: 60}
+	o := installOpts{root: root, user: demoUser(), tasks: DefaultTasks, shutdownSeconds: "2", startSeconds: "1", shutdownTimeout: 60,
+		backup: true, quiesce: *quiesce}
+	if o.port, err = freePort(); err != nil {
+		fmt.Fprintln(stderr, "simdomino demo:", err)
+		return 1
+	}
+	d.port = o.port
 	if err := install(self, o, io.Discard); err != nil {
 		fmt.Fprintln(stderr, "simdomino demo:", err)
 		return 1
 	}
 	d.say("Simulated Domino installed in %s (user %s, %s tasks)\n", root, o.user, DefaultTasks)
-	return d.run()
+	return d.run(o)
 }
 
 // buildQuiesce builds cmd/quiesce from the checkout the demo runs in.
@@ -86,7 +98,7 @@ func demoUser() string {
 	return "nobody"
 }
 
-func (d *demo) run() int {
+func (d *demo) run(o installOpts) int {
 	startWall, startOwn := d.step("start", timeline.StartRequested, timeline.Ready)
 	d.quiesceCmd("status")
 	d.snapshot("snapshot while running (what a plain hypervisor snapshot captures)")
@@ -98,12 +110,14 @@ func (d *demo) run() int {
 	d.say("\nTimeline            quiesce total   Domino's own   quiesce overhead")
 	d.say("  start (to ready)  %-15s %-14s %+.3fs", secs(startWall), secs(startOwn), (startWall - startOwn).Seconds())
 	d.say("  stop              %-15s %-14s %+.3fs", secs(stopWall), secs(stopOwn), (stopWall - stopOwn).Seconds())
+	online := d.online(o)
 	d.say("\nquiesce's JSON log: %s (removed with the demo unless --keep)", d.logFile)
-	if d.failed || !ok {
+	if d.failed || !ok || !online {
 		d.say("\nDEMO FAILED")
 		return 1
 	}
-	d.say("\nDemo OK: consistent snapshot while stopped, server serving again after start.")
+	d.say("\nDemo OK: consistent snapshot while stopped, server serving again after start;")
+	d.say("online, no outage at all and a snapshot that restores with its Domino Backup deltas.")
 	return 0
 }
 
@@ -120,10 +134,15 @@ func (d *demo) step(action, from, to string) (wall, own time.Duration) {
 	return wall, own
 }
 
-func (d *demo) quiesceCmd(action string) {
-	d.say("$ quiesce --config %s %s", d.l.sysconfig, action)
-	cmd := exec.Command(d.quiesce, "--config", d.l.sysconfig, "--log-file", d.logFile,
-		"--state-dir", filepath.Join(d.l.root, "state"), action)
+// quiesceCmd runs quiesce, shows its output and returns it.
+func (d *demo) quiesceCmd(args ...string) string {
+	cfg := d.config
+	if cfg == "" {
+		cfg = d.l.sysconfig
+	}
+	d.say("$ quiesce --config %s %s", cfg, strings.Join(args, " "))
+	cmd := exec.Command(d.quiesce, append([]string{"--config", cfg, "--log-file", d.logFile,
+		"--state-dir", filepath.Join(d.l.root, "state")}, args...)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
@@ -134,6 +153,7 @@ func (d *demo) quiesceCmd(action string) {
 		d.say("  (exit code %d)", cmd.ProcessState.ExitCode())
 		d.failed = true
 	}
+	return buf.String()
 }
 
 // snapshot copies the data directory, as a hypervisor snapshot would

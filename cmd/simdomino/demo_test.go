@@ -31,6 +31,11 @@ func TestDemoAsOrdinaryUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo as %s: %v\n%s", name, err, out)
 	}
+	for _, want := range []string{"0 refused", "online snapshot + deltas of backup", "CONSISTENT, 12 databases restored"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("demo as %s: the online part lacks %q:\n%s", name, want, out)
+		}
+	}
 	if !strings.Contains(string(out), "(user "+name+", ") || !strings.Contains(string(out), "Demo OK") {
 		t.Fatalf("demo as %s does not name its user or did not succeed:\n%s", name, out)
 	}

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/windows/svc"
-	"golang.org/x/sys/windows/svc/mgr"
-
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
@@ -21,36 +18,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	simtest.Cleanup()
 	os.Exit(code)
-}
-
-// control starts or stops the simulated service through the service
-// control manager and waits for the state.
-func control(t *testing.T, name string, start bool) {
-	t.Helper()
-	m, err := mgr.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	want := svc.Stopped
-	if start {
-		want = svc.Running
-		err = s.Start()
-	} else {
-		_, err = s.Control(svc.Stop)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	simtest.Eventually(t, 30*time.Second, "service state", func() bool {
-		st, err := s.Query()
-		return err == nil && st.State == want
-	})
 }
 
 // tool runs an installed Domino binary in the data directory.
@@ -64,7 +31,7 @@ func tool(t *testing.T, sim *simtest.Sim, exe string, args ...string) (int, stri
 
 func TestWindowsServiceRunsTasksUnderDominoNames(t *testing.T) {
 	sim := simtest.New(t, simtest.Options{Tasks: "update,router,http", ShutdownSeconds: 0.3})
-	control(t, sim.Service, true)
+	simtest.ControlService(t, sim.Service, true)
 	simtest.Eventually(t, 30*time.Second, "NRPC port accepting", sim.Serving)
 	got := map[string]bool{}
 	for _, p := range sim.Procs() {
@@ -82,7 +49,7 @@ func TestWindowsServiceRunsTasksUnderDominoNames(t *testing.T) {
 	if code := runVerify([]string{sim.Snapshot()}, &out, &out); code != 1 || !strings.Contains(out.String(), "INCONSISTENT") {
 		t.Fatalf("verify of a running server's copy: %d %s", code, out.String())
 	}
-	control(t, sim.Service, false)
+	simtest.ControlService(t, sim.Service, false)
 	// The service reports STOPPED before its process has exited, on
 	// Windows as under wine: the processes must be gone shortly after.
 	simtest.Eventually(t, 30*time.Second, "no process left after the service stopped", func() bool {
@@ -98,7 +65,7 @@ func TestWindowsServiceRunsTasksUnderDominoNames(t *testing.T) {
 
 func TestWindowsNsdKillKillsEveryProcess(t *testing.T) {
 	sim := simtest.New(t, simtest.Options{Tasks: "update,router"})
-	control(t, sim.Service, true)
+	simtest.ControlService(t, sim.Service, true)
 	simtest.Eventually(t, 30*time.Second, "NRPC port accepting", sim.Serving)
 	if code, out := tool(t, sim, "nsd.exe", "-kill"); code != 0 || !strings.Contains(out, "killed 3") {
 		t.Fatalf("nsd -kill: %d %q", code, out)

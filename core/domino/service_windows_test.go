@@ -12,7 +12,6 @@ import (
 	"go.uber.org/zap/zaptest"
 	"golang.org/x/sys/windows/registry"
 	"golang.org/x/sys/windows/svc"
-	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 	"github.com/quiesce/quiesce/core/config"
@@ -55,32 +54,12 @@ func winConfig(sim *simtest.Sim, shutdown time.Duration) config.File {
 	return cfg
 }
 
-// serviceState asks the service control manager.
-func serviceState(t *testing.T, name string) svc.State {
-	t.Helper()
-	m, err := mgr.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.Query()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.State
-}
-
 func TestWindowsServiceStartStopClean(t *testing.T) {
 	sim, s := winServer(t, simtest.Options{ShutdownSeconds: 0.5, StartSeconds: 0.3}, 30*time.Second)
 	if _, err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if serviceState(t, sim.Service) != svc.Running || !sim.Serving() {
+	if simtest.ServiceState(t, sim.Service) != svc.Running || !sim.Serving() {
 		t.Fatal("after start: the service must run and the NRPC port accept")
 	}
 	st, err := s.Status()
@@ -94,7 +73,7 @@ func TestWindowsServiceStartStopClean(t *testing.T) {
 	if err != nil || res.Outcome != domino.Clean || res.Service != sim.Service {
 		t.Fatalf("stop: %+v %v", res, err)
 	}
-	if got := serviceState(t, sim.Service); got != svc.Stopped {
+	if got := simtest.ServiceState(t, sim.Service); got != svc.Stopped {
 		t.Fatalf("service state %d after the stop, want stopped", got)
 	}
 	if r := sim.Verify(sim.Snapshot()); !r.Consistent() {
@@ -123,7 +102,7 @@ func TestWindowsHungTaskEndsInNsdKill(t *testing.T) {
 	if _, err := s.Start(context.Background()); err != nil {
 		t.Fatalf("start after the kill: %v", err)
 	}
-	if serviceState(t, sim.Service) != svc.Running || !sim.Serving() {
+	if simtest.ServiceState(t, sim.Service) != svc.Running || !sim.Serving() {
 		t.Fatal("after the start the service must run and serve")
 	}
 }
@@ -170,7 +149,7 @@ func TestWindowsServerNeverListening(t *testing.T) {
 	if !errors.As(err, &nr) || !nr.ConsoleSeen || nr.PortOpen {
 		t.Fatalf("got %v", err)
 	}
-	if serviceState(t, sim.Service) != svc.Running {
+	if simtest.ServiceState(t, sim.Service) != svc.Running {
 		t.Fatal("a server that runs but does not serve is left running, as on Linux")
 	}
 }

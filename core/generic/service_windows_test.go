@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/freeze"
@@ -149,24 +150,10 @@ func copyFile(t *testing.T, src, dst string) {
 
 func serviceState(t *testing.T, name string) service.SCMState {
 	t.Helper()
-	m, err := mgr.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.Query()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State == svc.Running {
+	switch simtest.ServiceState(t, name) {
+	case svc.Running:
 		return service.SCMRunning
-	}
-	if st.State == svc.Stopped {
+	case svc.Stopped:
 		return service.SCMStopped
 	}
 	return service.SCMOther

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/windows/svc"
-	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
@@ -126,24 +125,7 @@ func (r *winRig) start(t *testing.T) {
 }
 
 // state is what the service control manager says of the service.
-func (r *winRig) state(t *testing.T) svc.State {
-	t.Helper()
-	m, err := mgr.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Disconnect()
-	s, err := m.OpenService(r.sim.Service)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	st, err := s.Query()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.State
-}
+func (r *winRig) state(t *testing.T) svc.State { return simtest.ServiceState(t, r.sim.Service) }
 
 // mustBeDown: at the snapshot the service is stopped, no Domino process
 // is left, and a copy of the data is consistent.

@@ -226,7 +226,10 @@ func (s *Sim) Procs() []proc.Proc {
 
 // Serving reports whether the NRPC port accepts connections.
 func (s *Sim) Serving() bool {
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), time.Second)
+	// A refused connection answers at once; the timeout only matters on a
+	// loaded machine (or under wine), where no answer within a second is
+	// slowness, not proof that nothing listens.
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.Port), 5*time.Second)
 	if err != nil {
 		return false
 	}
