@@ -8,6 +8,7 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/online"
+	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // checkOnline says, for a caller whose limit cannot hold the stop, whether
@@ -62,5 +63,21 @@ func (e *env) checkOnline(c *cli.Context, cfg config.File, nTargets int, caller 
 		return true
 	}
 	stopLine()
+	return false
+}
+
+// counted reports whether a caller's plan counts in check's result: a
+// caller that kills its hook at a short limit (Nutanix, the clouds) only
+// when quiesce's hook for it is installed, since a default Domino stop
+// cannot fit such a limit and a guest elsewhere does not use that caller.
+func (e *env) counted(c *cli.Context, a hook.Adapter, caller freeze.Caller) bool {
+	if !caller.Hard || a.Install == nil || a.Install.Hooks == nil {
+		return true
+	}
+	for _, p := range a.Install.Hooks(e.checkSite(c, a)) {
+		if hook.Ours(p) {
+			return true
+		}
+	}
 	return false
 }

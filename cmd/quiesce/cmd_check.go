@@ -36,12 +36,15 @@ func (e *env) checkAction(c *cli.Context) error {
 	for _, a := range e.adapters {
 		caller := configuredLimits(cfg, a.Name).Or(a.Defaults).Caller(a.Name, "", time.Time{})
 		p := freeze.Group{Members: fs}.Plan(caller)
-		verdict := "fits"
+		verdict, counted := "fits", e.counted(c, a, caller)
 		if !p.Fits() {
 			verdict = "DOES NOT FIT"
+			if !counted {
+				verdict = "stop does not fit (no " + a.Name + " hook installed here: not counted in check's result)"
+			}
 		}
 		e.sayPlan(a.Name, verdict, p)
-		if !p.Fits() && !e.checkOnline(c, cfg, len(fs), caller, p) {
+		if !p.Fits() && !e.checkOnline(c, cfg, len(fs), caller, p) && counted {
 			allFit = false
 		}
 		if a.Install != nil && a.Install.Check != nil && !a.Install.Check(e.checkSite(c, a)) {

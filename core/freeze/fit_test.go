@@ -77,3 +77,25 @@ func TestPlanNeeds(t *testing.T) {
 		}
 	}
 }
+
+// Two applications whose stops each fit 45 s but not one after the other:
+// a hard caller's group freeze is refused before either is stopped.
+func TestGroupRefusesBeforeAnyMemberStops(t *testing.T) {
+	a, b := &scripted{running: true}, &scripted{running: true}
+	fa, _ := scriptedRig(t, a)
+	fb, _ := scriptedRig(t, b)
+	g := freeze.Group{Members: []*freeze.Freezer{fa, fb}}
+	c := freeze.Caller{Name: "aws", Budget: 45 * time.Second, Limits: freeze.Limits{Hard: true}}
+	if fa.Plan(c).TooTight || !g.Plan(c).TooTight {
+		t.Fatalf("member plan %+v, group plan %+v", fa.Plan(c), g.Plan(c))
+	}
+	_, err := g.Freeze(ctx, c)
+	var nf *freeze.NoFitError
+	if !errors.As(err, &nf) || !a.running || !b.running {
+		t.Fatalf("freeze: %v (running %v %v)", err, a.running, b.running)
+	}
+	c.Hard = false
+	if _, err := g.Freeze(ctx, c); err != nil || a.running || b.running {
+		t.Fatalf("a caller that waits: %v (running %v %v)", err, a.running, b.running)
+	}
+}

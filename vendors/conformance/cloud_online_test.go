@@ -42,7 +42,7 @@ func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 			r := newOnlineRigShutdown(t, simtest.Options{ShutdownSeconds: 0.2}, "auto", "10m")
 			h := harnessNamed(t, name)(t, r)
 			r.startServer(t)
-			out, code := r.check(t)
+			out, code := r.check(t, checkFlags(h)...)
 			block := callerLines(out, name)
 			for _, want := range []string{fmt.Sprintf("%-9s DOES NOT FIT", name), "online    FITS: freezes use Domino Backup (no outage), backup mode within 20s; method = auto",
 				"with auto, a freeze while Domino Backup cannot be used falls back to the stop above"} {
@@ -83,7 +83,7 @@ func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 			r := newOnlineRigShutdown(t, simtest.Options{ShutdownSeconds: 0.2}, "stop", "10m")
 			h := harnessNamed(t, name)(t, r)
 			r.startServer(t)
-			out, code := r.check(t)
+			out, code := r.check(t, checkFlags(h)...)
 			block := callerLines(out, name)
 			if !strings.Contains(block, "online    not used: method = stop") || !strings.Contains(block, "refused at once") || code != 1 {
 				t.Fatalf("check exit %d:\n%s", code, out)
