@@ -138,7 +138,7 @@ func TestCheckWarnsAboutAHooksConfiguration(t *testing.T) {
 	g.mustRun(t, "--config", own, "install", "vmware", "--dir", dir)
 	none := t.TempDir()
 	args := []string{"check", "--vmware-dir", dir, "--qemu-hook", filepath.Join(none, "h"), "--qemu-dropin-dir", none, "--veeam-dir", none}
-	if code, out := g.run(t, args...); !checkPasses(code, out) || !strings.Contains(out, "uses its --config "+own+", which loads") {
+	if code, out := g.run(t, args...); code != 0 || !strings.Contains(out, "uses its --config "+own+", which loads") {
 		t.Fatalf("check with a good hook: exit %d %s", code, out)
 	}
 	if err := os.WriteFile(own, append(body, []byte("shutdown_timout = 5\n")...), 0o644); err != nil {

@@ -95,7 +95,7 @@ func TestCheckAdvises(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body+"DOMINO_SHUTDOWN_TIMEOUT=180\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := quiesce(t, cfg, "check"); !checkPasses(r.code, r.stdout) || !strings.Contains(r.stdout, "vmware    fits") {
+	if r := quiesce(t, cfg, "check"); r.code != ExitOK || strings.Contains(r.stdout, "DOES NOT FIT") || !strings.Contains(r.stdout, "vmware    fits") {
 		t.Fatalf("check with 180 s: %+v", r)
 	}
 }
