@@ -7,7 +7,7 @@ import "embed"
 
 // FS holds every script below this directory.
 //
-//go:embed vmware veeam qemu systemd windows nutanix gcp
+//go:embed vmware veeam qemu systemd windows nutanix gcp azure
 var FS embed.FS
 
 // Read returns one embedded file; the names are fixed at build time, so a

@@ -10,6 +10,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quiesce/quiesce/vendors/arcserve"
+	"github.com/quiesce/quiesce/vendors/aws"
+	"github.com/quiesce/quiesce/vendors/azure"
 	"github.com/quiesce/quiesce/vendors/gcp"
 	"github.com/quiesce/quiesce/vendors/hook"
 	"github.com/quiesce/quiesce/vendors/nutanix"
@@ -29,6 +31,8 @@ func adapters() hook.Registry {
 		qemu.Adapter(),
 		nutanix.Adapter(),
 		gcp.Adapter(),
+		azure.Adapter(),
+		aws.Adapter(),
 	}
 }
 

@@ -122,6 +122,11 @@ var harnesses = []struct {
 		r.quiesce(t, "install", "qemu", "--hook", hook, "--dropin-dir", filepath.Join(dir, "fsfreeze-hook.d"), "--binary", r.bin)
 		return startQemuGA(t, hook, r.env)
 	}},
+	// The cloud callers with the longest limits an administrator who
+	// freezes by stopping sets: Azure 60 s per script, AWS DLM's maximum
+	// of 120 s (their defaults, 30 s and 10 s, are tested in cloud_test.go).
+	{"azure", func(t *testing.T, r *rig) Harness { return newAzure(t, r, 60) }},
+	{"aws", func(t *testing.T, r *rig) Harness { return newAWS(t, r, 120) }},
 }
 
 // transcript collects what a scenario saw, for the golden file.

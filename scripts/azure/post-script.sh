@@ -1,0 +1,11 @@
+#!/bin/sh
+# Azure Backup post-script for Linux VMs, named in VMSnapshotScriptPluginConfig.json.
+# installed by quiesce install azure; 'quiesce uninstall azure' removes it.
+# The Azure VM backup extension runs it as root: sh <this file> <postScriptParams...>
+# It must stay owned by root with mode 700, or the extension refuses it.
+Q="${QUIESCE:-@QUIESCE@}"
+if [ ! -x "$Q" ]; then
+  echo "quiesce azure post-script: quiesce is not installed at $Q on this VM" >&2
+  exit 1
+fi
+exec "$Q"@OPTIONS@ azure --plugin-config=@PLUGINCONFIG@ post-script "$@"
