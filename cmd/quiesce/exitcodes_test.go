@@ -20,6 +20,8 @@ import (
 	"github.com/quiesce/quiesce/core/runas"
 	"github.com/quiesce/quiesce/scripts"
 	"github.com/quiesce/quiesce/vendors/arcserve"
+	"github.com/quiesce/quiesce/vendors/aws"
+	"github.com/quiesce/quiesce/vendors/azure"
 	"github.com/quiesce/quiesce/vendors/gcp"
 	"github.com/quiesce/quiesce/vendors/nutanix"
 	"github.com/quiesce/quiesce/vendors/qemu"
@@ -65,6 +67,13 @@ var pinnedCodes = []struct {
 	{"gcp.ExitFailed", gcp.ExitFailed, 1},
 	{"gcp.ExitBadArgs", gcp.ExitBadArgs, 2},
 	{"gcp.ExitTimedOut", gcp.ExitTimedOut, 124},
+	{"azure.ExitOK", azure.ExitOK, 0},
+	{"azure.ExitFailed", azure.ExitFailed, 1},
+	{"azure.ExitBadArgs", azure.ExitBadArgs, 2},
+	{"aws.ExitOK", aws.ExitOK, 0},
+	{"aws.ExitBadArgs", aws.ExitBadArgs, 1},
+	{"aws.ExitPreFailed", aws.ExitPreFailed, 201},
+	{"aws.ExitPostFailed", aws.ExitPostFailed, 202},
 }
 
 func TestExitCodeNumbersArePinned(t *testing.T) {
@@ -325,13 +334,15 @@ var adapterCodes = map[string][]int{
 	qemu.Name:     {qemu.ExitOK, qemu.ExitFailed, qemu.ExitBadArgs},
 	nutanix.Name:  {nutanix.ExitOK, nutanix.ExitFailed, nutanix.ExitBadArgs},
 	gcp.Name:      {gcp.ExitOK, gcp.ExitFailed, gcp.ExitBadArgs, gcp.ExitTimedOut},
+	azure.Name:    {azure.ExitOK, azure.ExitFailed, azure.ExitBadArgs},
+	aws.Name:      {aws.ExitOK, aws.ExitBadArgs, aws.ExitPreFailed, aws.ExitPostFailed},
 }
 
 // notYetInCallersMd are registered callers whose docs/callers.md section
 // is still to be written (issue 13's cloud callers). A caller leaves this
 // list when its row is added; the test fails for one that has a row and
 // is still listed.
-var notYetInCallersMd = map[string]bool{nutanix.Name: true, gcp.Name: true}
+var notYetInCallersMd = map[string]bool{nutanix.Name: true, gcp.Name: true, azure.Name: true, aws.Name: true}
 
 func numbers(s string) []int {
 	var ns []int

@@ -40,7 +40,7 @@ func Adapter() hook.Adapter {
 				{Name: "execution-timeout", Default: strconv.Itoa(int(DefaultTimeout / time.Second)), Usage: "the policy's script timeout (ExecutionTimeout), 10-120 s: the limit of each script"},
 				{Name: executionIDFlag, Default: noExecutionID, Usage: "DLM's executionId: logged as the job"},
 			},
-			Exits: "0 success, 201 pre-script failed (the applications were restored first), 202 post-script failed, 1 wrong arguments",
+			Exits: "0 success, 1 wrong arguments, 201 pre-script failed (the applications were restored first), 202 post-script failed",
 		},
 		Defaults: LimitsFrom(DefaultDocument),
 		Hints: hook.Hints{
