@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -183,7 +184,7 @@ func TestOwnerAgreesWithGopsutil(t *testing.T) {
 			continue // gone
 		}
 		for _, uid := range candidates {
-			_, got := owner(nil, &process.Process{Pid: pid}, Matcher{UID: uid})
+			_, got := owner(context.TODO(), &process.Process{Pid: pid}, Matcher{UID: uid})
 			want := uids[0] == uid
 			if got == want {
 				continue
@@ -217,7 +218,7 @@ func BenchmarkOwner(b *testing.B) {
 			uids, err := (&process.Process{Pid: pid}).Uids()
 			return err == nil && uids[0] == m.UID
 		}},
-		{"status-line", func(pid int32) bool { _, ok := owner(nil, &process.Process{Pid: pid}, m); return ok }},
+		{"status-line", func(pid int32) bool { _, ok := owner(context.TODO(), &process.Process{Pid: pid}, m); return ok }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
