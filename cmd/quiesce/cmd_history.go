@@ -27,10 +27,10 @@ func historyCommand(e *env) *cli.Command {
 
 func (e *env) historyAction(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return fmt.Errorf("history takes no arguments (got %q)", c.Args().First())
+		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: history takes no arguments (got %q)", e.prog, c.Args().First())}
 	}
 	if c.Int("count") < 1 {
-		return fmt.Errorf("-n must be at least 1")
+		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: -n must be at least 1", e.prog)}
 	}
 	path := c.String("log-file")
 	if path == "" {
