@@ -136,3 +136,27 @@ func Report(req Request, line string, err error) bool {
 	fmt.Fprintln(req.Stdout, line)
 	return true
 }
+
+// Codes are a caller's exit codes for success, failure and wrong arguments.
+type Codes struct{ OK, Failed, BadArgs int }
+
+// RunWord runs a caller that passes exactly one operation word (words
+// maps each to its operation): anything else prints usage on stderr and
+// gives codes.BadArgs; the outcome is one line, on stdout when it
+// succeeded and on stderr when it failed.
+func RunWord(ctx context.Context, req Request, name, usage string, defaults Limits, words map[string]Op, codes Codes) int {
+	if len(req.Args) != 1 {
+		fmt.Fprintln(req.Stderr, usage)
+		return codes.BadArgs
+	}
+	op, ok := words[req.Args[0]]
+	if !ok {
+		fmt.Fprintf(req.Stderr, "quiesce %s: unknown operation %q\n%s\n", name, req.Args[0], usage)
+		return codes.BadArgs
+	}
+	res, err := Do(ctx, req, op, name, "", defaults)
+	if !Report(req, "quiesce "+name+" "+req.Args[0]+": "+Summary(op, res, err), err) {
+		return codes.Failed
+	}
+	return codes.OK
+}

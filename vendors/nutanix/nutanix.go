@@ -11,7 +11,6 @@ package nutanix
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,25 +49,8 @@ const Usage = "usage: quiesce nutanix freeze|thaw"
 
 // Run handles one invocation and returns the exit code.
 func Run(ctx context.Context, req hook.Request) int {
-	if len(req.Args) != 1 {
-		fmt.Fprintln(req.Stderr, Usage)
-		return ExitBadArgs
-	}
-	var op hook.Op
-	switch req.Args[0] {
-	case "freeze":
-		op = hook.Freeze
-	case "thaw":
-		op = hook.Thaw
-	default:
-		fmt.Fprintf(req.Stderr, "quiesce nutanix: unknown operation %q\n%s\n", req.Args[0], Usage)
-		return ExitBadArgs
-	}
-	res, err := hook.Do(ctx, req, op, Name, "", Defaults)
-	if !hook.Report(req, "quiesce nutanix "+req.Args[0]+": "+hook.Summary(op, res, err), err) {
-		return ExitFailed
-	}
-	return ExitOK
+	return hook.RunWord(ctx, req, Name, Usage, Defaults, map[string]hook.Op{"freeze": hook.Freeze, "thaw": hook.Thaw},
+		hook.Codes{OK: ExitOK, Failed: ExitFailed, BadArgs: ExitBadArgs})
 }
 
 // Invocation recognises the binary itself linked or copied as NGT's

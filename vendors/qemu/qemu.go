@@ -8,7 +8,6 @@ package qemu
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"time"
 
@@ -44,25 +43,8 @@ const Usage = "usage: quiesce qemu freeze|thaw"
 
 // Run handles one invocation and returns the exit code.
 func Run(ctx context.Context, req hook.Request) int {
-	if len(req.Args) != 1 {
-		fmt.Fprintln(req.Stderr, Usage)
-		return ExitBadArgs
-	}
-	var op hook.Op
-	switch req.Args[0] {
-	case "freeze":
-		op = hook.Freeze
-	case "thaw":
-		op = hook.Thaw
-	default:
-		fmt.Fprintf(req.Stderr, "quiesce qemu: unknown operation %q\n%s\n", req.Args[0], Usage)
-		return ExitBadArgs
-	}
-	res, err := hook.Do(ctx, req, op, Name, "", Defaults)
-	if !hook.Report(req, "quiesce qemu "+req.Args[0]+": "+hook.Summary(op, res, err), err) {
-		return ExitFailed
-	}
-	return ExitOK
+	return hook.RunWord(ctx, req, Name, Usage, Defaults, map[string]hook.Op{"freeze": hook.Freeze, "thaw": hook.Thaw},
+		hook.Codes{OK: ExitOK, Failed: ExitFailed, BadArgs: ExitBadArgs})
 }
 
 // Invocation recognises the binary run directly as qemu-ga's hook.
