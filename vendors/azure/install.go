@@ -2,9 +2,6 @@ package azure
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,30 +40,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // owner root (when run as root), written beside and renamed over. It is
 // idempotent and refuses a file quiesce did not write.
 func WriteScript(path string, content []byte) (string, error) {
-	old, err := os.ReadFile(path)
-	switch {
-	case err == nil && !bytes.Contains(old, []byte(hook.Marker)):
-		return "", fmt.Errorf("%s exists and is %w; move it away first", path, hook.ErrNotOurs)
-	case err == nil && bytes.Equal(old, content):
-		return "already installed: " + path, fixMode(path, ScriptMode)
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return "", err
-	}
-	if err := writeAtomic(path, content, ScriptMode); err != nil {
-		return "", err
-	}
-	return "installed: " + path, nil
-}
-
-// fixMode sets mode and, as root, owner root.
-func fixMode(path string, mode os.FileMode) error {
-	if err := os.Chmod(path, mode); err != nil {
-		return err
-	}
-	if os.Geteuid() == 0 {
-		return os.Chown(path, 0, 0)
-	}
-	return nil
+	return hook.InstallFileMode(path, content, ScriptMode)
 }
 
 // Setup is one install: where the plugin configuration and the scripts go.
