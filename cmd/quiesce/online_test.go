@@ -6,17 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/core/runas"
@@ -44,43 +42,22 @@ func newOnlineGuest(t *testing.T, o simtest.Options, method, domino, freeze stri
 }
 
 // nrpcClient connects to the server's NRPC port over and over until
-// stopped, and counts what it saw: every refused connection is an outage.
-type nrpcClient struct {
-	ok, refused atomic.Int64
-	stop        chan struct{}
-	wg          sync.WaitGroup
-}
+// stopped, and counts what it saw: every connection that fails is an
+// outage (a refused one, or one left without an answer for a second).
+type nrpcClient struct{ w *nrpcwatch.Watch }
 
-func watchNRPC(port int) *nrpcClient {
-	c := &nrpcClient{stop: make(chan struct{})}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		for {
-			select {
-			case <-c.stop:
-				return
-			default:
-			}
-			conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-			if err != nil {
-				c.refused.Add(1)
-			} else {
-				c.ok.Add(1)
-				conn.Close()
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	return c
+func watchNRPC(port int) *nrpcClient { return &nrpcClient{nrpcwatch.Start(port)} }
+
+// end stops the client: connections accepted, and failed.
+func (c *nrpcClient) end() (ok, failed int64) {
+	ok, refused, slow := c.w.Stop()
+	return ok, refused + slow
 }
 
 func (c *nrpcClient) done(t *testing.T) {
 	t.Helper()
-	close(c.stop)
-	c.wg.Wait()
-	if c.refused.Load() > 0 || c.ok.Load() == 0 {
-		t.Fatalf("NRPC during the cycle: %d connections accepted, %d refused", c.ok.Load(), c.refused.Load())
+	if ok, failed := c.end(); failed > 0 || ok == 0 {
+		t.Fatalf("NRPC during the cycle: %d connections accepted, %d refused", ok, failed)
 	}
 }
 

@@ -3,17 +3,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
-	"sync/atomic"
-	"syscall"
-	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
 	"github.com/quiesce/quiesce/cmd/simdomino/snapshot"
 )
@@ -42,12 +37,12 @@ func (d *demo) online(o installOpts) bool {
 	d.config = cfg
 	defer func() { d.config = "" }()
 	d.quiesceCmd("start")
-	client := nrpcWatch(d.port)
+	client := nrpcwatch.Start(d.port)
 	out := d.quiesceCmd("vmware", "freeze")
 	copyDir := filepath.Join(d.l.root, "snapshot-online")
 	serr := snapshot.Copy(d.l.data, copyDir)
 	d.quiesceCmd("vmware", "thaw")
-	ok, refused, slow := client.stop()
+	ok, refused, slow := client.Stop()
 	d.say("NRPC connections during the online cycle: %d accepted, %d refused (an outage is a refused one)", ok, refused)
 	if slow > 0 {
 		d.say("  (%d more took over a second to answer: a busy machine, the server was listening)", slow)
@@ -92,45 +87,4 @@ func (d *demo) restoreOnline(copyDir string, o installOpts, id string) bool {
 	}
 	d.say("online snapshot + deltas of backup %s: CONSISTENT, %d databases restored", id, r.Applied)
 	return true
-}
-
-// nrpcClient connects to the NRPC port again and again until stopped.
-type nrpcClient struct {
-	ok, refused, slow atomic.Int64 // slow: no answer within a second (a loaded machine), not refused
-	done              chan struct{}
-	wg                sync.WaitGroup
-}
-
-func nrpcWatch(port int) *nrpcClient {
-	c := &nrpcClient{done: make(chan struct{})}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		for {
-			select {
-			case <-c.done:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			conn, err := net.DialTimeout("tcp", addr, time.Second)
-			if errors.Is(err, syscall.ECONNREFUSED) {
-				c.refused.Add(1)
-				continue
-			}
-			if err != nil {
-				c.slow.Add(1)
-				continue
-			}
-			c.ok.Add(1)
-			conn.Close()
-		}
-	}()
-	return c
-}
-
-func (c *nrpcClient) stop() (ok, refused, slow int64) {
-	close(c.done)
-	c.wg.Wait()
-	return c.ok.Load(), c.refused.Load(), c.slow.Load()
 }

@@ -4,16 +4,14 @@ package conformance
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
@@ -36,40 +34,15 @@ func newOnlineRig(t *testing.T, o simtest.Options, method string) *rig {
 }
 
 // nrpcWatch connects to the NRPC port again and again until stopped: every
-// refused connection is an outage the users would have seen.
-type nrpcWatch struct {
-	ok, refused atomic.Int64
-	stop        chan struct{}
-	wg          sync.WaitGroup
-}
+// connection that fails (refused, or left without an answer for a second)
+// is an outage the users would have seen.
+type nrpcWatch struct{ w *nrpcwatch.Watch }
 
-func watchNRPC(port int) *nrpcWatch {
-	w := &nrpcWatch{stop: make(chan struct{})}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		for {
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
-			if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err != nil {
-				w.refused.Add(1)
-			} else {
-				w.ok.Add(1)
-				c.Close()
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	return w
-}
+func watchNRPC(port int) *nrpcWatch { return &nrpcWatch{nrpcwatch.Start(port)} }
 
 func (w *nrpcWatch) end() (ok, refused int64) {
-	close(w.stop)
-	w.wg.Wait()
-	return w.ok.Load(), w.refused.Load()
+	ok, refused, slow := w.w.Stop()
+	return ok, refused + slow
 }
 
 var onlineID = regexp.MustCompile(`Domino Backup (\d{14})`)
