@@ -88,7 +88,7 @@ func ParseNative(file string, b []byte) (File, error) {
 			continue
 		}
 		if strings.HasPrefix(line, "[") {
-			name, err := sectionName(file, n, line)
+			name, err := sectionName(file, n, stripComment(line))
 			if err != nil {
 				return File{}, err
 			}
