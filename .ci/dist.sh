@@ -2,7 +2,7 @@
 # make dist: quiesce's release packages, into $DIST (default dist/):
 #   quiesce_VERSION-1_amd64.deb, quiesce_VERSION-1_arm64.deb,
 #   quiesce-VERSION-1.x86_64.rpm, quiesce-VERSION-1.aarch64.rpm,
-#   quiesce-VERSION-windows-amd64.zip
+#   quiesce-VERSION-windows-amd64.zip, quiesce-VERSION-windows-amd64.msi
 # Environment (the Makefile sets them): GO, VERSION (git describe: what
 # "quiesce version" prints), DIST. "dist.sh --version" prints VERSION and
 # the packages' version and builds nothing.
@@ -31,10 +31,11 @@ if [ "${1:-}" = --version ]; then
 fi
 began=$(date +%s)
 command -v zip >/dev/null || { echo "make dist: zip is not installed (apt-get install zip)" >&2; exit 1; }
+command -v wixl >/dev/null || { echo "make dist: wixl is not installed (apt-get install wixl msitools)" >&2; exit 1; }
 stage="$DIST/stage"
 rm -rf "$stage"
 mkdir -p "$stage/common/completion" "$stage/common/systemd" "$stage/common/doc" "$DIST/tools"
-rm -f "$DIST"/quiesce[_-]*.deb "$DIST"/quiesce-*.rpm "$DIST"/quiesce-*-windows-*.zip
+rm -f "$DIST"/quiesce[_-]*.deb "$DIST"/quiesce-*.rpm "$DIST"/quiesce-*-windows-*.zip "$DIST"/quiesce-*-windows-*.msi
 
 # The binaries: static (no cgo: one binary for every distribution), symbols
 # stripped; the version is stamped as "make build" does. No -trimpath: it
@@ -101,5 +102,10 @@ rm -f "$out/$name.zip"
 (cd "$stage/windows" && find "$name" -exec touch -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}" {} + &&
   zip -q -X -r "$out/$name.zip" "$name")
 
-ls -l "$DIST"/quiesce[_-]*.deb "$DIST"/quiesce-*.rpm "$DIST"/quiesce-*-windows-*.zip | awk '{print "dist: " $5 " bytes  " $NF}'
+# The MSI: the same tree, installed into %ProgramFiles%\quiesce, with the
+# example as %ProgramData%\quiesce\quiesce.conf (never overwritten, kept on
+# uninstall). install.cmd is the zip's installer, not the MSI's.
+bash .ci/msi.sh "$win" "$PKG_VERSION" "$out/$name.msi"
+
+ls -l "$DIST"/quiesce[_-]*.deb "$DIST"/quiesce-*.rpm "$DIST"/quiesce-*-windows-*.zip "$DIST"/quiesce-*-windows-*.msi | awk '{print "dist: " $5 " bytes  " $NF}'
 echo "dist: $VERSION (packages: $PKG_VERSION) in $(($(date +%s) - began)) s"
