@@ -148,3 +148,27 @@ func TestMetricsWatchdogRestart(t *testing.T) {
 		t.Fatal("the watchdog's start or the outage it ended is missing")
 	}
 }
+
+// An online freeze never thawed: the online watchdog ends backup mode at
+// the window's end and reports it like the stop watchdog's actions: op and
+// caller "watchdog", outcome "released", a success (the backup task ended).
+func TestMetricsOnlineWatchdog(t *testing.T) {
+	promDir := t.TempDir()
+	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "\n[metrics]\ntextfile_dir = "+promDir+"\n")
+	g.mustRun(t, "start")
+	g.mustRun(t, "vmware", "freeze")
+	prom := filepath.Join(promDir, metrics.FileName)
+	simtest.Eventually(t, 2*time.Second+10*time.Second, "the online watchdog's action in the metrics", func() bool {
+		b, _ := os.ReadFile(prom)
+		return strings.Contains(string(b), `op="watchdog"`)
+	})
+	fams := parseProm(t, prom)
+	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=watchdog", "op=watchdog", "outcome=released") != 1 ||
+		value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=watchdog", "op=watchdog") != 1 {
+		b, _ := os.ReadFile(prom)
+		t.Fatalf("the online watchdog's release is missing or failed:\n%s", b)
+	}
+	if value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=vmware", "op=freeze") != 1 {
+		t.Fatal("the online freeze itself is not reported")
+	}
+}

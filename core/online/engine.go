@@ -515,10 +515,18 @@ func (e *Engine) settleFirst(ctx context.Context, rec state.Record, who string) 
 // snapshot, if any, is not vouched for) and its holders remembered for a
 // late thaw.
 func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who string) (state.Record, string) {
+	next, msg, _ := e.settleTold(ctx, rec, boot, who)
+	return next, msg
+}
+
+// settleTold is settle, with an error when the backup task outlived the
+// cancel (what monitoring counts as a failed recovery).
+func (e *Engine) settleTold(ctx context.Context, rec state.Record, boot bool, who string) (state.Record, string, error) {
 	if rec.Backup == nil {
-		return rec, "nothing to recover"
+		return rec, "nothing to recover", nil
 	}
 	msg := fmt.Sprintf("online freeze by %s (Domino Backup %s) ended by %s", strings.Join(names(rec.Holders), ", "), rec.Backup.ID, who)
+	var failed error
 	if boot {
 		RemoveStatus(e.data(), rec.Backup.Token)
 		msg = "online freeze from before the reboot discarded (the server restarted: no backup mode left)"
@@ -527,6 +535,7 @@ func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who st
 			zap.Strings("never_thawed", names(rec.Holders)), zap.Time("deadline", rec.Deadline))
 		if !e.cancel(ctx, rec, "ended by "+who+": no thaw came") {
 			msg += "; the backup task still runs"
+			failed = errors.New("the backup task still runs after the cancel")
 		}
 	}
 	next := state.Record{Version: state.Version, Target: TargetName, Updated: e.clock.Now()}
@@ -536,20 +545,30 @@ func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who st
 	if err := e.store.Save(next); err != nil {
 		e.log.Error("cannot save the online state", zap.Error(err))
 	}
-	return next, msg
+	return next, msg, failed
 }
 
 // Recover settles an online freeze that is interrupted or expired (every
 // one, with boot).
 func (e *Engine) Recover(ctx context.Context, boot bool) (string, error) {
+	return e.recover(ctx, boot, freeze.OpRecover)
+}
+
+// recover is Recover by "recover" or "watchdog" (op): a freeze it settles
+// is reported to the context's Observer (monitoring) under that name.
+func (e *Engine) recover(ctx context.Context, boot bool, op string) (string, error) {
 	var msg string
-	_, err := e.locked(ctx, "online recover", func(rec state.Record) (freeze.Result, error) {
+	_, err := e.locked(ctx, "online "+op, func(rec state.Record) (freeze.Result, error) {
 		expired := !rec.Deadline.IsZero() && e.clock.Now().After(rec.Deadline)
 		switch {
 		case rec.Backup == nil:
 			msg = "no online freeze"
 		case boot || expired || rec.Phase != phaseInMode:
-			_, msg = e.settle(ctx, rec, boot, "recover")
+			began := e.clock.Now()
+			var failed error
+			_, msg, failed = e.settleTold(ctx, rec, boot, op)
+			res := freeze.Result{Outcome: freeze.Released, Took: e.clock.Now().Sub(began)}
+			freeze.Notify(ctx, freeze.EventOf(op, domino.TargetName, op, res, failed, e.clock.Now()))
 		default:
 			msg = fmt.Sprintf("in backup mode for %s until %s", strings.Join(names(rec.Holders), ", "), rec.Deadline.Format(time.RFC3339))
 		}
@@ -579,7 +598,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 		// A freeze or thaw under way holds the lock: Recover waits for it
 		// and settles only what its owner left behind if it died.
 		if rec.Phase != phaseInMode || !e.clock.Now().Before(rec.Deadline) {
-			if _, err := e.Recover(ctx, false); err != nil && !errors.Is(err, state.ErrLocked) {
+			if _, err := e.recover(ctx, false, freeze.OpWatchdog); err != nil && !errors.Is(err, state.ErrLocked) {
 				return err
 			}
 			continue
