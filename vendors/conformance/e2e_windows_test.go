@@ -38,6 +38,7 @@ type winRig struct {
 	env      []string
 	log      string
 	stateDir string
+	cfg      string // quiesce.conf
 }
 
 func newWinRig(t *testing.T, o simtest.Options, shutdownTimeout string) *winRig {
@@ -53,6 +54,7 @@ func newWinRig(t *testing.T, o simtest.Options, shutdownTimeout string) *winRig 
 	// As an administrator writes it: the program directory, the data
 	// directory and the service, with test-sized timeouts.
 	cfg := filepath.Join(dir, "quiesce.conf")
+	r.cfg = cfg
 	body := fmt.Sprintf("[domino]\nlotus = %s\ndata = %s\nservice = %s\nshutdown_timeout = %s\nkill_wait = 15s\nstart_timeout = 60s\n\n[freeze]\nstate_dir = %s\nlock_wait = 60s\n",
 		sim.Lotus, sim.Data, sim.Service, shutdownTimeout, r.stateDir)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
@@ -316,5 +318,52 @@ func TestWindowsNestedVeeamAndVMware(t *testing.T) {
 	}
 	if len(stops) != 1 {
 		t.Fatalf("the server was asked to shut down %d times for one snapshot", len(stops))
+	}
+}
+
+// Nutanix Guest Tools on Windows: "quiesce install nutanix" writes
+// pre_freeze.bat and post_thaw.bat into NGT's scripts folder, and NGT
+// runs them with no argument. A clean stop of this configuration cannot
+// fit NGT's assumed 60 s limit: the freeze is refused with one line and
+// Domino keeps serving; with the limit the message asks for, the scripts
+// stop and start it.
+func TestWindowsNutanixScripts(t *testing.T) {
+	r := newWinRig(t, simtest.Options{ShutdownSeconds: 0.5}, "20s")
+	r.start(t)
+	dir := filepath.Join(r.dir, "Nutanix", "scripts")
+	if res := r.quiesce(t, "install", "nutanix", "--dir", dir); res.code != 0 {
+		t.Fatalf("quiesce install nutanix: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	pre, post := filepath.Join(dir, "pre_freeze.bat"), filepath.Join(dir, "post_thaw.bat")
+	for _, f := range []string{pre, post} {
+		if b, err := os.ReadFile(f); err != nil || !strings.Contains(string(b), r.bin) {
+			t.Fatalf("%s: %v; it must call %s:\n%s", f, err, r.bin, b)
+		}
+	}
+	if res := r.cmd(t, pre); res.code != 1 || !strings.Contains(res.stdout+res.stderr, "raise the caller's limit and [budgets] nutanix") {
+		t.Fatalf("pre_freeze.bat with a stop longer than 60 s: exit %d, want 1 and the advice", res.code)
+	}
+	r.mustServe(t)
+	f, err := os.OpenFile(r.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.WriteString("\n[budgets]\nnutanix = 3m\n")
+	if cerr := f.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	if res := r.cmd(t, pre); res.code != 0 {
+		t.Fatalf("pre_freeze.bat: exit %d", res.code)
+	}
+	r.mustBeDown(t)
+	if res := r.cmd(t, post); res.code != 0 {
+		t.Fatalf("post_thaw.bat: exit %d", res.code)
+	}
+	r.mustServe(t)
+	if res := r.quiesce(t, "uninstall", "nutanix", "--dir", dir); res.code != 0 {
+		t.Fatalf("quiesce uninstall nutanix: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if _, err := os.Stat(pre); !os.IsNotExist(err) {
+		t.Fatalf("uninstall left %s: %v", pre, err)
 	}
 }
