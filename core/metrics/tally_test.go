@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/quiesce/quiesce/core/freeze"
@@ -59,26 +61,17 @@ func TestTallyCountsAcrossRuns(t *testing.T) {
 	if tally.Outage["domino"].Seconds != 0 || tally.Window["domino"].Seconds != 20 || tally.Outage["redis"].Seconds != 3600 {
 		t.Errorf("outage %+v window %+v", tally.Outage, tally.Window)
 	}
-	reg, err := Registry(tally)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fams, err := reg.Gather()
+	fams, err := new(expfmt.TextParser).TextToMetricFamilies(bytes.NewReader(Render(tally)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, f := range fams {
-		if f.GetName() != "quiesce_last_operation_success" {
-			continue
+	for _, m := range fams["quiesce_last_operation_success"].GetMetric() {
+		var ls []string
+		for _, l := range m.GetLabel() {
+			ls = append(ls, l.GetName()+"="+l.GetValue())
 		}
-		for _, m := range f.GetMetric() {
-			var ls []string
-			for _, l := range m.GetLabel() {
-				ls = append(ls, l.GetName()+"="+l.GetValue())
-			}
-			got = append(got, fmt.Sprintf("%s %v", strings.Join(ls, ","), m.GetGauge().GetValue()))
-		}
+		got = append(got, fmt.Sprintf("%s %v", strings.Join(ls, ","), m.GetGauge().GetValue()))
 	}
 	want := []string{"caller=qemu,op=thaw,target=domino 1", "caller=veeam,op=freeze,target=domino 0",
 		"caller=veeam,op=thaw,target=domino 1", "caller=watchdog,op=watchdog,target=redis 1"}

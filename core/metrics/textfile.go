@@ -1,13 +1,17 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/quiesce/quiesce/core/freeze"
@@ -68,14 +72,26 @@ func (w *Textfile) Record(ev freeze.Event) error {
 // temporary file in the same directory renamed into place (the textfile
 // collector reads only *.prom files, never the temporary one).
 func Write(path string, t Tally) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("metrics directory: %w", err)
 	}
-	reg, err := Registry(t)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-")
 	if err != nil {
-		return err
+		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
-	if err := prometheus.WriteToTextfile(path, reg); err != nil {
+	defer os.Remove(tmp.Name()) // after the rename, nothing is there
+	_, err = tmp.Write(Render(t))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // node_exporter may run as another user
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
 	return nil
@@ -92,75 +108,167 @@ var counterHelp = []struct {
 	{Failures, "Operations that failed, by operation (freeze, thaw, recover, watchdog).", []string{"target", "caller", "op"}},
 }
 
-// Registry holds t's metrics, for writing or for a test to gather.
-func Registry(t Tally) (*prometheus.Registry, error) {
-	reg := prometheus.NewRegistry()
-	counters := map[string]*prometheus.CounterVec{}
-	for _, c := range counterHelp {
-		counters[c.name] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: c.name, Help: c.help}, c.labels)
-	}
-	lastTime := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "quiesce_last_operation_timestamp_seconds",
-		Help: "When the last operation of its kind by the caller on the target ended (Unix time)."}, []string{"target", "caller", "op"})
-	lastOK := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "quiesce_last_operation_success",
-		Help: "Whether the last operation of its kind by the caller on the target succeeded (1) or failed (0)."}, []string{"target", "caller", "op"})
-	lastOutcome := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "quiesce_last_outcome_info",
-		Help: "The outcome of the last operation of its kind by the caller on the target, as a label (always 1)."}, []string{"target", "caller", "op", "outcome"})
-	outage := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "quiesce_last_outage_seconds",
-		Help: "How long the application was down in its last freeze, from the stop to serving again (0: online, never down)."}, []string{"target"})
-	window := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "quiesce_last_freeze_window_seconds",
-		Help: "How long its last freeze held the application frozen, from frozen to the thaw (the snapshot's time)."}, []string{"target"})
-	for _, c := range counters {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range []prometheus.Collector{lastTime, lastOK, lastOutcome, outage, window} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
-	}
-	for _, l := range t.Last {
-		lastTime.WithLabelValues(l.Target, l.Caller, l.Op).Set(float64(l.Time.UnixNano()) / 1e9)
-		lastOK.WithLabelValues(l.Target, l.Caller, l.Op).Set(boolValue(l.Outcome != freeze.OutcomeFailed))
-		lastOutcome.WithLabelValues(l.Target, l.Caller, l.Op, l.Outcome).Set(1)
-		// Counters start at zero for every series that can count, so
-		// that increase() sees the first failure.
-		counters[Failures].WithLabelValues(l.Target, l.Caller, l.Op)
-		if l.Op == freeze.OpFreeze {
-			counters[ForcedStops].WithLabelValues(l.Target, l.Caller)
-			counters[Fallbacks].WithLabelValues(l.Target, l.Caller)
-		}
-		counters[WatchdogRestarts].WithLabelValues(l.Target)
-	}
-	for _, c := range t.Counts {
-		vec, ok := counters[c.Name]
-		if !ok {
-			continue // a counter of a later version
-		}
-		vec.With(labels(c)).Add(c.Value)
-	}
-	for target, s := range t.Outage {
-		outage.WithLabelValues(target).Set(s.Seconds)
-	}
-	for target, s := range t.Window {
-		window.WithLabelValues(target).Set(s.Seconds)
-	}
-	return reg, nil
+var gaugeHelp = []struct {
+	name, help string
+	labels     []string
+}{
+	{"quiesce_last_operation_timestamp_seconds", "When the last operation of its kind by the caller on the target ended (Unix time).", []string{"target", "caller", "op"}},
+	{"quiesce_last_operation_success", "Whether the last operation of its kind by the caller on the target succeeded (1) or failed (0).", []string{"target", "caller", "op"}},
+	{"quiesce_last_outcome_info", "The outcome of the last operation of its kind by the caller on the target, as a label (always 1).", []string{"target", "caller", "op", "outcome"}},
+	{"quiesce_last_outage_seconds", "How long the application was down in its last freeze, from the stop to serving again (0: online, never down).", []string{"target"}},
+	{"quiesce_last_freeze_window_seconds", "How long its last freeze held the application frozen, from frozen to the thaw (the snapshot's time).", []string{"target"}},
 }
 
-// labels are c's labels as its counter declares them.
-func labels(c Count) prometheus.Labels {
-	all := map[string]string{"target": c.Target, "caller": c.Caller, "op": c.Op, "outcome": c.Outcome}
-	out := prometheus.Labels{}
-	for _, h := range counterHelp {
-		if h.name != c.Name {
-			continue
-		}
-		for _, l := range h.labels {
-			out[l] = all[l]
-		}
+// Render is t in the Prometheus text exposition format (version 0.0.4),
+// as client_golang writes it: families by name, each with its HELP and
+// TYPE, series ordered by their label values, families without series
+// left out. (quiesce runs once per hook call: client_golang's package
+// initialisation alone cost more than the rest of a metrics write.)
+func Render(t Tally) []byte {
+	fams := map[string]*family{}
+	for _, c := range counterHelp {
+		fams[c.name] = newFamily(c.name, c.help, "counter", c.labels)
 	}
-	return out
+	for _, g := range gaugeHelp {
+		fams[g.name] = newFamily(g.name, g.help, "gauge", g.labels)
+	}
+	for _, l := range t.Last {
+		fams["quiesce_last_operation_timestamp_seconds"].set(float64(l.Time.UnixNano())/1e9, l.Target, l.Caller, l.Op)
+		fams["quiesce_last_operation_success"].set(boolValue(l.Outcome != freeze.OutcomeFailed), l.Target, l.Caller, l.Op)
+		fams["quiesce_last_outcome_info"].set(1, l.Target, l.Caller, l.Op, l.Outcome)
+		// Counters start at zero for every series that can count, so
+		// that increase() sees the first failure.
+		fams[Failures].add(0, l.Target, l.Caller, l.Op)
+		if l.Op == freeze.OpFreeze {
+			fams[ForcedStops].add(0, l.Target, l.Caller)
+			fams[Fallbacks].add(0, l.Target, l.Caller)
+		}
+		fams[WatchdogRestarts].add(0, l.Target)
+	}
+	for _, c := range t.Counts {
+		f, ok := fams[c.Name]
+		if !ok || f.typ != "counter" {
+			continue // a counter of a later version
+		}
+		all := map[string]string{"target": c.Target, "caller": c.Caller, "op": c.Op, "outcome": c.Outcome}
+		vals := make([]string, len(f.labels))
+		for i, l := range f.labels {
+			vals[i] = all[l]
+		}
+		f.add(c.Value, vals...)
+	}
+	for target, s := range t.Outage {
+		fams["quiesce_last_outage_seconds"].set(s.Seconds, target)
+	}
+	for target, s := range t.Window {
+		fams["quiesce_last_freeze_window_seconds"].set(s.Seconds, target)
+	}
+	names := make([]string, 0, len(fams))
+	for n := range fams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	for _, n := range names {
+		fams[n].write(&b)
+	}
+	return b.Bytes()
+}
+
+// family is one metric family being rendered.
+type family struct {
+	name, help, typ string
+	labels          []string // as declared
+	order           []int    // label indexes in name order, as the format prints them
+	series          map[string]*series
+}
+
+type series struct {
+	vals []string // in name order
+	v    float64
+}
+
+func newFamily(name, help, typ string, labels []string) *family {
+	f := &family{name: name, help: help, typ: typ, labels: labels, series: map[string]*series{}}
+	for i := range labels {
+		f.order = append(f.order, i)
+	}
+	sort.Slice(f.order, func(a, b int) bool { return labels[f.order[a]] < labels[f.order[b]] })
+	return f
+}
+
+func (f *family) get(vals []string) *series {
+	sorted := make([]string, len(vals))
+	for i, o := range f.order {
+		sorted[i] = vals[o]
+	}
+	key := strings.Join(sorted, "\xff")
+	s, ok := f.series[key]
+	if !ok {
+		s = &series{vals: sorted}
+		f.series[key] = s
+	}
+	return s
+}
+
+func (f *family) set(v float64, vals ...string) { f.get(vals).v = v }
+func (f *family) add(v float64, vals ...string) { f.get(vals).v += v }
+
+func (f *family) write(b *bytes.Buffer) {
+	if len(f.series) == 0 {
+		return
+	}
+	ss := make([]*series, 0, len(f.series))
+	for _, s := range f.series {
+		ss = append(ss, s)
+	}
+	sort.Slice(ss, func(i, j int) bool {
+		for k := range ss[i].vals {
+			if ss[i].vals[k] != ss[j].vals[k] {
+				return ss[i].vals[k] < ss[j].vals[k]
+			}
+		}
+		return false
+	})
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", f.name, helpEscaper.Replace(f.help), f.name, f.typ)
+	for _, s := range ss {
+		b.WriteString(f.name)
+		for i, o := range f.order {
+			sep := ","
+			if i == 0 {
+				sep = "{"
+			}
+			fmt.Fprintf(b, "%s%s=\"%s\"", sep, f.labels[o], valueEscaper.Replace(s.vals[i]))
+		}
+		if len(f.order) > 0 {
+			b.WriteString("}")
+		}
+		fmt.Fprintf(b, " %s\n", formatFloat(s.v))
+	}
+}
+
+var (
+	helpEscaper  = strings.NewReplacer("\\", "\\\\", "\n", "\\n")
+	valueEscaper = strings.NewReplacer("\\", "\\\\", "\n", "\\n", "\"", "\\\"")
+)
+
+// formatFloat writes a sample value as the text format does.
+func formatFloat(f float64) string {
+	switch {
+	case f == 1:
+		return "1"
+	case f == 0:
+		return "0"
+	case f == -1:
+		return "-1"
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, +1):
+		return "+Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 func boolValue(b bool) float64 {
