@@ -9,7 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 tree=$1 pkg_version=$2 out=$3
-for tool in wixl wixl-heat msibuild; do
+for tool in wixl wixl-heat msibuild msiinfo; do
   command -v "$tool" >/dev/null || { echo "msi.sh: $tool not found (apt-get install wixl msitools)" >&2; exit 1; }
 done
 
@@ -24,7 +24,11 @@ msi_version() {
   esac
 }
 version=$(msi_version "$pkg_version")
-[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "msi.sh: no MSI version in $pkg_version" >&2; exit 1; }
+IFS=. read -r major minor build <<<"$version"
+if ! [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || ((10#$major > 255 || 10#$minor > 255 || 10#$build > 65535)); then
+  echo "msi.sh: no MSI version (at most 255.255.65535) in $pkg_version" >&2
+  exit 1
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +36,7 @@ mkdir "$work/tree" && cp -r "$tree/." "$work/tree/"
 # Every file of the tree but install.cmd (the zip's installer) is listed
 # by wixl-heat, with component GUIDs derived from the path: stable across
 # versions. The .wxs adds the example's copy as %ProgramData%\quiesce\quiesce.conf.
-(cd "$tree" && find . -type f | sed 's#^\./##' | grep -vx 'install.cmd' | LC_ALL=C sort |
+(cd "$tree" && find . -type f | sed 's#^\./##' | grep -Fvx 'install.cmd' | LC_ALL=C sort |
   wixl-heat -p '' --directory-ref INSTALLDIR --var var.SourceDir --component-group files --win64) >"$work/files.wxs"
 # wixl wants SourceDir relative: it is run from $work, the tree copied there.
 (cd "$work" && wixl -a x64 -D Version="$version" -D SourceDir=tree -D Win64=yes -o quiesce.msi \

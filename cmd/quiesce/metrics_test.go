@@ -150,8 +150,8 @@ func TestMetricsWatchdogRestart(t *testing.T) {
 }
 
 // An online freeze never thawed: the online watchdog ends backup mode at
-// the window's end and reports it like the stop watchdog's actions: op and
-// caller "watchdog", outcome "released", a success (the backup task ended).
+// the window's end and reports it: op "watchdog", caller "online", outcome
+// "released", a success (the backup task ended).
 func TestMetricsOnlineWatchdog(t *testing.T) {
 	promDir := t.TempDir()
 	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "\n[metrics]\ntextfile_dir = "+promDir+"\n")
@@ -163,12 +163,21 @@ func TestMetricsOnlineWatchdog(t *testing.T) {
 		return strings.Contains(string(b), `op="watchdog"`)
 	})
 	fams := parseProm(t, prom)
-	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=watchdog", "op=watchdog", "outcome=released") != 1 ||
-		value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=watchdog", "op=watchdog") != 1 {
+	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=online", "op=watchdog", "outcome=released") != 1 ||
+		value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=online", "op=watchdog") != 1 {
 		b, _ := os.ReadFile(prom)
 		t.Fatalf("the online watchdog's release is missing or failed:\n%s", b)
 	}
 	if value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=vmware", "op=freeze") != 1 {
 		t.Fatal("the online freeze itself is not reported")
+	}
+	// quiesce recover afterwards finds nothing online to end: the
+	// watchdog's report stays, next to the stop engine's own recover.
+	g.mustRun(t, "recover")
+	fams = parseProm(t, prom)
+	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=online", "op=watchdog", "outcome=released") != 1 ||
+		value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=recover", "op=recover") != 1 {
+		b, _ := os.ReadFile(prom)
+		t.Fatalf("after quiesce recover:\n%s", b)
 	}
 }

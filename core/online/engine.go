@@ -554,10 +554,18 @@ func (e *Engine) Recover(ctx context.Context, boot bool) (string, error) {
 	return e.recover(ctx, boot, freeze.OpRecover)
 }
 
-// recover is Recover by "recover" or "watchdog" (op): a freeze it settles
-// is reported to the context's Observer (monitoring) under that name.
+// MetricsCaller is the caller an online freeze's end by the watchdog or by
+// "quiesce recover" is reported under (op "watchdog" or "recover"): the
+// stop engine reports its own recover and watchdog actions of the same
+// target as callers "recover" and "watchdog".
+const MetricsCaller = "online"
+
+// recover is Recover by "recover" or "watchdog" (op). An online freeze it
+// ends (not one a reboot already ended) is reported to the context's
+// Observer (monitoring), after the lock is released.
 func (e *Engine) recover(ctx context.Context, boot bool, op string) (string, error) {
 	var msg string
+	var ended *freeze.Event
 	_, err := e.locked(ctx, "online "+op, func(rec state.Record) (freeze.Result, error) {
 		expired := !rec.Deadline.IsZero() && e.clock.Now().After(rec.Deadline)
 		switch {
@@ -567,13 +575,19 @@ func (e *Engine) recover(ctx context.Context, boot bool, op string) (string, err
 			began := e.clock.Now()
 			var failed error
 			_, msg, failed = e.settleTold(ctx, rec, boot, op)
-			res := freeze.Result{Outcome: freeze.Released, Took: e.clock.Now().Sub(began)}
-			freeze.Notify(ctx, freeze.EventOf(op, domino.TargetName, op, res, failed, e.clock.Now()))
+			if !boot {
+				res := freeze.Result{Outcome: freeze.Released, Took: e.clock.Now().Sub(began)}
+				ev := freeze.EventOf(op, domino.TargetName, MetricsCaller, res, failed, e.clock.Now())
+				ended = &ev
+			}
 		default:
 			msg = fmt.Sprintf("in backup mode for %s until %s", strings.Join(names(rec.Holders), ", "), rec.Deadline.Format(time.RFC3339))
 		}
 		return freeze.Result{}, nil
 	})
+	if ended != nil {
+		freeze.Notify(ctx, *ended)
+	}
 	return msg, err
 }
 
