@@ -55,4 +55,12 @@ upgrade_code=$(msiinfo export "$work/quiesce.msi" Property | tr -d '\r' | awk '$
 [[ $upgrade_code =~ ^\{[0-9A-F-]{36}\}$ ]] || { echo "msi.sh: no UpgradeCode in the MSI ($upgrade_code)" >&2; exit 1; }
 q "DELETE FROM \`Upgrade\` WHERE \`Attributes\` = 1"
 q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('$upgrade_code', '$version', 513, 'WIX_UPGRADE_DETECTED')"
+# - %ProgramData%\quiesce (configuration, state, log) gets its own ACL:
+#   SYSTEM and Administrators full control, Users read; not ProgramData's
+#   inherited one, which lets every user create files there (a quiesce.conf
+#   of theirs would make quiesce, run as SYSTEM, run their commands). SDDL
+#   (MsiLockPermissionsEx, Windows Installer 5) names the groups by SID, so
+#   it holds on every language of Windows.
+q "CREATE TABLE \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\` CHAR(72) NOT NULL, \`LockObject\` CHAR(72) NOT NULL, \`Table\` CHAR(32) NOT NULL, \`SDDLText\` CHAR(255) NOT NULL, \`Condition\` CHAR(255) PRIMARY KEY \`MsiLockPermissionsEx\`)"
+q "INSERT INTO \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\`, \`LockObject\`, \`Table\`, \`SDDLText\`) VALUES ('ConfDir', 'CONFDIR', 'CreateFolder', 'D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)')"
 mv "$work/quiesce.msi" "$out"

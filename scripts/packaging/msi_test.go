@@ -91,6 +91,14 @@ func TestWindowsMSIContents(t *testing.T) {
 	if strings.Join(rows, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("Upgrade table:\n%q\nwant\n%q", rows, wantRows)
 	}
+	// %ProgramData%\quiesce: SYSTEM and Administrators full control, Users
+	// read (and execute), protected from ProgramData's inheritance.
+	if got := msiTable(t, msi, "MsiLockPermissionsEx"); len(got) != 1 || strings.Join(got[0][1:4], "|") != "CONFDIR|CreateFolder|D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;BU)" {
+		t.Errorf("MsiLockPermissionsEx: %q", got)
+	}
+	if got := msiTable(t, msi, "CreateFolder"); len(got) != 1 || got[0][0] != "CONFDIR" || got[0][1] != "Config" {
+		t.Errorf("CreateFolder: %q (the ACL applies to a folder the MSI creates)", got)
+	}
 	if lc := msiTable(t, msi, "LaunchCondition"); len(lc) != 1 || lc[0][0] != "NOT WIX_DOWNGRADE_DETECTED" {
 		t.Errorf("LaunchCondition %q: an older MSI must not replace a newer quiesce", lc)
 	}

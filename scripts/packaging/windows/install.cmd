@@ -1,7 +1,7 @@
 @echo off
 rem quiesce: install quiesce.exe into "%ProgramFiles%\quiesce" (run as an administrator).
-rem It copies files and nothing else: no service, no hook and no scheduled task is
-rem created, and Domino is not touched. Run it again to upgrade: an existing
+rem It copies files and protects %ProgramData%\quiesce (below); no service, no hook
+rem and no scheduled task is created, and Domino is not touched. Run it again to upgrade: an existing
 rem %ProgramData%\quiesce\quiesce.conf is kept.
 setlocal
 set "SRC=%~dp0"
@@ -11,6 +11,11 @@ for %%d in ("%DEST%" "%DEST%\vmware" "%DEST%\veeam" "%DEST%\windows" "%CONF%") d
   if not exist "%%~d" mkdir "%%~d"
   if not exist "%%~d" goto fail
 )
+rem The configuration, state and log folder: SYSTEM and Administrators full
+rem control, Users read, not ProgramData's inherited rights (every user may
+rem create files there, and quiesce runs as SYSTEM). By SID: any language.
+icacls "%CONF%" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F *S-1-5-32-545:(OI)(CI)RX >nul
+if errorlevel 1 goto fail
 for %%d in (vmware veeam windows) do (
   copy /Y "%SRC%%%d\*" "%DEST%\%%d\" >nul
   if errorlevel 1 goto fail
