@@ -363,7 +363,9 @@ func TestWindowsNutanixScripts(t *testing.T) {
 	if res := r.quiesce(t, "uninstall", "nutanix", "--dir", dir); res.code != 0 {
 		t.Fatalf("quiesce uninstall nutanix: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	if _, err := os.Stat(pre); !os.IsNotExist(err) {
-		t.Fatalf("uninstall left %s: %v", pre, err)
+	for _, f := range []string{pre, post} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Fatalf("uninstall left %s: %v", f, err)
+		}
 	}
 }
