@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -97,8 +98,15 @@ func (r *winRig) cmd(t *testing.T, script string, args ...string) result {
 	c.Env = r.env
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
+	// wine's helper processes (explorer.exe /desktop, started on demand)
+	// can inherit the pipes and outlive cmd: seen once in CI as a cmd that
+	// had exited and a Run that never returned. A caller waits for cmd.
+	c.WaitDelay = 10 * time.Second
 	began := time.Now()
 	err := c.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
 	res := result{code: c.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String(), took: time.Since(began)}
 	if err != nil && res.code <= 0 {
 		t.Fatalf("cmd /c %s %v: %v", script, args, err)
@@ -114,6 +122,7 @@ func (r *winRig) quiesce(t *testing.T, args ...string) result {
 	c.Env = r.env
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
+	c.WaitDelay = 10 * time.Second // as in cmd
 	_ = c.Run()
 	return result{code: c.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
 }
