@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
@@ -44,12 +45,12 @@ func BenchmarkOnline(b *testing.B) {
 	m := map[string][]float64{}
 	for i := 0; i < b.N; i++ {
 		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // one backup per second (BackupStartDT)
-		w := watchNRPC(sim.Port)
+		w := nrpcwatch.Start(sim.Port)
 		fwall, frss, fcpu, fbegan := cpuRun(b, cfg, logFile, "vmware", "freeze")
 		fown := span(b, sim, "backup-started", "backup-mode-all", fbegan)
 		twall, _, tcpu, tbegan := cpuRun(b, cfg, logFile, "vmware", "thaw")
 		town := span(b, sim, "backup-mode-ending", "backup-mode-ended", tbegan)
-		_, refused := w.end()
+		_, refused := w.End()
 		m["freeze-window-ms"] = append(m["freeze-window-ms"], float64(fwall)/1e6)
 		m["freeze-overhead-ms"] = append(m["freeze-overhead-ms"], float64(fwall-fown)/1e6)
 		m["thaw-overhead-ms"] = append(m["thaw-overhead-ms"], float64(twall-town)/1e6)

@@ -41,22 +41,10 @@ func newOnlineGuest(t *testing.T, o simtest.Options, method, domino, freeze stri
 	return g
 }
 
-// nrpcClient connects to the server's NRPC port over and over until
-// stopped, and counts what it saw: every connection that fails is an
-// outage (a refused one, or one left without an answer for a second).
-type nrpcClient struct{ w *nrpcwatch.Watch }
-
-func watchNRPC(port int) *nrpcClient { return &nrpcClient{nrpcwatch.Start(port)} }
-
-// end stops the client: connections accepted, and failed.
-func (c *nrpcClient) end() (ok, failed int64) {
-	ok, refused, slow := c.w.Stop()
-	return ok, refused + slow
-}
-
-func (c *nrpcClient) done(t *testing.T) {
+// nrpcDone ends the client and fails the test on any outage it saw.
+func nrpcDone(t *testing.T, c *nrpcwatch.Watch) {
 	t.Helper()
-	if ok, failed := c.end(); failed > 0 || ok == 0 {
+	if ok, failed := c.End(); failed > 0 || ok == 0 {
 		t.Fatalf("NRPC during the cycle: %d connections accepted, %d refused", ok, failed)
 	}
 }
@@ -95,12 +83,12 @@ func noBackupMode(t *testing.T, g *guest) {
 func TestOnlineCycleKeepsServingAndIsRestorable(t *testing.T) {
 	g := newOnlineGuest(t, simtest.Options{}, "online", "", "")
 	g.mustRun(t, "start")
-	client := watchNRPC(g.sim.Port)
+	client := nrpcwatch.Start(g.sim.Port)
 	out := g.mustRun(t, "vmware", "freeze")
 	id := backupID(t, out)
 	snap := g.sim.Snapshot()
 	thaw := g.mustRun(t, "vmware", "thaw")
-	client.done(t)
+	nrpcDone(t, client)
 	if !strings.Contains(thaw, "delta files of Domino Backup "+id) {
 		t.Fatalf("thaw does not report the deltas: %s", thaw)
 	}
@@ -122,7 +110,7 @@ func TestOnlineCycleKeepsServingAndIsRestorable(t *testing.T) {
 func TestOnlineNestedCallersJoin(t *testing.T) {
 	g := newOnlineGuest(t, simtest.Options{}, "auto", "", "")
 	g.mustRun(t, "start")
-	client := watchNRPC(g.sim.Port)
+	client := nrpcwatch.Start(g.sim.Port)
 	id := backupID(t, g.mustRun(t, "veeam", "pre-freeze"))
 	if out := g.mustRun(t, "vmware", "freeze"); !strings.Contains(out, "vmware joined") || !strings.Contains(out, id) {
 		t.Fatalf("second caller: %s", out)
@@ -136,7 +124,7 @@ func TestOnlineNestedCallersJoin(t *testing.T) {
 		t.Fatal("backup mode ended while vmware still held it")
 	}
 	g.mustRun(t, "vmware", "thaw")
-	client.done(t)
+	nrpcDone(t, client)
 	if code, v := g.sim.VerifyWithDeltas(snap, g.sim.BackupDeltaDir(id)); code != 0 {
 		t.Fatalf("snapshot + deltas: %s", v)
 	}
@@ -234,10 +222,10 @@ func TestOnlineDominoLimitBeforeThaw(t *testing.T) {
 func TestOnlineWatchdogEndsBackupMode(t *testing.T) {
 	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "")
 	g.mustRun(t, "start")
-	client := watchNRPC(g.sim.Port)
+	client := nrpcwatch.Start(g.sim.Port)
 	g.mustRun(t, "vmware", "freeze")
 	simtest.Eventually(t, 2*time.Second+8*time.Second, "the watchdog ends backup mode", func() bool { return backupTasks(g) == 0 })
-	client.done(t)
+	nrpcDone(t, client)
 	noBackupMode(t, g)
 	if log := g.log(t); !strings.Contains(log, "online freeze ended without a thaw") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
 		t.Fatalf("log:\n%s", log)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
@@ -54,7 +55,7 @@ func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 			if strings.Contains(block, "refused at once") || code != 0 {
 				t.Fatalf("check exit %d; a caller that online mode covers is reported as failing:\n%s", code, out)
 			}
-			w := watchNRPC(r.sim.Port)
+			w := nrpcwatch.Start(r.sim.Port)
 			tr := &transcript{}
 			f := h.Freeze(t)
 			tr.step(f)
@@ -63,7 +64,7 @@ func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 			th := h.Thaw(t)
 			tr.step(th)
 			mustOK(t, th)
-			if ok, refused := w.end(); refused > 0 || ok == 0 {
+			if ok, refused := w.End(); refused > 0 || ok == 0 {
 				t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
 			}
 			m := onlineID.FindStringSubmatch(r.log(t))
@@ -89,12 +90,12 @@ func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 			if !strings.Contains(block, "online    not used: method = stop") || !strings.Contains(block, "refused at once") || code != 1 {
 				t.Fatalf("check exit %d:\n%s", code, out)
 			}
-			w := watchNRPC(r.sim.Port)
+			w := nrpcwatch.Start(r.sim.Port)
 			f := h.Freeze(t)
 			if f.OK || !strings.Contains(f.Stderr, "freeze refused, nothing stopped") {
 				t.Fatalf("freeze: %+v", f)
 			}
-			if ok, refused := w.end(); refused > 0 || ok == 0 {
+			if ok, refused := w.End(); refused > 0 || ok == 0 {
 				t.Fatalf("NRPC: %d accepted, %d refused around a refused freeze", ok, refused)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
@@ -32,7 +33,7 @@ func TestCloudOnlineWithinDefaultLimits(t *testing.T) {
 			r := newOnlineRig(t, simtest.Options{ShutdownSeconds: 0.2}, "auto")
 			h := c.make(t, r)
 			r.startServer(t)
-			w := watchNRPC(r.sim.Port)
+			w := nrpcwatch.Start(r.sim.Port)
 			f := h.Freeze(t)
 			mustOK(t, f)
 			if f.Note != "" || !strings.Contains(f.Stdout, "backup mode") {
@@ -41,7 +42,7 @@ func TestCloudOnlineWithinDefaultLimits(t *testing.T) {
 			snap := r.sim.Snapshot()
 			th := h.Thaw(t)
 			mustOK(t, th)
-			if ok, refused := w.end(); refused > 0 || ok == 0 {
+			if ok, refused := w.End(); refused > 0 || ok == 0 {
 				t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
 			}
 			m := onlineID.FindStringSubmatch(r.log(t))

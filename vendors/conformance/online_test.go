@@ -34,18 +34,6 @@ func newOnlineRig(t *testing.T, o simtest.Options, method string) *rig {
 	return r
 }
 
-// nrpcWatch connects to the NRPC port again and again until stopped: every
-// connection that fails (refused, or left without an answer for a second)
-// is an outage the users would have seen.
-type nrpcWatch struct{ w *nrpcwatch.Watch }
-
-func watchNRPC(port int) *nrpcWatch { return &nrpcWatch{nrpcwatch.Start(port)} }
-
-func (w *nrpcWatch) end() (ok, refused int64) {
-	ok, refused, slow := w.w.Stop()
-	return ok, refused + slow
-}
-
 var onlineID = regexp.MustCompile(`Domino Backup (\d{14})`)
 
 func backupTasks(r *rig) int {
@@ -70,7 +58,7 @@ func TestConformanceOnline(t *testing.T) {
 				r := newOnlineRig(t, simtest.Options{ShutdownSeconds: 0.2}, "online")
 				h := hs.make(t, r)
 				r.startServer(t)
-				w := watchNRPC(r.sim.Port)
+				w := nrpcwatch.Start(r.sim.Port)
 				f := h.Freeze(t)
 				mustOK(t, f)
 				snap := r.sim.Snapshot()
@@ -79,7 +67,7 @@ func TestConformanceOnline(t *testing.T) {
 					t.Logf("quiesce's log:\n%s\nconsole:\n%s", r.log(t), r.sim.Console())
 				}
 				mustOK(t, th)
-				if ok, refused := w.end(); refused > 0 || ok == 0 {
+				if ok, refused := w.End(); refused > 0 || ok == 0 {
 					t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
 				}
 				m := onlineID.FindStringSubmatch(r.log(t))

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 )
 
@@ -72,7 +73,7 @@ func TestSoakOnline(t *testing.T) {
 				fail("freeze: %s", out)
 			}
 		default:
-			w := watchNRPC(r.sim.Port)
+			w := nrpcwatch.Start(r.sim.Port)
 			code, out := q("veeam", "pre-freeze")
 			if code != 0 {
 				fail("freeze: %s", out)
@@ -87,7 +88,7 @@ func TestSoakOnline(t *testing.T) {
 					// must be; the first caller's cycle goes on.
 					t.Logf("online cycle %d (%s): the second caller's join was refused near the end of backup mode", i, f)
 					q("veeam", "post-thaw")
-					w.end()
+					w.End()
 					break
 				}
 			}
@@ -97,7 +98,7 @@ func TestSoakOnline(t *testing.T) {
 			}
 			code, thaw := q("veeam", "post-thaw")
 			if code != 0 && strings.Contains(thaw, "not restorable") {
-				w.end() // the window ran out first (a loaded machine): the thaw says so; nothing to check
+				w.End() // the window ran out first (a loaded machine): the thaw says so; nothing to check
 				break
 			}
 			if code != 0 {
@@ -108,7 +109,7 @@ func TestSoakOnline(t *testing.T) {
 					fail("second thaw: %s", out)
 				}
 			}
-			ok, refused := w.end()
+			ok, refused := w.End()
 			if strings.Contains(out, "fell back to stop/start") {
 				if rep := r.sim.Verify(snap); !rep.Consistent() {
 					fail("fallback snapshot inconsistent: %+v", rep)

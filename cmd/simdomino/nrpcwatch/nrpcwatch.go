@@ -55,3 +55,11 @@ func (w *Watch) Stop() (ok, refused, slow int64) {
 	w.wg.Wait()
 	return w.ok.Load(), w.refused.Load(), w.slow.Load()
 }
+
+// End ends the client for a test that counts every connection that did not
+// succeed as an outage a user would have seen: connections accepted, and
+// failed (refused, or left without an answer for a second).
+func (w *Watch) End() (ok, failed int64) {
+	ok, refused, slow := w.Stop()
+	return ok, refused + slow
+}
