@@ -41,7 +41,7 @@ func TestInstalledHookKeepsItsConfiguration(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "hookstate")
 	// The hook's freeze arms a watchdog on this state directory, not the
 	// guest's: it goes with the test.
-	t.Cleanup((&guest{state: state}).killWatchdogs)
+	t.Cleanup(func() { simtest.KillWatchdogs(state) })
 	out := g.mustRun(t, "--state-dir", state, "install", "vmware", "--dir", dir)
 	hookPath := filepath.Join(dir, "50-quiesce")
 	for _, want := range []string{"installed: " + hookPath, "runs:    " + g.bin + " --config='" + g.cfg + "' --state-dir='" + state + "' --log-file='" + g.logFile + "' vmware",

@@ -63,26 +63,10 @@ func (g *guest) log(t *testing.T) string {
 
 // killWatchdogs ends watchdogs this test started (they end by themselves
 // once nothing is frozen; a failed test may leave one waiting).
-func (g *guest) killWatchdogs() {
-	for _, pid := range g.watchdogs() {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-	}
-}
+func (g *guest) killWatchdogs() { simtest.KillWatchdogs(g.state) }
 
 // watchdogs returns the PIDs of the watchdogs guarding this guest's state.
-func (g *guest) watchdogs() []int {
-	var pids []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), g.state) && strings.Contains(string(b), "watchdog") {
-			var pid int
-			fmt.Sscan(e.Name(), &pid)
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
+func (g *guest) watchdogs() []int { return simtest.Watchdogs(g.state) }
 
 func (g *guest) mustRun(t *testing.T, args ...string) string {
 	t.Helper()

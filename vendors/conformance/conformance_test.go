@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,7 +51,7 @@ func newRigWith(t *testing.T, o simtest.Options, forcedStop, domino, extra strin
 	dir := t.TempDir()
 	// The test's watchdogs go with it: the state directory they guard is
 	// removed next, and a watchdog that finds no directory retries.
-	t.Cleanup(func() { reapWatchdogs(filepath.Join(dir, "state")) })
+	t.Cleanup(func() { simtest.KillWatchdogs(filepath.Join(dir, "state")) })
 	cfg := filepath.Join(dir, "quiesce.conf")
 	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\n%s\n[freeze]\nstate_dir = %s\nforced_stop = %s\nlock_wait = 30s\n%s",
 		sim.User, sim.Lotus, sim.Data, domino, filepath.Join(dir, "state"), forcedStop, extra)
@@ -63,22 +61,6 @@ func newRigWith(t *testing.T, o simtest.Options, forcedStop, domino, extra strin
 	r := &rig{sim: sim, bin: simtest.Binary(t, "quiesce"), logFile: filepath.Join(dir, "quiesce.log")}
 	r.env = hookEnv{"QUIESCE_CONFIG=" + cfg, "QUIESCE_LOG_FILE=" + r.logFile}
 	return r
-}
-
-// reapWatchdogs kills the quiesce watchdogs guarding stateDir.
-func reapWatchdogs(stateDir string) {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		args := strings.Split(string(b), "\x00")
-		if err == nil && slices.Contains(args, stateDir) && slices.Contains(args, "watchdog") {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
 }
 
 // quiesce runs the installed binary as an administrator would.

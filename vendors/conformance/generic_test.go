@@ -87,7 +87,7 @@ func redisServing(port int) bool {
 
 func genericConfig(t *testing.T, body string) (cfgPath string, env hookEnv, logFile string) {
 	dir := t.TempDir()
-	t.Cleanup(func() { reapWatchdogs(filepath.Join(dir, "state")) }) // as newRigWith
+	t.Cleanup(func() { simtest.KillWatchdogs(filepath.Join(dir, "state")) }) // as newRigWith
 	cfgPath = filepath.Join(dir, "quiesce.conf")
 	if err := os.WriteFile(cfgPath, []byte(body+fmt.Sprintf("\n[freeze]\nstate_dir = %s\n", filepath.Join(dir, "state"))), 0o644); err != nil {
 		t.Fatal(err)

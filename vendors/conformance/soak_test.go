@@ -517,15 +517,7 @@ func (s *soak) reboot() {
 		_ = proc.Signal(p, syscall.SIGKILL)
 	}
 	proc.Wait(context.Background(), ps, time.Now().Add(5*time.Second))
-	stateDir := s.stateDir()
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cmdline), stateDir) && strings.Contains(string(cmdline), "watchdog") {
-			pid, _ := strconv.Atoi(e.Name())
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
+	simtest.KillWatchdogs(s.stateDir())
 }
 
 // stateDir is the state directory of the soak's configuration.
