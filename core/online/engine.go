@@ -506,27 +506,20 @@ func (e *Engine) settleFirst(ctx context.Context, rec state.Record, who string) 
 	if rec.Phase == phaseInMode && !expired {
 		return rec
 	}
-	next, _ := e.settle(ctx, rec, false, who)
+	next, _, _ := e.settle(ctx, rec, false, who)
 	return next
 }
 
 // settle ends the online freeze rec describes: at boot it is gone with the
 // server; otherwise the backup is cancelled (no thaw was seen: the
 // snapshot, if any, is not vouched for) and its holders remembered for a
-// late thaw.
-func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who string) (state.Record, string) {
-	next, msg, _ := e.settleTold(ctx, rec, boot, who)
-	return next, msg
-}
-
-// settleTold is settle, with an error when the backup task outlived the
-// cancel (what monitoring counts as a failed recovery).
-func (e *Engine) settleTold(ctx context.Context, rec state.Record, boot bool, who string) (state.Record, string, error) {
+// late thaw. failed is set when the backup task outlived the cancel (what
+// monitoring counts as a failed recovery).
+func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who string) (next state.Record, msg string, failed error) {
 	if rec.Backup == nil {
 		return rec, "nothing to recover", nil
 	}
-	msg := fmt.Sprintf("online freeze by %s (Domino Backup %s) ended by %s", strings.Join(names(rec.Holders), ", "), rec.Backup.ID, who)
-	var failed error
+	msg = fmt.Sprintf("online freeze by %s (Domino Backup %s) ended by %s", strings.Join(names(rec.Holders), ", "), rec.Backup.ID, who)
 	if boot {
 		RemoveStatus(e.data(), rec.Backup.Token)
 		msg = "online freeze from before the reboot discarded (the server restarted: no backup mode left)"
@@ -538,7 +531,7 @@ func (e *Engine) settleTold(ctx context.Context, rec state.Record, boot bool, wh
 			failed = errors.New("the backup task still runs after the cancel")
 		}
 	}
-	next := state.Record{Version: state.Version, Target: TargetName, Updated: e.clock.Now()}
+	next = state.Record{Version: state.Version, Target: TargetName, Updated: e.clock.Now()}
 	if rec.Phase == phaseInMode { // their freeze had succeeded: their thaw is late
 		next.Expired, next.ExpiredAt = rec.Holders, e.clock.Now()
 	}
@@ -574,7 +567,7 @@ func (e *Engine) recover(ctx context.Context, boot bool, op string) (string, err
 		case boot || expired || rec.Phase != phaseInMode:
 			began := e.clock.Now()
 			var failed error
-			_, msg, failed = e.settleTold(ctx, rec, boot, op)
+			_, msg, failed = e.settle(ctx, rec, boot, op)
 			if !boot {
 				res := freeze.Result{Outcome: freeze.Released, Took: e.clock.Now().Sub(began)}
 				ev := freeze.EventOf(op, domino.TargetName, MetricsCaller, res, failed, e.clock.Now())
