@@ -13,7 +13,6 @@ type ace struct {
 	only  bool   // inherit-only: applies to children, not to the file
 	mask  uint32 // access mask
 	sid   string // the trustee, as S-1-...
-	name  string // the trustee's account name, when it could be looked up
 }
 
 // Access rights that let a trustee change a file or its protection:
@@ -42,8 +41,10 @@ func broad(sid string) bool {
 // ACE that gives a group every user is in a right to change the file lets
 // any user make quiesce (which runs as SYSTEM or an administrator) run a
 // command of theirs. Rights of single accounts are not judged: an
-// administrator's own account has them on the files it creates.
-func aclProblem(path string, nullDACL bool, aces []ace) string {
+// administrator's own account has them on the files it creates. name
+// gives the offending trustee's account name ("" when unknown): it is
+// looked up only for the message.
+func aclProblem(path string, nullDACL bool, aces []ace, name func(sid string) string) string {
 	fix := fmt.Sprintf(`fix with: icacls "%s" /inheritance:r /grant:r *S-1-5-18:F *S-1-5-32-544:F *S-1-5-32-545:RX`, path)
 	if nullDACL {
 		return fmt.Sprintf("%s has no access control list: everyone may change it; %s", path, fix)
@@ -53,8 +54,8 @@ func aclProblem(path string, nullDACL bool, aces []ace) string {
 			continue
 		}
 		who := a.sid
-		if a.name != "" {
-			who = a.name + " (" + a.sid + ")"
+		if n := name(a.sid); n != "" {
+			who = n + " (" + a.sid + ")"
 		}
 		return fmt.Sprintf("%s is writable by %s; %s", path, who, fix)
 	}

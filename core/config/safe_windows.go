@@ -21,10 +21,7 @@ func CheckSafe(path string) error {
 		return err
 	}
 	if dacl == nil {
-		if msg := aclProblem(path, true, nil); msg != "" {
-			return errors.New(msg)
-		}
-		return nil
+		return errors.New(aclProblem(path, true, nil, accountName))
 	}
 	var aces []ace
 	for i := uint32(0); i < uint32(dacl.AceCount); i++ {
@@ -33,20 +30,27 @@ func CheckSafe(path string) error {
 			return err
 		}
 		sid := (*windows.SID)(unsafe.Pointer(&a.SidStart))
-		e := ace{allow: a.Header.AceType == windows.ACCESS_ALLOWED_ACE_TYPE, only: a.Header.AceFlags&windows.INHERIT_ONLY_ACE != 0,
-			mask: uint32(a.Mask), sid: sid.String()}
-		if e.allow && !e.only && broad(e.sid) {
-			if account, domain, _, err := sid.LookupAccount(""); err == nil {
-				e.name = account
-				if domain != "" {
-					e.name = domain + `\` + account
-				}
-			}
-		}
-		aces = append(aces, e)
+		aces = append(aces, ace{allow: a.Header.AceType == windows.ACCESS_ALLOWED_ACE_TYPE, only: a.Header.AceFlags&windows.INHERIT_ONLY_ACE != 0,
+			mask: uint32(a.Mask), sid: sid.String()})
 	}
-	if msg := aclProblem(path, false, aces); msg != "" {
+	if msg := aclProblem(path, false, aces, accountName); msg != "" {
 		return errors.New(msg)
 	}
 	return nil
+}
+
+// accountName is DOMAIN\account for a SID, "" when it cannot be looked up.
+func accountName(s string) string {
+	sid, err := windows.StringToSid(s)
+	if err != nil {
+		return ""
+	}
+	account, domain, _, err := sid.LookupAccount("")
+	switch {
+	case err != nil:
+		return ""
+	case domain != "":
+		return domain + `\` + account
+	}
+	return account
 }
