@@ -97,10 +97,13 @@ func Write(path string, t Tally) error {
 	return nil
 }
 
-var counterHelp = []struct {
+// metricHelp declares one metric family: its name, HELP text and labels.
+type metricHelp struct {
 	name, help string
 	labels     []string
-}{
+}
+
+var counterHelp = []metricHelp{
 	{Freezes, "Freezes that succeeded, by outcome (stopped, backup-mode, joined, refreshed, not-running, stood-aside).", []string{"target", "caller", "outcome"}},
 	{ForcedStops, "Freezes and recoveries whose stop had to kill the application.", []string{"target", "caller"}},
 	{Fallbacks, "Online freezes that failed and stopped the application instead.", []string{"target", "caller"}},
@@ -108,10 +111,7 @@ var counterHelp = []struct {
 	{Failures, "Operations that failed, by operation (freeze, thaw, recover, watchdog).", []string{"target", "caller", "op"}},
 }
 
-var gaugeHelp = []struct {
-	name, help string
-	labels     []string
-}{
+var gaugeHelp = []metricHelp{
 	{"quiesce_last_operation_timestamp_seconds", "When the last operation of its kind by the caller on the target ended (Unix time).", []string{"target", "caller", "op"}},
 	{"quiesce_last_operation_success", "Whether the last operation of its kind by the caller on the target succeeded (1) or failed (0).", []string{"target", "caller", "op"}},
 	{"quiesce_last_outcome_info", "The outcome of the last operation of its kind by the caller on the target, as a label (always 1).", []string{"target", "caller", "op", "outcome"}},
