@@ -503,13 +503,12 @@ func TestWindowsZipInstallsUnderWine(t *testing.T) {
 	_, err := exec.LookPath("wine")
 	simtest.Require(t, err == nil, "wine is not installed (.ci/run installs it)")
 	b := makeDist(t)
-	name := "quiesce-" + b.pkgVersion + "-windows-amd64"
 	root := repoRoot(t)
 	if out, err := exec.Command("bash", filepath.Join(root, ".ci/wine/setup.sh")).CombinedOutput(); err != nil {
 		t.Fatalf(".ci/wine/setup.sh: %v\n%s", err, out)
 	}
-	dir := t.TempDir()
-	run(t, "unzip", "-q", b.pkg(t, name+".zip"), "-d", dir)
+	tree := zipTree(t, b)
+	dir := filepath.Dir(tree)
 	pf, pd := filepath.Join(dir, "Program Files"), filepath.Join(dir, "ProgramData")
 	for _, d := range []string{pf, pd} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -521,7 +520,7 @@ func TestWindowsZipInstallsUnderWine(t *testing.T) {
 	// them from its registry, not from the Unix environment).
 	wrapper := filepath.Join(dir, "test-install.cmd")
 	body := fmt.Sprintf("@echo off\r\nset \"ProgramFiles=%s\"\r\nset \"ProgramData=%s\"\r\ncall \"%s\"\r\nexit /b %%ERRORLEVEL%%\r\n",
-		win(pf), win(pd), win(filepath.Join(dir, name, "install.cmd")))
+		win(pf), win(pd), win(filepath.Join(tree, "install.cmd")))
 	if err := os.WriteFile(wrapper, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +533,7 @@ func TestWindowsZipInstallsUnderWine(t *testing.T) {
 		t.Errorf("install.cmd:\n%s", out)
 	}
 	for _, f := range []string{"quiesce.exe", "quiesce.conf.example", "vmware/quiesce-hook.cmd", "vmware/pre-freeze-script.bat", "veeam/pre-freeze.cmd", "windows/install-recover-task.cmd", "windows/quiesce-recover.xml"} {
-		want := readFile(t, filepath.Join(dir, name, f))
+		want := readFile(t, filepath.Join(tree, f))
 		if got, err := os.ReadFile(filepath.Join(pf, "quiesce", f)); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("install.cmd did not install %s: %v", f, err)
 		}
@@ -554,7 +553,7 @@ func TestWindowsZipInstallsUnderWine(t *testing.T) {
 		t.Errorf("a second install.cmd replaced the admin's quiesce.conf")
 	}
 	// A failed copy is an error that says so, with exit code 1.
-	if err := os.Remove(filepath.Join(dir, name, "quiesce.exe")); err != nil {
+	if err := os.Remove(filepath.Join(tree, "quiesce.exe")); err != nil {
 		t.Fatal(err)
 	}
 	failed, err := exec.Command(filepath.Join(root, ".ci/wine/exec.sh"), "cmd", "/c", win(wrapper)).CombinedOutput()

@@ -42,6 +42,14 @@ func msiProperty(t *testing.T, msi, name string) string {
 	return ""
 }
 
+// longName is the long name of an MSI "short|long" file or folder name.
+func longName(n string) string {
+	if _, long, ok := strings.Cut(n, "|"); ok {
+		return long
+	}
+	return n
+}
+
 // zipTree unpacks the Windows zip and returns its top folder.
 func zipTree(t *testing.T, b built) string {
 	t.Helper()
@@ -107,13 +115,7 @@ func TestWindowsMSIContents(t *testing.T) {
 	// (attribute 256); the configuration 256+128+16.
 	dirs := map[string][2]string{} // Directory -> parent, name
 	for _, r := range msiTable(t, msi, "Directory") {
-		name := r[2]
-		if i := strings.Index(name, "|"); i >= 0 {
-			name = name[i+1:]
-		}
-		if i := strings.Index(name, ":"); i >= 0 { // target:source
-			name = name[:i]
-		}
+		name, _, _ := strings.Cut(longName(r[2]), ":") // target:source
 		dirs[r[0]] = [2]string{r[1], name}
 	}
 	path := func(dir string) string {
@@ -135,11 +137,7 @@ func TestWindowsMSIContents(t *testing.T) {
 	}
 	var got []string
 	for _, r := range msiTable(t, msi, "File") {
-		name := r[2]
-		if i := strings.Index(name, "|"); i >= 0 {
-			name = name[i+1:]
-		}
-		got = append(got, compDir[r[1]]+`\`+name+" "+compAttr[r[1]])
+		got = append(got, compDir[r[1]]+`\`+longName(r[2])+" "+compAttr[r[1]])
 	}
 	sort.Strings(got)
 	zr, err := zip.OpenReader(b.pkg(t, "quiesce-"+b.pkgVersion+"-windows-amd64.zip"))
