@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"syscall"
 
 	"go.uber.org/zap"
 
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/runas"
 )
 
 // leftoverFiles are what a killed server leaves in its data directory.
@@ -52,7 +52,7 @@ func (s *Server) Cleanup(ctx context.Context) (CleanupResult, error) {
 	}
 	for _, name := range leftoverFiles {
 		path := filepath.Join(s.cfg.Data, name)
-		if err := os.Remove(path); err == nil {
+		if err := runas.Remove(s.acct, path); err == nil {
 			res.Files = append(res.Files, path)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("cannot remove leftover file", zap.String("file", path), zap.Error(err))

@@ -3,7 +3,6 @@ package domino
 import (
 	"bufio"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,7 +18,7 @@ func (s *Server) nrpcAddr() string {
 	if s.cfg.Port != 0 {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.Port))
 	}
-	if addr := iniAddr(filepath.Join(s.cfg.Data, "notes.ini")); addr != "" {
+	if addr := s.iniAddr(filepath.Join(s.cfg.Data, "notes.ini")); addr != "" {
 		return addr
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(DefaultNRPCPort))
@@ -27,8 +26,8 @@ func (s *Server) nrpcAddr() string {
 
 // iniAddr reads TCPIP_TcpIpAddress=0,IP:PORT from notes.ini; a wildcard
 // address is probed on the loopback address.
-func iniAddr(path string) string {
-	f, err := os.Open(path)
+func (s *Server) iniAddr(path string) string {
+	f, err := s.openUserFile(path)
 	if err != nil {
 		return ""
 	}

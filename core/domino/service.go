@@ -153,7 +153,7 @@ type stoppedStarter interface {
 
 func (s *Server) serviceStartError(err error) error {
 	log := filepath.Join(s.cfg.Data, consoleLog)
-	return &StartError{Service: s.cfg.Service, Cause: err, Tail: tail(log, 5), Log: log}
+	return &StartError{Service: s.cfg.Service, Cause: err, Tail: s.tail(log, 5), Log: log}
 }
 
 // isMainName reports whether a process name is the main server process:

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -48,7 +48,7 @@ func (s *Server) Start(ctx context.Context) (StartResult, error) {
 	if err := s.canAct(); err != nil {
 		return StartResult{}, err
 	}
-	console := ready.NewLogLine(filepath.Join(s.cfg.Data, consoleLog), ReadyLine)
+	console := ready.NewLogLine(filepath.Join(s.cfg.Data, consoleLog), ReadyLine, s.openUserFile)
 	launched := s.clock.Now()
 	res := StartResult{Addr: s.nrpcAddr()}
 	var died <-chan error
@@ -111,12 +111,10 @@ func (s *Server) startUnit(ctx context.Context, unit string) (exited <-chan int,
 // configured input file, output appended to the output log.
 func (s *Server) launch() (*exec.Cmd, <-chan int, error) {
 	cmd := s.command(launcher(s.cfg.Lotus))
-	out, err := s.outputTo(cmd)
-	if err != nil {
-		return nil, nil, fmt.Errorf("output log: %w", err)
+	if out := s.outputTo(cmd); out != nil {
+		defer out.Close()
 	}
-	defer out.Close()
-	if in, err := os.Open(s.cfg.InputFile); err == nil {
+	if in := s.openInput(); in != nil {
 		defer in.Close()
 		cmd.Stdin = in
 	}
@@ -138,7 +136,7 @@ func (s *Server) waitReady(ctx context.Context, launched time.Time, console *rea
 	err := ready.Wait(ctx, []ready.Probe{console, port}, launched.Add(s.cfg.StartTimeout), died)
 	var nr *ready.NotReadyError
 	if errors.As(err, &nr) {
-		return &NotReadyError{Waited: nr.Waited, ConsoleSeen: console.Ready(ctx), Addr: addr, PortOpen: port.Ready(ctx)}
+		return &NotReadyError{Waited: s.clock.Now().Sub(launched), ConsoleSeen: console.Ready(ctx), Addr: addr, PortOpen: port.Ready(ctx)}
 	}
 	return err
 }
@@ -149,20 +147,27 @@ func (s *Server) startErrors(ctx context.Context, exited <-chan int) <-chan erro
 	go func() {
 		select {
 		case code := <-exited:
-			died <- &StartError{ExitCode: code, Tail: tail(s.cfg.OutputLog, 5), Log: s.cfg.OutputLog}
+			died <- &StartError{ExitCode: code, Tail: s.tail(s.cfg.OutputLog, 5), Log: s.cfg.OutputLog}
 		case <-ctx.Done():
 		}
 	}()
 	return died
 }
 
-// tail returns the last n lines of a file.
-func tail(path string, n int) []string {
-	f, err := os.Open(path)
+// tailLimit is how much of the end of a log tail reads.
+const tailLimit = 64 << 10
+
+// tail returns the last n lines of a log the Domino user writes, read as
+// that user.
+func (s *Server) tail(path string, n int) []string {
+	f, err := s.openUserFile(path)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > tailLimit {
+		_, _ = f.Seek(-tailLimit, io.SeekEnd)
+	}
 	var lines []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

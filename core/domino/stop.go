@@ -204,11 +204,9 @@ func (s *Server) runTool(ctx context.Context, limit time.Duration, name string, 
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	cmd := s.command(name, args...)
-	out, err := s.outputTo(cmd)
-	if err != nil {
-		return err
+	if out := s.outputTo(cmd); out != nil {
+		defer out.Close()
 	}
-	defer out.Close()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -228,16 +226,17 @@ func (s *Server) runTool(ctx context.Context, limit time.Duration, name string, 
 // output log, and reaps it when it ends.
 func (s *Server) startTool(name string, args ...string) error {
 	cmd := s.command(name, args...)
-	out, err := s.outputTo(cmd)
-	if err != nil {
-		return err
-	}
+	out := s.outputTo(cmd)
 	if err := cmd.Start(); err != nil {
-		out.Close()
+		if out != nil {
+			out.Close()
+		}
 		return err
 	}
 	go func() {
-		defer out.Close()
+		if out != nil {
+			defer out.Close()
+		}
 		if err := cmd.Wait(); err != nil {
 			s.log.Warn("tool ended with an error", zap.String("tool", name), zap.Strings("args", args), zap.Error(err))
 		}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -198,12 +199,21 @@ func (t *Target) probes() []ready.Probe {
 		ps = append(ps, ready.HTTP{URL: u})
 	}
 	if t.cfg.ReadyLogFile != "" {
-		ps = append(ps, ready.NewLogLine(t.cfg.ReadyLogFile, t.cfg.ReadyLogText))
+		ps = append(ps, ready.NewLogLine(t.cfg.ReadyLogFile, t.cfg.ReadyLogText, t.openLog))
 	}
 	if len(t.cfg.ReadyCommand) > 0 {
 		ps = append(ps, ready.Command{Args: t.cfg.ReadyCommand, Make: t.commandMaker()})
 	}
 	return ps
+}
+
+// openLog opens the readiness log as the target's user when it has one
+// (its log lives where that user writes), else as quiesce.
+func (t *Target) openLog(path string) (*os.File, error) {
+	if t.acct == nil {
+		return os.Open(path)
+	}
+	return runas.OpenFile(*t.acct, path, os.O_RDONLY, 0)
 }
 
 // WaitReady implements freeze.Waiter: the readiness checks that do not

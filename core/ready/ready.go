@@ -160,27 +160,44 @@ func (p Command) String() string { return "command " + strings.Join(p.Args, " ")
 // LogLine passes when Text appears in a line appended to File after the
 // probe was made (the file may not exist yet, may be rotated).
 type LogLine struct {
-	File   string
-	Text   string
+	File string
+	Text string
+	// Open opens File for reading; nil: os.Open. A log in a directory
+	// another user controls is opened as that user (runas.OpenFile).
+	Open   func(path string) (*os.File, error)
 	offset int64
 	buf    string
 	found  bool
 }
 
-// NewLogLine watches what is appended to file from now on.
-func NewLogLine(file, text string) *LogLine {
-	p := &LogLine{File: file, Text: text}
-	if st, err := os.Stat(file); err == nil {
-		p.offset = st.Size()
+// maxLogRead bounds what one look at a log line probe reads.
+const maxLogRead = 1 << 20
+
+// NewLogLine watches what is appended to file from now on; open opens it
+// (nil: os.Open).
+func NewLogLine(file, text string, open func(string) (*os.File, error)) *LogLine {
+	p := &LogLine{File: file, Text: text, Open: open}
+	if f, err := p.open(); err == nil {
+		if st, err := f.Stat(); err == nil {
+			p.offset = st.Size()
+		}
+		f.Close()
 	}
 	return p
+}
+
+func (p *LogLine) open() (*os.File, error) {
+	if p.Open == nil {
+		return os.Open(p.File)
+	}
+	return p.Open(p.File)
 }
 
 func (p *LogLine) Ready(context.Context) bool {
 	if p.found {
 		return true
 	}
-	f, err := os.Open(p.File)
+	f, err := p.open()
 	if err != nil {
 		return false
 	}
@@ -191,12 +208,15 @@ func (p *LogLine) Ready(context.Context) bool {
 	if _, err := f.Seek(p.offset, io.SeekStart); err != nil {
 		return false
 	}
-	b, _ := io.ReadAll(f)
+	b, _ := io.ReadAll(io.LimitReader(f, maxLogRead))
 	p.offset += int64(len(b))
 	p.buf += string(b)
 	if i := strings.LastIndexByte(p.buf, '\n'); i >= 0 {
 		p.found = strings.Contains(p.buf[:i], p.Text)
 		p.buf = p.buf[i+1:]
+	}
+	if len(p.buf) > maxLogRead { // a line without end: keep what may still hold Text
+		p.buf = p.buf[len(p.buf)-len(p.Text):]
 	}
 	return p.found
 }

@@ -49,7 +49,7 @@ func TestLogLineOnlyNewCompleteLines(t *testing.T) {
 	if err := os.WriteFile(file, []byte("old: ready to accept connections\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := NewLogLine(file, "ready to accept connections")
+	p := NewLogLine(file, "ready to accept connections", nil)
 	if p.Ready(ctx) {
 		t.Fatal("a line from before the start counted")
 	}
@@ -126,13 +126,13 @@ func (c *counting) String() string             { return "counting" }
 func TestWaitChecksOthersAfterTheLogLine(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "console.log")
 	port := &counting{}
-	err := Wait(ctx, []Probe{port, NewLogLine(file, "Server started")}, time.Now().Add(100*time.Millisecond), nil)
+	err := Wait(ctx, []Probe{port, NewLogLine(file, "Server started", nil)}, time.Now().Add(100*time.Millisecond), nil)
 	var nr *NotReadyError
 	if !errors.As(err, &nr) || len(nr.Failing) != 2 || port.checks != 1 {
 		t.Fatalf("got %v after %d checks of the port, want both failing and one check", err, port.checks)
 	}
 	port = &counting{pass: true}
-	logLine := NewLogLine(file, "Server started")
+	logLine := NewLogLine(file, "Server started", nil)
 	go func() {
 		time.Sleep(30 * time.Millisecond)
 		_ = os.WriteFile(file, []byte("Server started on physical node\n"), 0o644)

@@ -66,7 +66,7 @@ func TestWaitLogLine(t *testing.T) {
 	for _, sub := range []string{".", "later"} {
 		dir := filepath.Join(t.TempDir(), sub)
 		file := filepath.Join(dir, "console.log")
-		p := NewLogLine(file, "Server started")
+		p := NewLogLine(file, "Server started", nil)
 		go func() {
 			time.Sleep(30 * time.Millisecond)
 			_ = os.MkdirAll(dir, 0o755)
