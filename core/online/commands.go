@@ -113,7 +113,7 @@ func (s Side) SnapshotStart(a Args) int {
 		return s.fail("cannot flush the file system: %v", err)
 	}
 	st.State, st.Backup, st.Note = DominoDone, a.BackupStartDT, "every database in backup mode"
-	if err := WriteStatus(s.Data, st, nil); err != nil {
+	if err := WriteStatus(s.Data, st); err != nil {
 		return s.fail("cannot write the status file: %v", err)
 	}
 	s.say("%s - every database in backup mode (backup %s); quiesce lets the snapshot be taken", OK, a.BackupStartDT)
@@ -154,7 +154,7 @@ func (s Side) Snapshot(ctx context.Context, a Args, limit time.Duration) int {
 	})
 	if errors.Is(err, errTimeout) {
 		st.State, st.Note = Cancelled, fmt.Sprintf("no snapshot within %s: backup failed", limit)
-		_ = WriteStatus(s.Data, st, nil)
+		_ = WriteStatus(s.Data, st)
 		return s.fail("no snapshot within %s: backup mode ends without one", limit)
 	}
 	if err != nil {
@@ -182,7 +182,7 @@ func (s Side) Post(a Args, keep int, copyTo string) int {
 	st, err := ReadStatus(s.Data)
 	if err == nil && st.Backup == a.BackupStartDT && st.State != Cancelled {
 		st.State, st.Deltas, st.Count, st.Note = Complete, dir, n, "backup mode ended; deltas written"
-		if err := WriteStatus(s.Data, st, nil); err != nil {
+		if err := WriteStatus(s.Data, st); err != nil {
 			return s.fail("cannot write the status file: %v", err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/runas"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -107,13 +108,32 @@ func (e *LateJoinError) Error() string {
 		e.Backup, strings.Join(e.Holders, ", "), e.Ends.Format("15:04:05"), e.Left.Round(time.Millisecond))
 }
 
-// owner is who the status file is handed to.
-func (e *Engine) owner() *Owner {
-	if os.Geteuid() != 0 {
+// files runs fn as the Domino user (runas.Files): the status file, the
+// tag files and the deltas live in directories that user controls, and a
+// link planted there must reach nothing that user could not.
+func (e *Engine) files(fn func() error) error { return runas.Files(e.srv.Account(), fn) }
+
+// readStatus reads the status file as the Domino user.
+func (e *Engine) readStatus() (st Status, err error) {
+	ferr := e.files(func() error {
+		st, err = ReadStatus(e.data())
 		return nil
+	})
+	if ferr != nil {
+		return Status{}, ferr
 	}
-	a := e.srv.Account()
-	return &Owner{UID: a.UID, GID: a.GID}
+	return st, err
+}
+
+// writeStatus replaces the status file as the Domino user.
+func (e *Engine) writeStatus(st Status) error {
+	return e.files(func() error { return WriteStatus(e.data(), st) })
+}
+
+// removeStatus removes the status file, as the Domino user, if it is
+// still token's.
+func (e *Engine) removeStatus(token string) {
+	_ = e.files(func() error { RemoveStatus(e.data(), token); return nil })
 }
 
 func (e *Engine) locked(ctx context.Context, op string, fn func(rec state.Record) (freeze.Result, error)) (freeze.Result, error) {
@@ -246,7 +266,7 @@ func (e *Engine) request(ctx context.Context, token string, deadline time.Time) 
 		return "", &Failure{Cause: err, Ended: true}
 	}
 	defer w.Close()
-	if err := WriteStatus(data, Status{State: Requested, Token: token, Note: "requested by quiesce"}, e.owner()); err != nil {
+	if err := e.writeStatus(Status{State: Requested, Token: token, Note: "requested by quiesce"}); err != nil {
 		return "", &Failure{Cause: fmt.Errorf("status file: %w", err), Ended: true}
 	}
 	if err := e.srv.Console(ctx, 30*time.Second, "load backup -s"); err != nil {
@@ -259,7 +279,7 @@ func (e *Engine) request(ctx context.Context, token string, deadline time.Time) 
 	ended := watchExit(ctx, tasks, deadline)
 	var st Status
 	err = w.until(ctx, deadline, ended, func() (bool, error) {
-		st, err = ReadStatus(data)
+		st, err = e.readStatus()
 		switch {
 		case err != nil && !errors.Is(err, ErrNoStatus):
 			return false, err
@@ -337,17 +357,16 @@ func (e *Engine) abort(ctx context.Context, rec state.Record, cause error) error
 // cancel tells Domino Backup no snapshot will come and waits until its
 // task is gone; it reports whether it is.
 func (e *Engine) cancel(ctx context.Context, rec state.Record, why string) bool {
-	data := e.data()
-	if st, err := ReadStatus(data); err == nil && rec.Backup != nil && st.Ours(rec.Backup.Token) && st.State != Complete {
+	if st, err := e.readStatus(); err == nil && rec.Backup != nil && st.Ours(rec.Backup.Token) && st.State != Complete {
 		st.State, st.Note = Cancelled, oneLine(why)
-		if err := WriteStatus(data, st, e.owner()); err != nil {
+		if err := e.writeStatus(st); err != nil {
 			e.log.Error("cannot cancel through the status file", zap.Error(err))
 		}
 	}
 	tasks, _ := e.srv.BackupTasks()
 	left := proc.Wait(context.WithoutCancel(ctx), tasks, e.clock.Now().Add(e.set.ReleaseTimeout))
 	if rec.Backup != nil {
-		RemoveStatus(data, rec.Backup.Token)
+		e.removeStatus(rec.Backup.Token)
 	}
 	if len(left) > 0 {
 		e.log.Error("the backup task is still running after the cancel", zap.Strings("tasks", proc.Names(left)))
@@ -416,7 +435,7 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 		return freeze.Result{}, err
 	}
 	defer w.Close()
-	st, err := ReadStatus(data)
+	st, err := e.readStatus()
 	if err != nil || !st.Ours(token) || st.State != DominoDone {
 		e.finish(rec)
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup %s is not waiting for the snapshot any more (status %q): Domino Backup failed or timed out; this snapshot is not restorable", rec.Backup.ID, st.State), Ended: true}
@@ -431,11 +450,11 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 	ended := watchExit(ctx, tasks, deadline)
 	e.log.Info("releasing backup mode", zap.String("backup", rec.Backup.ID), zap.Strings("tasks", proc.Names(tasks)))
 	st.State, st.Note = Done, "snapshot taken; released by quiesce"
-	if err := WriteStatus(data, st, e.owner()); err != nil {
+	if err := e.writeStatus(st); err != nil {
 		return freeze.Result{}, fmt.Errorf("status file: %w", err)
 	}
 	err = w.until(ctx, deadline, ended, func() (bool, error) {
-		st, err = ReadStatus(data)
+		st, err = e.readStatus()
 		if err != nil && !errors.Is(err, ErrNoStatus) {
 			return false, err
 		}
@@ -449,7 +468,9 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 	case err != nil:
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup mode did not end within %s: %w", e.set.ReleaseTimeout, err)}
 	}
-	n, derr := e.countDeltas(st.Deltas)
+	var n int
+	var derr error
+	_ = e.files(func() error { n, derr = e.countDeltas(st.Deltas); return nil })
 	e.finish(rec)
 	took := e.clock.Now().Sub(began)
 	res := freeze.Result{Outcome: freeze.Released, Window: window(rec.Backup.InMode, began),
@@ -463,7 +484,7 @@ func (e *Engine) release(ctx context.Context, rec state.Record) (freeze.Result, 
 
 // finish forgets the online freeze and its status file.
 func (e *Engine) finish(rec state.Record) {
-	RemoveStatus(e.data(), rec.Backup.Token)
+	e.removeStatus(rec.Backup.Token)
 	if err := e.store.Clear(TargetName); err != nil {
 		e.log.Error("cannot clear the online state", zap.Error(err))
 	}
@@ -521,7 +542,7 @@ func (e *Engine) settle(ctx context.Context, rec state.Record, boot bool, who st
 	}
 	msg = fmt.Sprintf("online freeze by %s (Domino Backup %s) ended by %s", strings.Join(names(rec.Holders), ", "), rec.Backup.ID, who)
 	if boot {
-		RemoveStatus(e.data(), rec.Backup.Token)
+		e.removeStatus(rec.Backup.Token)
 		msg = "online freeze from before the reboot discarded (the server restarted: no backup mode left)"
 	} else {
 		e.log.Error("online freeze ended without a thaw: cancelling the backup", zap.String("by", who), zap.String("phase", rec.Phase),

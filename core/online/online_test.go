@@ -15,7 +15,7 @@ import (
 
 func TestStatusKeepsHCLsFirstLine(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteStatus(dir, Status{State: DominoDone, Token: "t1", Backup: "20260101120000", Note: "two\nlines"}, nil); err != nil {
+	if err := WriteStatus(dir, Status{State: DominoDone, Token: "t1", Backup: "20260101120000", Note: "two\nlines"}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, StatusFile))
@@ -41,7 +41,7 @@ func TestStatusRefusesSymlinksAndHugeFiles(t *testing.T) {
 		t.Fatal("read a status file through a symlink")
 	}
 	// Writing replaces the symlink; the file it pointed to is untouched.
-	if err := WriteStatus(dir, Status{State: Requested, Token: "y"}, nil); err != nil {
+	if err := WriteStatus(dir, Status{State: Requested, Token: "y"}); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(target); !bytes.HasPrefix(b, []byte("DOMINO-DONE")) {
@@ -127,13 +127,13 @@ func TestSnapshotWaitsForDone(t *testing.T) {
 			if c.then == "first" {
 				first = Done
 			}
-			if err := WriteStatus(dir, Status{State: first, Token: "tok", Backup: a.BackupStartDT}, nil); err != nil {
+			if err := WriteStatus(dir, Status{State: first, Token: "tok", Backup: a.BackupStartDT}); err != nil {
 				t.Fatal(err)
 			}
 			if c.then != "" && c.then != "first" {
 				go func() {
 					time.Sleep(100 * time.Millisecond)
-					_ = WriteStatus(dir, Status{State: c.then, Token: "tok", Backup: a.BackupStartDT, Note: "test"}, nil)
+					_ = WriteStatus(dir, Status{State: c.then, Token: "tok", Backup: a.BackupStartDT, Note: "test"})
 				}()
 			}
 			var out bytes.Buffer
@@ -160,7 +160,7 @@ func TestPostReportsCopiesAndPrunes(t *testing.T) {
 		p := filepath.Join(last.DeltaDir(), "mail", "a.nsf.DELTA")
 		_ = os.MkdirAll(filepath.Dir(p), 0o755)
 		_ = os.WriteFile(p, []byte(id), 0o644)
-		if err := WriteStatus(data, Status{State: Done, Token: "tok", Backup: id}, nil); err != nil {
+		if err := WriteStatus(data, Status{State: Done, Token: "tok", Backup: id}); err != nil {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer

@@ -141,14 +141,11 @@ func ReadStatus(data string) (Status, error) {
 	return decode(b), nil
 }
 
-// Owner is who a status file written by root is handed to (the Domino
-// user, who must be able to replace it); nil leaves it as written.
-type Owner struct{ UID, GID int }
-
 // WriteStatus replaces the status file atomically: a new file beside it,
 // renamed over it, so that a symlink planted there is replaced, never
-// followed, and a reader sees the old file or the new one.
-func WriteStatus(data string, s Status, owner *Owner) error {
+// followed, and a reader sees the old file or the new one. Root writes it
+// as the Domino user (runas.Files), who must be able to replace it.
+func WriteStatus(data string, s Status) error {
 	tmp, err := os.CreateTemp(data, "."+StatusFile+".*")
 	if err != nil {
 		return err
@@ -157,12 +154,6 @@ func WriteStatus(data string, s Status, owner *Owner) error {
 	if _, err := tmp.Write(s.encode()); err != nil {
 		tmp.Close()
 		return err
-	}
-	if owner != nil {
-		if err := tmp.Chown(owner.UID, owner.GID); err != nil {
-			tmp.Close()
-			return err
-		}
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
