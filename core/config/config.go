@@ -227,14 +227,12 @@ func Find(path string, defaults []string) (string, error) {
 	return "", fmt.Errorf("%w: tried %s; name one with --config", ErrNoConfig, strings.Join(defaults, ", "))
 }
 
-// Load reads path in whichever format it is written.
+// Load reads path in whichever format it is written, safely (ReadSafe):
+// nothing of a file others could change is used.
 func Load(path string) (File, error) {
-	b, err := os.ReadFile(path)
+	b, err := ReadSafe(path)
 	if err != nil {
-		return File{}, &Error{File: path, Msg: readMsg(err), Err: err}
-	}
-	if err := CheckSafe(path); err != nil {
-		return File{}, &Error{File: path, Msg: "unsafe: " + err.Error(), Err: ErrUnsafe}
+		return File{}, err
 	}
 	if IsRcDominoConfig(b) {
 		return ParseRcDomino(path, b, os.Getenv)

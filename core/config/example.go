@@ -3,7 +3,6 @@ package config
 import (
 	"bufio"
 	"bytes"
-	"os"
 	"strings"
 )
 
@@ -14,7 +13,7 @@ import (
 // package changes nothing in how quiesce finds Domino. A file that cannot
 // be read is not "comments only": Load reports why.
 func commentsOnly(path string) bool {
-	b, err := os.ReadFile(path)
+	b, err := ReadSafe(path)
 	if err != nil {
 		return false
 	}

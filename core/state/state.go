@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/quiesce/quiesce/core/config"
 )
 
 // Version of the record format.
@@ -111,6 +113,9 @@ func Open(dir string) (*Store, error) {
 	}
 	if err := checkPerm(dir, st); err != nil {
 		return nil, err
+	}
+	if err := config.CheckDir(dir); err != nil {
+		return nil, fmt.Errorf("state directory %s: %w", dir, err)
 	}
 	return &Store{dir: dir}, nil
 }
