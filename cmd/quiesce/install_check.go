@@ -77,7 +77,7 @@ func dryRunHook(argv ...string) (string, error) {
 // it was (or removed) and the error says why: a hook that cannot load its
 // configuration would fail the first backup at night.
 func (e *env) installChecked(caller, path string, write func() (string, error), runs string) error {
-	old, oldErr := os.ReadFile(path)
+	old, oldErr := hook.ReadHook(path)
 	msg, err := write()
 	if err != nil {
 		return &actionError{err}
@@ -89,7 +89,7 @@ func (e *env) installChecked(caller, path string, write func() (string, error), 
 		case strings.HasPrefix(msg, "already installed"):
 			undo = "left the hook that was there"
 		case oldErr == nil:
-			if werr := os.WriteFile(path, old, 0o755); werr != nil {
+			if werr := hook.WriteAtomic(path, old, 0o755); werr != nil {
 				undo = "could not put the previous hook back: " + werr.Error()
 			} else {
 				undo = "put the previous hook back"

@@ -82,11 +82,11 @@ func Write(path string, t Tally) error {
 	}
 	defer os.Remove(tmp.Name()) // after the rename, nothing is there
 	_, err = tmp.Write(Render(t))
+	if err == nil {
+		err = tmp.Chmod(0o644) // node_exporter may run as another user; on the open file, never by name
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644) // node_exporter may run as another user
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)

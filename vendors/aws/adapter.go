@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
@@ -97,25 +97,17 @@ func install(s hook.Site) error {
 // writeDocument writes the document (0644), refusing a file quiesce did
 // not write.
 func writeDocument(path string, b []byte) error {
-	old, err := os.ReadFile(path)
+	if err := config.CheckDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("not writing into %s: %w", filepath.Dir(path), err)
+	}
+	old, err := hook.ReadHook(path)
 	switch {
 	case err == nil && !bytes.Contains(old, []byte(hook.Marker)):
 		return fmt.Errorf("%s exists and is %w; move it away or give --document", path, hook.ErrNotOurs)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".quiesce-new"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return hook.WriteAtomic(path, b, 0o644)
 }
 
 func uninstall(s hook.Site) error {

@@ -9,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // The plugin configuration the Azure VM backup extension reads
@@ -189,7 +192,7 @@ func (o *Object) Ours() (Record, bool) {
 // readObject reads the plugin configuration at path; nil, nil when there
 // is none.
 func readObject(path string) (*Object, error) {
-	b, err := os.ReadFile(path)
+	b, err := hook.ReadHook(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -209,6 +212,9 @@ func readObject(path string) (*Object, error) {
 // half of it.
 func writeAtomic(path string, b []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
+	if err := config.CheckDir(dir); err != nil {
+		return fmt.Errorf("not writing into %s: %w", dir, err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/scripts"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
@@ -94,12 +95,15 @@ func enableAgent(s hook.Site) error {
 		s.Say("and restart google-guest-agent (or run 'quiesce install gcp --enable-agent', which changes only that key)")
 		return nil
 	}
-	old, err := os.ReadFile(path)
+	if err := config.CheckDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("not writing %s: %w", path, err)
+	}
+	old, err := hook.ReadHook(path)
 	if err != nil && a.Exists {
 		return err
 	}
 	if a.Exists {
-		if err := os.WriteFile(path+".quiesce-old", old, 0o600); err != nil {
+		if err := hook.WriteAtomic(path+".quiesce-old", old, 0o600); err != nil {
 			return fmt.Errorf("keep a copy of %s: %w", path, err)
 		}
 	}
@@ -119,21 +123,10 @@ func enableAgent(s hook.Site) error {
 // (0644 for a new file, as the agent's packages install it).
 func writeKeepingMode(path string, b []byte) error {
 	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
+	if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
 		mode = st.Mode().Perm()
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".quiesce-new"
-	if err := os.WriteFile(tmp, b, mode); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
+	return hook.WriteAtomic(path, b, mode)
 }
 
 func uninstall(s hook.Site) error {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
@@ -112,10 +113,10 @@ func (s Setup) enable() ([]string, error) {
 	if _, err := os.Stat(conf); !errors.Is(err, fs.ErrNotExist) {
 		return []string{fmt.Sprintf("WARNING: %s: add fsfreeze-hook=%s under [general] in %s and restart qemu-guest-agent", l.Reason, l.Hook, ConfFile)}, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
-		return nil, err
+	if err := config.CheckDir(filepath.Dir(conf)); err != nil {
+		return nil, fmt.Errorf("not writing %s: %w", conf, err)
 	}
-	if err := os.WriteFile(conf, []byte(confMarker+"[general]\nfsfreeze-hook="+l.Hook+"\n"), 0o644); err != nil {
+	if err := hook.WriteAtomic(conf, []byte(confMarker+"[general]\nfsfreeze-hook="+l.Hook+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	return []string{fmt.Sprintf("enabled the hook: wrote %s (qemu-ga was started without -F); restart qemu-guest-agent for it to take effect", ConfFile)}, nil

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
@@ -50,14 +51,14 @@ func install(s hook.Site) error {
 		return err
 	}
 	dir := s.String("dir")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if err := config.CheckDir(dir); err != nil {
+		return fmt.Errorf("not installing into %s: %w", dir, err)
 	}
 	scripts := Scripts(bin, opts)
 	var checked []string
 	for _, name := range sorted(scripts) {
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, scripts[name], 0o755); err != nil {
+		if err := hook.WriteAtomic(path, scripts[name], 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", name, err)
 		}
 		line, err := s.DryRun(path)
