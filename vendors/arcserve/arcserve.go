@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -111,9 +110,30 @@ func (j Job) show(req hook.Request, line string) {
 	}
 }
 
-// writeFirstLine makes line the first line of the file the agent shows.
+// maxOutput bounds what writeFirstLine keeps of what the file held.
+const maxOutput = 64 << 10
+
+// writeFirstLine makes line the first line of the file the agent shows,
+// keeping what the file held after it. The file is the agent's, often in
+// a directory others can write (/tmp): it is opened without following a
+// link, and written only when it is a regular file with no other name
+// (no hard link) owned by quiesce's own user; a missing one is created
+// new, never through a name planted meanwhile.
 func writeFirstLine(path, line string) error {
-	return os.WriteFile(path, []byte(line+"\n"), 0o644)
+	f, err := openOutput(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	old, err := io.ReadAll(io.LimitReader(f, maxOutput))
+	if err != nil {
+		return err
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt(append([]byte(line+"\n"), old...), 0)
+	return err
 }
 
 // Instructions prints what to paste into the Arcserve UDP plan: binary is
