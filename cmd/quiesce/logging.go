@@ -59,10 +59,13 @@ func (e *env) openLog(flag string, cfg config.File) {
 }
 
 // openLogFile opens path for appending: directory 0700 and file 0600 when
-// quiesce creates them.
+// quiesce creates them. The log may be in a directory another user writes
+// (a non-root quiesce logs into the data directory; a configuration may
+// name any file): a link there is not followed, and only a regular file
+// of quiesce's own user with no second name is appended to (openAppend).
 func openLogFile(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	return openAppend(path)
 }
