@@ -5,7 +5,9 @@ package main
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,15 +31,25 @@ func TestFreezeWithoutPermissionSaysNothingWasStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	_ = os.Chmod(dir, 0o777)
+	_ = os.Chmod(dir, 0o755) // root's configuration, in a folder only root writes
+	own := filepath.Join(dir, "nobody")
+	if err := os.Mkdir(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nobody, _ := user.Lookup("nobody")
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	if err := os.Chown(own, uid, gid); err != nil { // nobody's state and log
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "quiesce.conf")
 	body, _ := os.ReadFile(g.cfg)
-	body = []byte(strings.Replace(string(body), "state_dir = "+g.state, "state_dir = "+filepath.Join(dir, "state"), 1))
+	body = []byte(strings.Replace(string(body), "state_dir = "+g.state, "state_dir = "+filepath.Join(own, "state"), 1))
 	if err := os.WriteFile(cfg, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
-		g.bin, "--config", cfg, "--log-file", filepath.Join(dir, "q.log"), "vmware", "freeze")
+		g.bin, "--config", cfg, "--log-file", filepath.Join(own, "q.log"), "vmware", "freeze")
 	out, _ := cmd.CombinedOutput()
 	code := cmd.ProcessState.ExitCode()
 	after := g.sim.Procs()
