@@ -17,6 +17,7 @@ import (
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/engine"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
@@ -85,9 +86,10 @@ type env struct {
 	log      *zap.Logger
 	logClose func()
 	logPath  string
-	srv      *domino.Server // the Domino target, once loaded
-	cfg      *config.File   // the configuration, once loaded
-	exit     int            // set when the command line named no command
+	eng      *engine.Engine  // the applications and their freeze sessions, once built
+	methods  engine.Registry // the freeze methods (nil: engine.Methods())
+	cfg      *config.File    // the configuration, once loaded
+	exit     int             // set when the command line named no command
 }
 
 func (e *env) close() {
@@ -209,23 +211,14 @@ func (e *env) config(c *cli.Context) (config.File, error) {
 	return cfg, nil
 }
 
-// target opens the Domino server the configuration describes.
+// target is the Domino server the configuration describes.
 func (e *env) target(c *cli.Context) (*domino.Server, error) {
-	if e.srv != nil {
-		return e.srv, nil
-	}
-	cfg, err := e.config(c)
+	eng, err := e.engine(c)
 	if err != nil {
 		return nil, err
 	}
-	if !cfg.HasDomino {
-		return nil, &actionError{&config.Error{File: cfg.Source, Msg: "no [domino] section: start, stop, restart and status manage Domino (freeze and thaw cover every [target])"}}
+	if eng.Domino() == nil {
+		return nil, &actionError{&config.Error{File: eng.Config().Source, Msg: "no [domino] section: start, stop, restart and status manage Domino (freeze and thaw cover every [target])"}}
 	}
-	srv, err := domino.New(cfg, domino.Deps{Source: e.source, Log: e.log, Clock: e.clock})
-	if err != nil {
-		e.log.Error("configuration rejected", zap.Error(err))
-		return nil, &actionError{err}
-	}
-	e.srv = srv
-	return srv, nil
+	return eng.Domino(), nil
 }

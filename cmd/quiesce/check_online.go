@@ -5,8 +5,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
@@ -15,7 +16,7 @@ import (
 // online mode (Domino Backup) fits it instead and what a freeze by it will
 // do. It reports whether the caller's freezes are covered: online mode is
 // configured, set up and fits.
-func (e *env) checkOnline(c *cli.Context, cfg config.File, nTargets int, caller freeze.Caller, p freeze.Plan) bool {
+func (e *env) checkOnline(ss []*freeze.Session, caller freeze.Caller, p freeze.Plan) bool {
 	r := func(d time.Duration) time.Duration { return d.Round(time.Second) }
 	stopLine := func() {
 		if caller.Hard && p.TooTight {
@@ -23,41 +24,42 @@ func (e *env) checkOnline(c *cli.Context, cfg config.File, nTargets int, caller 
 				caller.Name, caller.Name, r(caller.Budget), r(p.Needs()))
 		}
 	}
-	why := ""
-	switch {
-	case !cfg.HasDomino:
-		why = "online mode is for Domino only"
-	case cfg.Online.Method == config.MethodStop:
-		why = "not used: method = stop (set method = auto in [domino] and set up Domino Backup, see docs/online.md)"
-	case nTargets > 1:
-		why = "not used: online mode freezes Domino alone, and [target] sections are configured"
+	var on *online.Method
+	var sess *freeze.Session
+	for _, s := range ss {
+		if m, ok := s.Methods()[0].(*online.Method); ok {
+			on, sess = m, s
+		}
 	}
-	if why != "" {
+	if on == nil {
+		why := "online mode is for Domino only"
+		for _, s := range ss {
+			if s.Instance().Kind == domino.TargetName {
+				why = "not used: method = stop (set method = auto in [domino] and set up Domino Backup, see docs/online.md)"
+			}
+		}
 		e.say("          online    %s", why)
 		stopLine()
 		return false
 	}
-	eng, err := e.onlineEngine(c, cfg)
-	if err != nil || eng == nil {
-		e.say("          online    cannot be checked: %v", err)
-		stopLine()
-		return false
-	}
-	set := online.DefaultSettings
-	set.EnterTimeout = cfg.Online.EnterTimeout
+	set := on.Settings()
 	fit := online.FitCaller(caller, set)
 	enter := r(fit.Enter).String()
 	if fit.Capped {
 		enter += " (backup_enter_timeout " + r(set.EnterTimeout).String() + " cut to fit the limit)"
 	}
+	method := "online"
+	if sess.Plan(caller).Method == stopstart.Name {
+		method = "auto"
+	}
 	switch {
-	case !eng.Configured():
+	case !on.Configured():
 		e.say("          online    would fit, backup mode within %s; but Domino Backup is not set up (no dominobackup.nsf): see docs/online.md", enter)
 	case !fit.Fits:
 		e.say("          online    does NOT fit either: %s leaves %s to enter backup mode, less than %s", r(caller.Budget), r(fit.Enter), online.MinEnter)
 	default:
-		e.say("          online    FITS: freezes use Domino Backup (no outage), backup mode within %s; method = %s", enter, cfg.Online.Method)
-		if cfg.Online.Method == config.MethodAuto {
+		e.say("          online    FITS: freezes use Domino Backup (no outage), backup mode within %s; method = %s", enter, method)
+		if method == "auto" {
 			e.say("                    with auto, a freeze while Domino Backup cannot be used falls back to the stop above")
 		}
 		return true

@@ -8,6 +8,8 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
+	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
@@ -28,14 +30,24 @@ func configuredLimits(cfg config.File, caller string) hook.Limits {
 // a thaw against the caller's limits, and what to change when they do
 // not fit.
 func (e *env) checkAction(c *cli.Context) error {
-	fs, cfg, err := e.freezers(c)
+	eng, err := e.engine(c)
 	if err != nil {
 		return err
 	}
+	ss, err := eng.Sessions()
+	if err != nil {
+		return &actionError{err}
+	}
+	cfg := eng.Config()
+	e.sayEscalations(ss)
 	allFit := true
 	for _, a := range e.adapters {
 		caller := configuredLimits(cfg, a.Name).Or(a.Defaults).Caller(a.Name, "", time.Time{})
-		p := freeze.Group{Members: fs}.Plan(caller)
+		op, why, err := eng.Operator(a.Name)
+		if err != nil {
+			return &actionError{err}
+		}
+		p := op.Plan(caller)
 		verdict, counted := "fits", e.counted(c, a, caller)
 		if !p.Fits() {
 			verdict = "DOES NOT FIT"
@@ -44,28 +56,26 @@ func (e *env) checkAction(c *cli.Context) error {
 			}
 		}
 		e.sayPlan(a.Name, verdict, p)
-		if !p.Fits() && !e.checkOnline(c, cfg, len(fs), caller, p) && counted {
+		if !p.Fits() && !e.checkOnline(ss, caller, p) && counted {
 			allFit = false
 		}
 		if a.Install != nil && a.Install.Check != nil && !a.Install.Check(e.checkSite(c, a)) {
 			allFit = false
 		}
-		if cfg.HasDomino {
-			if _, why := domino.StandsAside(cfg, a.Name); why != "" {
-				e.say("          domino: %s", why)
-			}
+		if why != "" {
+			e.say("          domino: %s", why)
 		}
-		for _, f := range fs {
-			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + f.TargetName() + "]", Budget: a.Hints.Budget, Thaw: a.Hints.Thaw}
-			if _, isDomino := f.Target().(domino.Freezable); isDomino {
+		for _, s := range ss {
+			keys := freeze.Keys{Shutdown: "stop_timeout of [target " + s.Instance().Name + "]", Budget: a.Hints.Budget, Thaw: a.Hints.Thaw}
+			if s.Instance().Kind == domino.TargetName {
 				keys.Shutdown = cfg.Key(config.SetShutdownTimeout)
 			}
-			fp := f.Plan(caller)
+			fp := s.Plan(caller)
 			if adv := fp.AdviceFor(keys); adv != "" {
-				e.say("          %s: %s", f.TargetName(), adv)
+				e.say("          %s: %s", s.Instance().Name, adv)
 			}
 			if note := fp.ThawNote(keys); note != "" {
-				e.say("          %s: %s", f.TargetName(), note)
+				e.say("          %s: %s", s.Instance().Name, note)
 			}
 		}
 	}
@@ -77,6 +87,21 @@ func (e *env) checkAction(c *cli.Context) error {
 	return nil
 }
 
+// sayEscalations shows, for each application, the steps its stop takes
+// with the limit of each and their sum: what every plan below counts.
+func (e *env) sayEscalations(ss []*freeze.Session) {
+	for _, s := range ss {
+		p := s.Plan(freeze.Caller{})
+		if p.Method != stopstart.Name {
+			p = s.Methods()[len(s.Methods())-1].Plan(freeze.Caller{})
+		}
+		e.say("%s: a stop takes at most %s:", s.Instance().Name, p.Worst.Round(time.Second))
+		for _, st := range p.Steps {
+			e.say("  %-13s %8s  %s", st.Name, st.Limit.Round(time.Second), st.What)
+		}
+	}
+}
+
 // sayPlan prints one caller's plan: the freeze and the thaw against the
 // caller's limits.
 func (e *env) sayPlan(name, verdict string, p freeze.Plan) {
@@ -86,6 +111,12 @@ func (e *env) sayPlan(name, verdict string, p freeze.Plan) {
 			return "no limit"
 		}
 		return r(d).String() + " " + what
+	}
+	if p.Method == online.Name {
+		e.say("%-9s %s", name, verdict)
+		e.say("          freeze    worst %s (every database into Domino Backup's backup mode); limit %s", r(p.Worst), limit(p.Budget, "per freeze"))
+		e.say("          thaw      worst %s (backup mode ends, deltas written); limit %s", r(p.ThawWorst), limit(p.ThawLimit, "per thaw"))
+		return
 	}
 	if p.Cycle {
 		e.say("%-9s %s: one timer of %s for freeze, snapshot and thaw", name, verdict, r(p.Budget))

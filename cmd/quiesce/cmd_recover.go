@@ -11,10 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"go.uber.org/zap"
 
-	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
-	"github.com/quiesce/quiesce/core/freeze"
-	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -31,45 +28,43 @@ func recoveryCommands(e *env) []*cli.Command {
 			Action: e.recoverAction,
 		},
 		{Name: "watchdog", Hidden: true, Usage: "guard a freeze until it is thawed or expires (started by freeze)", Action: e.watchdogAction,
-			Flags: []cli.Flag{&cli.StringFlag{Name: "target", Value: domino.TargetName, Usage: "the application whose freeze to guard"}}},
+			Flags: []cli.Flag{&cli.StringFlag{Name: "instance", Usage: "the application instance whose freeze to guard (its key)"},
+				&cli.StringFlag{Name: "target", Value: domino.TargetName, Usage: "as version 1 named it"}}},
 	}
 }
 
 func (e *env) recoverAction(c *cli.Context) error {
-	fs, cfg, err := e.freezers(c)
+	eng, err := e.engine(c)
 	if err != nil {
 		return err
 	}
-	if eng, err := e.onlineEngine(c, cfg); err != nil {
-		return err
-	} else if eng != nil {
-		msg, err := eng.Recover(c.Context, c.Bool("boot"))
-		if err != nil {
-			return &actionError{fmt.Errorf("online: %w", err)}
-		}
-		e.say("domino (online): %s", msg)
+	store, err := eng.Store()
+	if err != nil {
+		return &actionError{err}
 	}
-	for _, f := range fs {
-		if err := e.moveCorrupt(c, cfg, f.TargetName()); err != nil {
+	ss, err := eng.Sessions()
+	if err != nil {
+		return &actionError{err}
+	}
+	for _, s := range ss {
+		name := s.Instance().Name
+		if err := e.moveCorrupt(store, s.Key(), name); err != nil {
 			return &actionError{err}
 		}
 		if c.Bool("no-start") {
-			if err := f.Disown(c.Context, "recover --no-start"); err != nil {
+			if err := s.Disown(c.Context, "recover --no-start"); err != nil {
 				return &actionError{err}
 			}
 		}
-		res, err := f.Recover(c.Context, c.Bool("boot"))
+		res, err := s.Recover(c.Context, c.Bool("boot"))
 		if err != nil {
-			return &actionError{fmt.Errorf("%s: %w", f.TargetName(), err)}
+			return &actionError{fmt.Errorf("%s: %w", name, err)}
 		}
-		e.say("%s: %s", f.TargetName(), res.Message)
+		e.say("%s: %s", name, res.Message)
 	}
-	if !cfg.HasDomino {
+	srv := eng.Domino()
+	if srv == nil {
 		return nil
-	}
-	srv, err := e.target(c)
-	if err != nil {
-		return err
 	}
 	cl, err := srv.Cleanup(c.Context)
 	if err != nil {
@@ -83,12 +78,8 @@ func (e *env) recoverAction(c *cli.Context) error {
 
 // moveCorrupt moves a corrupt state record aside so that the next run
 // starts clean, and says so; the application is left as it is.
-func (e *env) moveCorrupt(c *cli.Context, cfg config.File, target string) error {
-	store, err := state.Open(e.stateDir(c, cfg))
-	if err != nil {
-		return err
-	}
-	_, err = store.Load(target)
+func (e *env) moveCorrupt(store *state.Store, key, name string) error {
+	_, err := store.Load(key)
 	var ce *state.CorruptError
 	if !errors.As(err, &ce) {
 		return nil
@@ -98,28 +89,24 @@ func (e *env) moveCorrupt(c *cli.Context, cfg config.File, target string) error 
 		return err
 	}
 	e.log.Error("corrupt state moved aside", zap.String("file", aside), zap.Error(ce.Err))
-	e.say("corrupt state file moved to %s; check whether %s should be running", aside, target)
+	e.say("corrupt state file moved to %s; check whether %s should be running", aside, name)
 	return nil
 }
 
 func (e *env) watchdogAction(c *cli.Context) error {
-	fs, cfg, err := e.freezers(c)
+	eng, err := e.engine(c)
 	if err != nil {
 		return err
 	}
-	if c.String("target") == online.TargetName {
-		return e.watchOnline(c, cfg)
+	key := c.String("instance")
+	if key == "" {
+		key = c.String("target") // a watchdog started by version 1
 	}
-	var f *freeze.Freezer
-	for _, m := range fs {
-		if m.TargetName() == c.String("target") {
-			f = m
-		}
+	s, err := eng.Session(key)
+	if err != nil {
+		return &actionError{err}
 	}
-	if f == nil {
-		return &actionError{fmt.Errorf("no target %q in %s", c.String("target"), cfg.Source)}
-	}
-	if err := f.Watch(c.Context); err != nil {
+	if err := s.Watch(c.Context); err != nil {
 		return &actionError{err}
 	}
 	return nil
@@ -127,7 +114,7 @@ func (e *env) watchdogAction(c *cli.Context) error {
 
 // spawnWatchdog starts "quiesce watchdog" detached: its own session, no
 // standard streams, so it outlives this process and its caller.
-func (e *env) spawnWatchdog(cfgPath, stateDir, target string) error {
+func (e *env) spawnWatchdog(cfgPath, stateDir, instance string) error {
 	if e.io.self == "" {
 		e.log.Warn("no watchdog: not running from the quiesce binary")
 		return nil
@@ -136,7 +123,7 @@ func (e *env) spawnWatchdog(cfgPath, stateDir, target string) error {
 	if e.logPath != "" {
 		args = append(args, "--log-file", e.logPath)
 	}
-	cmd := exec.Command(e.io.self, append(args, "watchdog", "--target", target)...)
+	cmd := exec.Command(e.io.self, append(args, "watchdog", "--instance", instance)...)
 	cmd.Dir = filepath.Dir(stateDir)
 	detach(cmd)
 	if err := cmd.Start(); err != nil {

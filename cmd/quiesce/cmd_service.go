@@ -11,6 +11,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/generic"
 	"github.com/quiesce/quiesce/core/proc"
 )
@@ -48,8 +49,12 @@ func (e *env) byHand(c *cli.Context) (disown func(why string)) {
 	if srv, err := e.target(c); err == nil && srv.InUnit() {
 		return func(string) {} // run by the Domino unit itself, on a freeze's or an administrator's systemctl
 	}
-	f, err := e.dominoFreezer(c)
-	if err != nil {
+	eng, err := e.engine(c)
+	var f *freeze.Session
+	if err == nil {
+		f, err = eng.DominoSession()
+	}
+	if err != nil || f == nil {
 		e.log.Warn("freeze state not available", zap.Error(err))
 		return func(string) {}
 	}
@@ -145,7 +150,7 @@ func (e *env) statusText(c *cli.Context) error {
 	if err != nil {
 		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
 	}
-	defer e.sayStartNotes(c, cfg)
+	defer e.sayStartNotes(c)
 	running, total, err := e.targetsStatus(c, cfg)
 	if err != nil {
 		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}

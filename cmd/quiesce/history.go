@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -28,7 +29,8 @@ type cycle struct {
 type logLine struct {
 	TS       time.Time `json:"ts"`
 	Msg      string    `json:"msg"`
-	Target   string    `json:"target"`
+	Instance string    `json:"instance"` // since records belong to instances
+	Target   string    `json:"target"`   // before: "domino", "domino-online", a [target]'s name
 	Op       string    `json:"op"`
 	Caller   string    `json:"caller"`
 	Job      string    `json:"job"`
@@ -59,7 +61,13 @@ func readCycles(r io.Reader) ([]cycle, error) {
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	for sc.Scan() {
 		var l logLine
-		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Target == "" {
+		if json.Unmarshal(sc.Bytes(), &l) != nil {
+			continue
+		}
+		if l.Instance != "" {
+			l.Target = l.Instance
+		}
+		if l.Target == "" {
 			continue
 		}
 		h.add(l)
@@ -156,7 +164,7 @@ func lastCycles(all []cycle, target string, n int) []cycle {
 	by := map[string][]cycle{}
 	var names []string
 	for _, c := range all {
-		if target != "" && c.Target != target {
+		if target != "" && c.Target != target && !strings.HasPrefix(c.Target, target+" ") {
 			continue
 		}
 		if _, ok := by[c.Target]; !ok {

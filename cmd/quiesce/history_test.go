@@ -38,7 +38,7 @@ func TestHistoryShowsCycles(t *testing.T) {
 	}
 	for i, caller := range []string{"qemu", "vmware"} {
 		c := cycles[i]
-		if c.Target != "domino" || c.Caller != caller || c.Freeze != "stopped" || c.Thaw != "started" ||
+		if c.Target != g.name() || c.Caller != caller || c.Freeze != "stopped" || c.Thaw != "started" ||
 			c.Outage == nil || *c.Outage < 0.6 || c.Window == nil || *c.Window <= 0 || *c.Window >= *c.Outage {
 			t.Fatalf("cycle %d: %+v", i, c)
 		}

@@ -56,13 +56,13 @@ func TestInstalledHookKeepsItsConfiguration(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "domino.json")); err == nil {
 		t.Fatal("the dry run recorded a freeze state")
 	}
-	if code, out := runHook(t, hookPath, "freeze"); code != 0 || !strings.Contains(out, "freeze OK: domino stopped") {
+	if code, out := runHook(t, hookPath, "freeze"); code != 0 || !strings.Contains(out, "freeze OK: "+g.name()+" stopped") {
 		t.Fatalf("hook freeze without any environment: exit %d %s", code, out)
 	}
 	if _, err := os.Stat(state); err != nil {
 		t.Fatalf("the hook did not use the state directory it was installed with: %v", err)
 	}
-	if code, out := runHook(t, hookPath, "thaw"); code != 0 || !strings.Contains(out, "thaw OK: domino started") || !g.sim.Serving() {
+	if code, out := runHook(t, hookPath, "thaw"); code != 0 || !strings.Contains(out, "thaw OK: "+g.name()+" started") || !g.sim.Serving() {
 		t.Fatalf("hook thaw: exit %d %s", code, out)
 	}
 	if !strings.Contains(g.log(t), `"args":["`+g.bin+`","--config=`+g.cfg) {

@@ -67,7 +67,7 @@ kill $jd
 	}
 	fr := find("operation done", "freeze")
 	th := find("operation done", "thaw")
-	for k, v := range map[string]string{"PRIORITY": "6", "TARGET": "domino", "CALLER": "qemu", "OUTCOME": "stopped"} {
+	for k, v := range map[string]string{"PRIORITY": "6", "INSTANCE": g.name(), "CALLER": "qemu", "OUTCOME": "stopped"} {
 		if fr[k] != v {
 			t.Errorf("freeze entry %s = %q, want %q", k, fr[k], v)
 		}
@@ -75,7 +75,7 @@ kill $jd
 	if th["OUTCOME"] != "started" || th["OUTAGE_SECONDS"] == "" || th["OUTAGE_SECONDS"] == "0" || th["WINDOW_SECONDS"] == "" {
 		t.Errorf("thaw entry: %v", th)
 	}
-	if !strings.HasPrefix(th["MESSAGE"], "domino: operation done op=thaw caller=qemu outcome=started outage=") {
+	if !strings.HasPrefix(th["MESSAGE"], g.name()+": operation done op=thaw caller=qemu outcome=started outage=") {
 		t.Errorf("thaw MESSAGE %q", th["MESSAGE"])
 	}
 	if th["_PID"] == "" || th["_PID"] == fr["_PID"] {

@@ -29,7 +29,7 @@ type result struct {
 func quiesce(t *testing.T, cfg string, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	full := append([]string{"quiesce", "--config", cfg, "--log-file", filepath.Join(t.TempDir(), "q.log")}, args...)
+	full := append([]string{"quiesce", "--config", cfg, "--log-file", filepath.Join(t.TempDir(), "q.log"), "--state-dir", filepath.Join(t.TempDir(), "state")}, args...)
 	code := run(full, stdio{out: &out, err: &errb})
 	return result{code, out.String(), errb.String()}
 }

@@ -72,7 +72,7 @@ func TestMessagesWhenNothingToDo(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"qemu", "freeze"}, "quiesce qemu freeze: freeze OK: domino is not running; nothing to stop"},
+		{[]string{"qemu", "freeze"}, "quiesce qemu freeze: freeze OK: " + g.name() + " is not running; nothing to stop"},
 		{[]string{"qemu", "thaw"}, "quiesce qemu thaw: thaw OK: "},
 		{[]string{"qemu", "thaw"}, "quiesce qemu thaw: thaw OK: nothing frozen; nothing to do"},
 	}

@@ -32,7 +32,7 @@ func TestMetricsTextfile(t *testing.T) {
 			t.Fatal("serving after the freeze")
 		}
 		fams := parseProm(t, prom)
-		if got := value(t, fams, "quiesce_freezes_total", "target=domino", "caller=qemu", "outcome=stopped"); got != float64(cycle) {
+		if got := value(t, fams, "quiesce_freezes_total", "target="+g.name(), "caller=qemu", "outcome=stopped"); got != float64(cycle) {
 			t.Fatalf("cycle %d: quiesce_freezes_total = %v after the freeze", cycle, got)
 		}
 		g.mustRun(t, "qemu", "thaw")
@@ -40,20 +40,20 @@ func TestMetricsTextfile(t *testing.T) {
 			t.Fatal("not serving after the thaw")
 		}
 		fams = parseProm(t, prom)
-		outage := value(t, fams, "quiesce_last_outage_seconds", "target=domino")
-		window := value(t, fams, "quiesce_last_freeze_window_seconds", "target=domino")
+		outage := value(t, fams, "quiesce_last_outage_seconds", "target="+g.name())
+		window := value(t, fams, "quiesce_last_freeze_window_seconds", "target="+g.name())
 		// The simulated server takes 0.3 s to stop and 0.3 s to serve: the
 		// outage holds both and the window between them.
 		if outage < 0.6 || window <= 0 || window >= outage {
 			t.Fatalf("cycle %d: outage %.3fs, window %.3fs", cycle, outage, window)
 		}
-		if got := value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=qemu", "op=thaw"); got != 1 {
+		if got := value(t, fams, "quiesce_last_operation_success", "target="+g.name(), "caller=qemu", "op=thaw"); got != 1 {
 			t.Fatalf("last thaw success = %v", got)
 		}
-		if got := value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=qemu", "op=thaw", "outcome=started"); got != 1 {
+		if got := value(t, fams, "quiesce_last_outcome_info", "target="+g.name(), "caller=qemu", "op=thaw", "outcome=started"); got != 1 {
 			t.Fatalf("last thaw outcome info = %v", got)
 		}
-		if got := value(t, fams, "quiesce_failures_total", "target=domino", "caller=qemu", "op=freeze"); got != 0 {
+		if got := value(t, fams, "quiesce_failures_total", "target="+g.name(), "caller=qemu", "op=freeze"); got != 0 {
 			t.Fatalf("failures = %v", got)
 		}
 	}
@@ -61,8 +61,8 @@ func TestMetricsTextfile(t *testing.T) {
 	// the outage of the last real freeze stays.
 	g.mustRun(t, "qemu", "thaw")
 	fams := parseProm(t, prom)
-	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=qemu", "op=thaw", "outcome=nothing-to-thaw") != 1 ||
-		value(t, fams, "quiesce_last_outage_seconds", "target=domino") < 0.6 {
+	if value(t, fams, "quiesce_last_outcome_info", "target="+g.name(), "caller=qemu", "op=thaw", "outcome=nothing-to-thaw") != 1 ||
+		value(t, fams, "quiesce_last_outage_seconds", "target="+g.name()) < 0.6 {
 		t.Fatal("a thaw of nothing is not the last thaw, or it cleared the outage")
 	}
 	// promtool check metrics runs this linter (Debian's promtool comes
@@ -137,20 +137,20 @@ func TestMetricsWatchdogRestart(t *testing.T) {
 	prom := filepath.Join(promDir, metrics.FileName)
 	simtest.Eventually(t, 15*time.Second+15*time.Second, "(deadline + 15 s) the watchdog's restart in the metrics", func() bool {
 		b, _ := os.ReadFile(prom)
-		return strings.Contains(string(b), `quiesce_watchdog_restarts_total{target="domino"} 1`)
+		return strings.Contains(string(b), `quiesce_watchdog_restarts_total{target="`+g.name()+`"} 1`)
 	})
 	if !g.sim.Serving() {
 		t.Fatal("the watchdog counted a restart of a server that does not serve")
 	}
 	fams := parseProm(t, prom)
-	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=watchdog", "op=watchdog", "outcome=started") != 1 ||
-		value(t, fams, "quiesce_last_outage_seconds", "target=domino") < 15 {
+	if value(t, fams, "quiesce_last_outcome_info", "target="+g.name(), "caller=watchdog", "op=watchdog", "outcome=started") != 1 ||
+		value(t, fams, "quiesce_last_outage_seconds", "target="+g.name()) < 15 {
 		t.Fatal("the watchdog's start or the outage it ended is missing")
 	}
 }
 
 // An online freeze never thawed: the online watchdog ends backup mode at
-// the window's end and reports it: op "watchdog", caller "online", outcome
+// the window's end and reports it: op "watchdog", caller "watchdog", outcome
 // "released", a success (the backup task ended).
 func TestMetricsOnlineWatchdog(t *testing.T) {
 	promDir := t.TempDir()
@@ -163,20 +163,20 @@ func TestMetricsOnlineWatchdog(t *testing.T) {
 		return strings.Contains(string(b), `op="watchdog"`)
 	})
 	fams := parseProm(t, prom)
-	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=online", "op=watchdog", "outcome=released") != 1 ||
-		value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=online", "op=watchdog") != 1 {
+	if value(t, fams, "quiesce_last_outcome_info", "target="+g.name(), "caller=watchdog", "op=watchdog", "outcome=released") != 1 ||
+		value(t, fams, "quiesce_last_operation_success", "target="+g.name(), "caller=watchdog", "op=watchdog") != 1 {
 		b, _ := os.ReadFile(prom)
 		t.Fatalf("the online watchdog's release is missing or failed:\n%s", b)
 	}
-	if value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=vmware", "op=freeze") != 1 {
+	if value(t, fams, "quiesce_last_operation_success", "target="+g.name(), "caller=vmware", "op=freeze") != 1 {
 		t.Fatal("the online freeze itself is not reported")
 	}
 	// quiesce recover afterwards finds nothing online to end: the
 	// watchdog's report stays, next to the stop engine's own recover.
 	g.mustRun(t, "recover")
 	fams = parseProm(t, prom)
-	if value(t, fams, "quiesce_last_outcome_info", "target=domino", "caller=online", "op=watchdog", "outcome=released") != 1 ||
-		value(t, fams, "quiesce_last_operation_success", "target=domino", "caller=recover", "op=recover") != 1 {
+	if value(t, fams, "quiesce_last_outcome_info", "target="+g.name(), "caller=watchdog", "op=watchdog", "outcome=released") != 1 ||
+		value(t, fams, "quiesce_last_operation_success", "target="+g.name(), "caller=recover", "op=recover") != 1 {
 		b, _ := os.ReadFile(prom)
 		t.Fatalf("after quiesce recover:\n%s", b)
 	}

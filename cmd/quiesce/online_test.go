@@ -117,7 +117,7 @@ func TestOnlineNestedCallersJoin(t *testing.T) {
 	}
 	snap := g.sim.Snapshot()
 	statusShowsOnlineFreeze(t, g, id, "veeam", "vmware")
-	if out := g.mustRun(t, "veeam", "post-thaw"); !strings.Contains(out, "backup mode stays for vmware") {
+	if out := g.mustRun(t, "veeam", "post-thaw"); !strings.Contains(out, "veeam thawed; still in backup mode") || !strings.Contains(out, "by vmware") {
 		t.Fatalf("first thaw: %s", out)
 	}
 	if backupTasks(g) != 1 {
@@ -250,8 +250,8 @@ func TestOnlineCrashAndReboot(t *testing.T) {
 	_ = cmd.Wait()
 	noBackupMode(t, g)
 	simtest.Eventually(t, 10*time.Second, "the online state is settled", func() bool {
-		b, _ := os.ReadFile(filepath.Join(g.state, online.TargetName+".json"))
-		return !strings.Contains(string(b), `"backup"`)
+		b, _ := os.ReadFile(g.record())
+		return !strings.Contains(string(b), `"token"`)
 	})
 	g.mustRun(t, "vmware", "thaw")
 

@@ -10,16 +10,20 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"go.uber.org/zap"
 
-	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/engine"
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/generic"
 	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/core/state"
 )
 
-// freezeView is what status shows of one target's freeze state.
+// freezeView is what status shows of one instance's freeze state.
 type freezeView struct {
+	Instance  string       `json:"instance"` // the instance's key in the state directory
+	Method    string       `json:"method,omitempty"`
 	Holders   []holderView `json:"holders"`
 	Since     *time.Time   `json:"since,omitempty"`    // the freeze began (quiesce stopped the application then)
 	Deadline  *time.Time   `json:"deadline,omitempty"` // the watchdog ends the freeze then
@@ -27,6 +31,7 @@ type freezeView struct {
 	Phase     string       `json:"phase,omitempty"`    // a stop or start under way, or cut short
 	Online    *onlineView  `json:"online,omitempty"`   // an online freeze: Domino serves in backup mode
 	Watchdog  string       `json:"watchdog"`           // what happens at the deadline
+	Guarded   bool         `json:"watchdog_running"`   // a watchdog guards the freeze now
 	Note      string       `json:"note,omitempty"`
 }
 
@@ -53,47 +58,46 @@ type targetView struct {
 	Freeze    *freezeView `json:"freeze,omitempty"`
 }
 
-// freezeOf reads a target's freeze state without taking its lock (status
-// changes nothing); nil when no freeze is in place or owed.
-func (e *env) freezeOf(c *cli.Context, cfg config.File, target string) (*freezeView, error) {
-	dir := e.stateDir(c, cfg)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	store, err := state.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := store.Load(target)
+// freezeOf reads an instance's freeze state without taking its lock
+// (status changes nothing but a missing watchdog, which it starts again);
+// nil when no freeze is in place or owed.
+func (e *env) freezeOf(c *cli.Context, s *freeze.Session) (*freezeView, error) {
+	rec, err := s.Record()
 	if err != nil || rec.Empty() {
 		return nil, err
 	}
-	v := &freezeView{StartOwed: rec.StartOwed(), Phase: rec.Phase, Note: rec.Note}
+	name := s.Instance().Name
+	v := &freezeView{Instance: s.Key(), Method: rec.Method, StartOwed: rec.Owed && rec.Method != online.Name, Phase: rec.Phase, Note: rec.Note}
 	for _, h := range rec.Holders {
 		v.Holders = append(v.Holders, holderView{Caller: h.Caller, Job: h.Job, Since: h.Since, PID: h.PID})
 	}
-	if !rec.StoppedAt.IsZero() {
-		v.Since = &rec.StoppedAt
-	} else if len(rec.Holders) > 0 {
-		v.Since = &rec.Holders[0].Since
+	if !rec.Since.IsZero() {
+		v.Since = &rec.Since
 	}
 	if !rec.Deadline.IsZero() {
 		v.Deadline = &rec.Deadline
 	}
-	switch {
-	case rec.Backup != nil:
-		v.Online = &onlineView{BackupID: rec.Backup.ID}
-		if !rec.Backup.InMode.IsZero() {
-			v.Online.InMode = &rec.Backup.InMode
+	if id, inMode, end, ok := online.Backup(rec); ok {
+		v.Online = &onlineView{BackupID: id}
+		if !inMode.IsZero() {
+			v.Online.InMode = &inMode
 		}
-		if !rec.Backup.Window.IsZero() {
-			v.Online.WindowEnd = &rec.Backup.Window
+		if !end.IsZero() {
+			v.Online.WindowEnd = &end
 		}
 		v.Watchdog = "ends Domino's backup mode (Domino keeps serving throughout)"
-	case rec.StartOwed():
-		v.Watchdog = "starts " + target + " and ends the freeze"
-	default:
-		v.Watchdog = "ends the freeze (" + target + " was not running when it began: nothing to start)"
+	} else if rec.Owed {
+		v.Watchdog = "starts " + name + " and ends the freeze"
+	} else {
+		v.Watchdog = "ends the freeze (" + name + " was not running when it began: nothing to start)"
+	}
+	v.Guarded, _ = s.Guarded()
+	if !v.Guarded {
+		if armed, err := s.Rearm(c.Context); err != nil {
+			e.log.Warn("cannot start a watchdog for the freeze in place", zap.String("instance", name), zap.Error(err))
+		} else if armed {
+			v.Guarded, v.Note = true, strings.TrimPrefix(v.Note+"; no watchdog guarded this freeze: one was started now", "; ")
+		}
 	}
 	return v, nil
 }
@@ -111,7 +115,7 @@ func (e *env) sayFreeze(target string, v *freezeView) {
 	}
 	switch {
 	case len(who) > 0 && v.Online != nil:
-		e.say("%s is FROZEN ONLINE (in Domino Backup's snapshot mode %s, still serving) by %s", domino.TargetName, v.Online.BackupID, strings.Join(who, ", "))
+		e.say("%s is FROZEN ONLINE (in Domino Backup's snapshot mode %s, still serving) by %s", target, v.Online.BackupID, strings.Join(who, ", "))
 	case len(who) > 0:
 		e.say("%s is FROZEN by %s", target, strings.Join(who, ", "))
 	case v.StartOwed:
@@ -120,15 +124,28 @@ func (e *env) sayFreeze(target string, v *freezeView) {
 	if v.StartOwed && v.Since != nil {
 		e.say("  quiesce stopped %s at %s (%s ago) and starts it at the last thaw", target, v.Since.Local().Format(time.DateTime), ago(now.Sub(*v.Since)))
 	}
-	if v.Phase == state.PhaseStopping || v.Phase == state.PhaseStarting || v.Phase == state.PhaseStartFailed {
-		e.say("  a %s is under way or was cut short; 'quiesce recover' settles it", strings.TrimSuffix(strings.TrimSuffix(v.Phase, "ing"), "-failed"))
+	switch v.Phase {
+	case state.PhaseEntering, state.PhaseLeaving, state.PhaseLeaveFailed:
+		e.say("  %s; 'quiesce recover' settles it", phaseWords(v))
 	}
-	if v.Deadline != nil {
+	switch {
+	case v.Deadline != nil && v.Guarded:
 		e.say("  if no thaw comes, at %s (in %s) the watchdog %s", v.Deadline.Local().Format(time.DateTime), ago(v.Deadline.Sub(now)), v.Watchdog)
+	case v.Deadline != nil:
+		e.say("  NO WATCHDOG guards it (it could not be started: see the log); if no thaw comes, the next quiesce run after %s %s", v.Deadline.Local().Format(time.DateTime), v.Watchdog)
 	}
 	if v.Note != "" {
 		e.say("  note: %s", v.Note)
 	}
+}
+
+// phaseWords says what a freeze under way, or cut short, is doing.
+func phaseWords(v *freezeView) string {
+	what := map[string]string{state.PhaseEntering: "a stop", state.PhaseLeaving: "a start", state.PhaseLeaveFailed: "a start that failed"}[v.Phase]
+	if v.Online != nil {
+		what = map[string]string{state.PhaseEntering: "entering backup mode", state.PhaseLeaving: "ending backup mode"}[v.Phase]
+	}
+	return what + " is under way or was cut short"
 }
 
 func ago(d time.Duration) string {
@@ -146,27 +163,29 @@ func (e *env) statusAction(c *cli.Context) error {
 		return e.statusJSON(c)
 	}
 	err := e.statusText(c)
-	if cfg, cerr := e.config(c); cerr == nil {
-		for _, name := range targetNames(cfg) {
-			if v, ferr := e.freezeOf(c, cfg, name); ferr != nil {
-				e.say("%s: freeze state not readable: %v", name, ferr)
+	if eng, eerr := e.engine(c); eerr == nil {
+		ss, serr := e.statusSessions(eng)
+		for _, s := range ss {
+			if v, ferr := e.freezeOf(c, s); ferr != nil {
+				e.say("%s: freeze state not readable: %v", s.Instance().Name, ferr)
 			} else if v != nil {
-				e.sayFreeze(name, v)
+				e.sayFreeze(s.Instance().Name, v)
 			}
+		}
+		if serr != nil {
+			e.say("freeze state not readable: %v", serr)
 		}
 	}
 	return err
 }
 
-func targetNames(cfg config.File) []string {
-	var out []string
-	if cfg.HasDomino {
-		out = append(out, domino.TargetName, online.TargetName)
+// statusSessions are the sessions whose freeze state status shows; none
+// when there is no state directory yet (status creates nothing).
+func (e *env) statusSessions(eng *engine.Engine) ([]*freeze.Session, error) {
+	if _, err := os.Stat(eng.StateDir()); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
 	}
-	for _, g := range cfg.Targets {
-		out = append(out, g.Name)
-	}
-	return out
+	return eng.Sessions()
 }
 
 // statusJSON prints {"targets":[...]} and exits with the same code as the
@@ -213,14 +232,17 @@ func (e *env) statusJSON(c *cli.Context) error {
 		total++
 		views = append(views, v)
 	}
-	for i := range views {
-		if views[i].Freeze, err = e.freezeOf(c, cfg, views[i].Name); err != nil {
+	eng, err := e.engine(c)
+	if err != nil {
+		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+	}
+	ss, err := e.statusSessions(eng)
+	if err != nil {
+		return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
+	}
+	for i, s := range ss {
+		if views[i].Freeze, err = e.freezeOf(c, s); err != nil {
 			return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
-		}
-		if views[i].Freeze == nil && cfg.HasDomino && i == 0 { // Domino may be frozen online instead
-			if views[i].Freeze, err = e.freezeOf(c, cfg, online.TargetName); err != nil {
-				return &exitError{code: StatusUnknown, msg: message(e.prog, err)}
-			}
 		}
 	}
 	if !cfg.HasDomino && running < total {

@@ -20,8 +20,8 @@ func TestStatusShowsAFreezeInPlace(t *testing.T) {
 	g.mustRun(t, "vmware", "freeze", "job-42")
 	g.mustRun(t, "qemu", "freeze")
 	code, out := g.run(t, "status")
-	for _, want := range []string{"Domino is stopped", "domino is FROZEN by vmware (job job-42) since ", ", qemu since ",
-		"quiesce stopped domino at ", "the watchdog starts domino and ends the freeze"} {
+	for _, want := range []string{"Domino is stopped", g.name() + " is FROZEN by vmware (job job-42) since ", ", qemu since ",
+		"quiesce stopped " + g.name() + " at ", "the watchdog starts " + g.name() + " and ends the freeze"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("status during a freeze lacks %q (exit %d):\n%s", want, code, out)
 		}

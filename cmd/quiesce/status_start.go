@@ -5,10 +5,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/quiesce/quiesce/core/config"
-	"github.com/quiesce/quiesce/core/domino"
-	"github.com/quiesce/quiesce/core/state"
 )
 
 // startNoteAge is how long status shows a settled start note.
@@ -17,24 +13,20 @@ const startNoteAge = 24 * time.Hour
 // sayStartNotes adds to status what became of the last start a thaw
 // handed to the watchdog (bounded thaw): while the watchdog is still
 // proving readiness, and for a day after it settled.
-func (e *env) sayStartNotes(c *cli.Context, cfg config.File) {
-	dir := e.stateDir(c, cfg)
-	if _, err := os.Stat(dir); err != nil {
-		return // no freeze ever ran here
-	}
-	store, err := state.Open(dir)
+func (e *env) sayStartNotes(c *cli.Context) {
+	eng, err := e.engine(c)
 	if err != nil {
 		return
 	}
-	var names []string
-	if cfg.HasDomino {
-		names = append(names, domino.TargetName)
+	if _, err := os.Stat(eng.StateDir()); err != nil {
+		return // no freeze ever ran here
 	}
-	for _, g := range cfg.Targets {
-		names = append(names, g.Name)
+	ss, err := eng.Sessions()
+	if err != nil {
+		return
 	}
-	for _, name := range names {
-		n, ok, err := store.LoadStartNote(name)
+	for _, s := range ss {
+		n, ok, err := s.StartNote()
 		if err != nil || !ok || (!n.Open() && e.clock.Now().Sub(n.Updated) > startNoteAge) {
 			continue
 		}

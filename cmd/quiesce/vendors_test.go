@@ -55,13 +55,13 @@ func TestInvokedUnderHookNames(t *testing.T) {
 		} else {
 			thaw = post // the legacy pair: pre-freeze-script and post-thaw-script
 		}
-		if out := hookRun(n.path, fa...); !strings.Contains(out, "freeze OK: domino stopped") {
+		if out := hookRun(n.path, fa...); !strings.Contains(out, "freeze OK: "+g.name()+" stopped") {
 			t.Fatalf("%s: %s", n.path, out)
 		}
 		if g.sim.Serving() {
 			t.Fatalf("%s: still serving after freeze", n.path)
 		}
-		if out := hookRun(thaw, ta...); !strings.Contains(out, "thaw OK: domino started") || !g.sim.Serving() {
+		if out := hookRun(thaw, ta...); !strings.Contains(out, "thaw OK: "+g.name()+" started") || !g.sim.Serving() {
 			t.Fatalf("%s: %s", thaw, out)
 		}
 	}

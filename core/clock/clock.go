@@ -21,9 +21,14 @@ type Clock interface {
 	Now() time.Time
 	// After delivers the time on the channel once d has passed.
 	After(d time.Duration) <-chan time.Time
+	// SinceBoot reads the clock that counts since the machine booted
+	// (Linux: CLOCK_BOOTTIME, which counts suspend too): a step of the wall
+	// clock does not move it. boot identifies the boot; ok is false where
+	// there is no such clock (the wall clock is used instead).
+	SinceBoot() (boot string, d time.Duration, ok bool)
 }
 
-// Real is the wall clock.
+// Real is the wall clock, and the system's boot clock.
 type Real struct{}
 
 // Now returns time.Now().
@@ -32,12 +37,48 @@ func (Real) Now() time.Time { return time.Now() }
 // After is time.After.
 func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
+// SinceBoot reads the system's boot clock.
+func (Real) SinceBoot() (string, time.Duration, bool) { return sinceBoot() }
+
 // Fake is a clock that moves only when told to: deadlines, expiries and
-// the watchdog's sleeps can be tested without waiting for them.
+// the watchdog's sleeps can be tested without waiting for them. Its boot
+// clock moves with Advance, not with Step.
 type Fake struct {
 	mu      sync.Mutex
 	now     time.Time
+	boot    time.Duration
+	noBoot  bool
 	waiters []waiter
+}
+
+// FakeBoot is the boot a Fake clock reports.
+const FakeBoot = "fake-boot"
+
+// SinceBoot reads the fake boot clock.
+func (f *Fake) SinceBoot() (string, time.Duration, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return FakeBoot, f.boot, !f.noBoot
+}
+
+// WithoutBoot makes the Fake a clock without a boot clock, as on a
+// platform that has none.
+func (f *Fake) WithoutBoot() *Fake {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noBoot = true
+	return f
+}
+
+// Step moves the wall time by d (either way) and nothing else: a clock
+// set by an administrator or NTP. No wait fires: they count real time.
+func (f *Fake) Step(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	for i := range f.waiters {
+		f.waiters[i].at = f.waiters[i].at.Add(d)
+	}
 }
 
 type waiter struct {
@@ -73,6 +114,7 @@ func (f *Fake) Advance(d time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.now = f.now.Add(d)
+	f.boot += d
 	sort.Slice(f.waiters, func(i, j int) bool { return f.waiters[i].at.Before(f.waiters[j].at) })
 	kept := f.waiters[:0]
 	for _, w := range f.waiters {

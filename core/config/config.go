@@ -85,6 +85,7 @@ const (
 type Freeze struct {
 	StateDir       string        // "" for the platform default
 	ForcedStop     string        // ForcedStopFail or ForcedStopContinue
+	Crashed        string        // CrashedFail or CrashedAccept
 	LockWait       time.Duration // how long a second invocation waits for the first
 	WatchdogMargin time.Duration // added to the caller's budget to make a freeze's deadline
 	Deadline       time.Duration // fixed time a freeze may last; 0: the caller's budget + WatchdogMargin
@@ -95,6 +96,13 @@ type Freeze struct {
 const (
 	ForcedStopFail     = "fail"     // restart the application, report the freeze failed
 	ForcedStopContinue = "continue" // keep it stopped, report success with a warning
+)
+
+// What a freeze does when the application is found crashed: not running,
+// but not shut down cleanly either (Domino's ~notes.lck, pid.nbf).
+const (
+	CrashedFail   = "fail"   // refuse: the snapshot would be only crash-consistent
+	CrashedAccept = "accept" // take it, with a warning that it is only crash-consistent
 )
 
 // Budgets are the time each caller gives one hook invocation; 0 keeps the
@@ -204,7 +212,7 @@ func defaults(source string) File {
 		Domino: Domino{User: DefaultUser, Lotus: DefaultLotus, Data: DefaultData,
 			ShutdownTimeout: DefaultShutdownTimeout, StartTimeout: DefaultStartTimeout,
 			KillWait: DefaultKillWait, Manager: ManagerAuto, Unit: "domino.service"},
-		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		Freeze: Freeze{ForcedStop: ForcedStopFail, Crashed: CrashedFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 		Online: DefaultOnline,
 	}
 }

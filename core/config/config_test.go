@@ -26,7 +26,7 @@ func TestRcDominoSample(t *testing.T) {
 			Manager: ManagerAuto, Unit: "domino.service",
 			NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 10 * time.Second,
 			OutputLog: "/local/notesdata/notes.log", InputFile: "/local/notesdata/notes.input"},
-		Freeze: Freeze{ForcedStop: ForcedStopFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
+		Freeze: Freeze{ForcedStop: ForcedStopFail, Crashed: CrashedFail, LockWait: DefaultLockWait, WatchdogMargin: DefaultWatchdogMargin},
 		Online: DefaultOnline,
 	}
 	d.Source = ""
@@ -173,7 +173,7 @@ vmware_thaw = 5m
 			NsdBeforeKill: true, PreShutdownCommand: "tell traveler shutdown", PreShutdownDelay: 5 * time.Second,
 			OutputLog: "/srv/notesdata/domino.log", InputFile: "/srv/notesdata/domino.input", Port: 1353,
 			Manager: ManagerSystemd, Unit: "hcl-domino.service"},
-		Freeze: Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
+		Freeze: Freeze{StateDir: "/srv/quiesce-state", ForcedStop: ForcedStopContinue, Crashed: CrashedFail, LockWait: 90 * time.Second, WatchdogMargin: 2 * time.Minute},
 		Online: DefaultOnline,
 		Budgets: Budgets{Veeam: 8 * time.Minute, Arcserve: 20 * time.Minute, QemuThaw: 10 * time.Second,
 			VMwareSnapshot: 4 * time.Minute, VMwareThaw: 5 * time.Minute}}

@@ -55,6 +55,7 @@ var nativeKeys = map[string]map[string]setter{
 	"freeze": {
 		"state_dir":       anyAbsPath(func(d *File) *string { return &d.Freeze.StateDir }),
 		"forced_stop":     oneOf(func(d *File) *string { return &d.Freeze.ForcedStop }, ForcedStopFail, ForcedStopContinue),
+		"crashed":         oneOf(func(d *File) *string { return &d.Freeze.Crashed }, CrashedFail, CrashedAccept),
 		"lock_wait":       duration(func(d *File) *time.Duration { return &d.Freeze.LockWait }),
 		"watchdog_margin": duration(func(d *File) *time.Duration { return &d.Freeze.WatchdogMargin }),
 		"deadline":        duration(func(d *File) *time.Duration { return &d.Freeze.Deadline }),

@@ -44,6 +44,7 @@ type Generic struct {
 	StartTimeout time.Duration
 	KillWait     time.Duration
 	Order        int
+	Method       string // MethodStop (the default), MethodOnline or MethodAuto, for kinds that have an online mode
 }
 
 // Managers of Domino: auto uses systemd when a unit runs (or can run) it.
@@ -66,6 +67,7 @@ var targetKeys = map[string]targetSetter{
 		return pick(&g.Manager, v, ManagerCommands, ManagerSystemd, ManagerService)
 	},
 	"user":          func(g *Generic, v string) string { g.User = v; return "" },
+	"method":        func(g *Generic, v string) string { return pick(&g.Method, v, MethodStop, MethodOnline, MethodAuto) },
 	"start":         func(g *Generic, v string) string { return argList(&g.Start, v) },
 	"stop":          func(g *Generic, v string) string { return argList(&g.Stop, v) },
 	"unit":          func(g *Generic, v string) string { g.Unit = v; return "" },

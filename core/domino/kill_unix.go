@@ -19,3 +19,10 @@ func sigName(sig syscall.Signal) string {
 	}
 	return "sigterm"
 }
+
+func sigWhat(sig syscall.Signal) string {
+	if sig == syscall.SIGKILL {
+		return "SIGKILL"
+	}
+	return "SIGTERM"
+}

@@ -13,3 +13,5 @@ const lastKill = "TerminateProcess"
 const killedOutcome = "killed by TerminateProcess"
 
 func sigName(syscall.Signal) string { return "terminate" }
+
+func sigWhat(syscall.Signal) string { return "TerminateProcess" }

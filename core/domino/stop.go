@@ -2,11 +2,14 @@ package domino
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
 )
 
@@ -48,15 +51,15 @@ type StopResult struct {
 // Stop shuts the server down: "server -q" as the Domino user (or the
 // unit's or the Windows service's stop), an event-driven wait up to the
 // shutdown timeout, then nsd -kill, SIGTERM and SIGKILL (Windows:
-// TerminateProcess) to whatever is left, each followed by a bounded wait. The whole
-// stop is bounded by ShutdownTimeout + PreShutdownDelay + 3 x KillWait plus
-// the time the tools take to start.
+// TerminateProcess) to whatever is left, each followed by a bounded wait.
+// The whole stop is bounded by the sum of its steps' limits (Steps).
 func (s *Server) Stop(ctx context.Context) (StopResult, error) {
 	return s.StopWithin(ctx, s.cfg.ShutdownTimeout)
 }
 
 // StopWithin is Stop with another graceful wait, so that a stop fits a
-// caller's time budget.
+// caller's time budget. The stop runs its steps (Steps) through
+// freeze.Escalate: what it may take is what the plan counts.
 func (s *Server) StopWithin(ctx context.Context, graceful time.Duration) (StopResult, error) {
 	start := s.clock.Now()
 	found, err := s.Processes()
@@ -66,74 +69,125 @@ func (s *Server) StopWithin(ctx context.Context, graceful time.Duration) (StopRe
 	if err := s.canAct(); err != nil {
 		return StopResult{Found: found}, err
 	}
-	st := &stopRun{s: s, res: StopResult{Found: found}, start: start, graceWait: graceful}
+	st := &stopRun{s: s, res: StopResult{Found: found}, left: found}
 	s.log.Info("stop requested", zap.Int("processes", len(found)), zap.Duration("graceful_wait", graceful))
-	err = st.run(ctx)
+	esc, err := freeze.Escalate(ctx, s.clock, s.steps(st), graceful)
 	st.res.Total = s.clock.Now().Sub(start)
+	for _, r := range esc.Ran {
+		st.res.Phases = append(st.res.Phases, Phase{Name: r.Name, Duration: r.Took})
+		s.log.Info("stop phase done", zap.String("phase", r.Name), zap.Duration("took", r.Took))
+	}
+	st.res.Outcome = outcomeOf(esc)
+	if err == nil && !esc.Gone {
+		err = &StopError{Waited: st.res.Total, Left: st.left, Result: st.res}
+	}
 	return st.res, err
 }
 
-type stopRun struct {
-	s         *Server
-	res       StopResult
-	start     time.Time
-	mark      time.Time
-	graceWait time.Duration
+// outcomeOf is how a stop ended, by the last step it took.
+func outcomeOf(e freeze.Escalation) Outcome {
+	switch {
+	case !e.Forced:
+		return Clean
+	case e.Last.Name == stepNsdKill || e.Last.Name == stepNsd:
+		return KilledByNsd
+	}
+	return KilledBySignal
 }
 
-func (st *stopRun) run(ctx context.Context) error {
-	s := st.s
-	st.mark = st.start
-	st.preShutdown(ctx)
-	left, err := st.graceful(ctx)
-	if err != nil || len(left) == 0 {
-		st.res.Outcome = Clean
-		return err
-	}
-	st.res.Killed = left
-	s.log.Warn("graceful shutdown timed out, escalating", zap.Strings("left", proc.Names(left)))
-	if left, err = st.nsdKill(ctx); err != nil || len(left) == 0 {
-		st.res.Outcome = KilledByNsd
-		return err
-	}
-	st.res.Outcome = KilledBySignal
-	for _, sig := range killSignals {
-		if left, err = st.signal(ctx, sig, left); err != nil || len(left) == 0 {
-			return err
+// Step names, as the log's stop phases and check show them.
+const (
+	stepPreShutdown = "pre-shutdown"
+	stepGraceful    = "graceful"
+	stepNsd         = "nsd"
+	stepNsdKill     = "nsd-kill"
+)
+
+// preShutdownTool bounds the pre-shutdown console command.
+const preShutdownTool = time.Minute
+
+// nsdTime bounds a full nsd before nsd -kill.
+const nsdTime = 5 * time.Minute
+
+// Steps are the stop's steps with their limits, as configured: the
+// optional pre-shutdown command and its delay, the graceful stop (server
+// -q, or the unit's or the Windows service's stop) and its wait, the
+// optional full nsd, nsd -kill and its wait, and the signals (Windows:
+// TerminateProcess) each with its wait.
+func (s *Server) Steps() []freeze.Step { return s.steps(nil) }
+
+// steps are the stop's steps; st (nil for a plan) is the stop they run.
+func (s *Server) steps(st *stopRun) []freeze.Step {
+	c := s.cfg
+	var out []freeze.Step
+	add := func(name, what string, limit time.Duration, graceful, kills bool, do func(*stopRun, context.Context, time.Time) (bool, error)) {
+		step := freeze.Step{Name: name, What: what, Limit: limit, Graceful: graceful, Kills: kills}
+		if st != nil {
+			step.Do = func(ctx context.Context, deadline time.Time) (bool, error) { return do(st, ctx, deadline) }
 		}
+		out = append(out, step)
 	}
-	return &StopError{Waited: s.clock.Now().Sub(st.start), Left: left, Result: st.res}
+	if c.PreShutdownCommand != "" {
+		add(stepPreShutdown, fmt.Sprintf("console command %q, then %s", c.PreShutdownCommand, c.PreShutdownDelay),
+			preShutdownTool+c.PreShutdownDelay, false, false, (*stopRun).preShutdown)
+	}
+	add(stepGraceful, s.gracefulWhat(), c.ShutdownTimeout, true, false, (*stopRun).graceful)
+	if c.NsdBeforeKill {
+		add(stepNsd, "full nsd (diagnostics) before the kill", nsdTime, false, false, (*stopRun).nsd)
+	}
+	add(stepNsdKill, "nsd -kill, then wait", 2*c.KillWait, false, true, (*stopRun).nsdKill)
+	for _, sig := range killSignals {
+		sig := sig
+		add(sigName(sig), sigWhat(sig)+" to what is left, then wait", c.KillWait, false, true,
+			func(st *stopRun, ctx context.Context, deadline time.Time) (bool, error) {
+				return st.signal(ctx, sig, deadline)
+			})
+	}
+	return out
 }
 
-// phase records the time since the previous phase ended.
-func (st *stopRun) phase(name string) {
-	now := st.s.clock.Now()
-	st.res.Phases = append(st.res.Phases, Phase{Name: name, Duration: now.Sub(st.mark)})
-	st.s.log.Info("stop phase done", zap.String("phase", name), zap.Duration("took", now.Sub(st.mark)))
-	st.mark = now
+// gracefulWhat says how the graceful stop is asked for.
+func (s *Server) gracefulWhat() string {
+	switch {
+	case s.svc != nil:
+		return "stop the Windows service " + s.cfg.Service + ", wait for every process to exit"
+	case s.cfg.Manager == config.ManagerSystemd:
+		return "systemctl stop " + s.cfg.Unit + ", wait for every process to exit"
+	}
+	return "server -q, wait for every process to exit"
 }
 
-func (st *stopRun) preShutdown(ctx context.Context) {
+type stopRun struct {
+	s    *Server
+	res  StopResult
+	left []proc.Proc // what the last look found
+}
+
+func (st *stopRun) preShutdown(ctx context.Context, deadline time.Time) (bool, error) {
 	s := st.s
-	if s.cfg.PreShutdownCommand == "" {
-		return
-	}
-	if err := s.runTool(ctx, time.Minute, launcher(s.cfg.Lotus), "-c", s.cfg.PreShutdownCommand); err != nil {
+	tool := min(preShutdownTool, time.Until(deadline))
+	if err := s.runTool(ctx, tool, launcher(s.cfg.Lotus), "-c", s.cfg.PreShutdownCommand); err != nil {
 		s.log.Warn("pre-shutdown command failed", zap.String("command", s.cfg.PreShutdownCommand), zap.Error(err))
 	}
-	if s.cfg.PreShutdownDelay > 0 {
+	if d := min(s.cfg.PreShutdownDelay, time.Until(deadline)); d > 0 {
 		select {
 		case <-ctx.Done():
-		case <-time.After(s.cfg.PreShutdownDelay):
+		case <-time.After(d):
 		}
 	}
-	st.phase("pre-shutdown")
+	return st.look()
 }
 
-// graceful asks the server to shut down and waits up to the timeout.
-func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
+// look finds what is left of the server now.
+func (st *stopRun) look() (bool, error) {
+	left, err := st.s.waitGone(context.Background(), st.left, time.Time{})
+	st.left = left
+	return len(left) == 0, err
+}
+
+// graceful asks the server to shut down and waits until the deadline.
+func (st *stopRun) graceful(ctx context.Context, deadline time.Time) (bool, error) {
 	s := st.s
-	deadline := st.start.Add(s.cfg.PreShutdownDelay + st.graceWait)
 	var unitDone <-chan error
 	if s.svc != nil {
 		// Through the service control manager, which then sees its
@@ -153,44 +207,53 @@ func (st *stopRun) graceful(ctx context.Context) ([]proc.Proc, error) {
 	} else if err := s.startTool(launcher(s.cfg.Lotus), "-q"); err != nil {
 		s.log.Error("cannot run server -q", zap.Error(err))
 	}
-	left, err := s.waitGone(ctx, st.res.Found, deadline)
+	left, err := s.waitGone(ctx, st.left, deadline)
 	if unitDone != nil && len(left) == 0 && err == nil {
 		<-unitDone // let the unit's stop job finish: the unit (service) is inactive when the stop returns
 	}
-	st.phase("graceful")
-	return left, err
+	st.left = left
+	if len(left) > 0 && err == nil {
+		st.res.Killed = left
+		s.log.Warn("graceful shutdown timed out, escalating", zap.Strings("left", proc.Names(left)))
+	}
+	return len(left) == 0, err
 }
 
-// nsdKill runs the application's own kill tool, optionally after a full
-// diagnostic nsd, and waits up to KillWait.
-func (st *stopRun) nsdKill(ctx context.Context) ([]proc.Proc, error) {
+// nsd runs a full diagnostic nsd before the kill.
+func (st *stopRun) nsd(ctx context.Context, deadline time.Time) (bool, error) {
 	s := st.s
-	if s.cfg.NsdBeforeKill {
-		if err := s.runTool(ctx, 5*time.Minute, nsdTool(s.cfg.Lotus)); err != nil {
-			s.log.Warn("nsd before kill failed", zap.Error(err))
-		}
+	if err := s.runTool(ctx, time.Until(deadline), nsdTool(s.cfg.Lotus)); err != nil {
+		s.log.Warn("nsd before kill failed", zap.Error(err))
 	}
-	wait := s.cfg.KillWait
+	return st.look()
+}
+
+// nsdKill runs the application's own kill tool, then waits until the
+// deadline for what is left to exit.
+func (st *stopRun) nsdKill(ctx context.Context, deadline time.Time) (bool, error) {
+	s := st.s
+	wait := deadline
 	if err := s.runTool(ctx, s.cfg.KillWait, nsdTool(s.cfg.Lotus), "-kill"); err != nil {
 		s.log.Warn("nsd -kill failed, going on with signals", zap.Error(err))
-		wait = 0 // nothing to wait for: check once and escalate
+		wait = time.Time{} // nothing to wait for: check once and escalate
 	}
-	left, err := s.waitGone(ctx, st.res.Killed, s.clock.Now().Add(wait))
-	st.phase("nsd-kill")
-	return left, err
+	left, err := s.waitGone(ctx, st.left, wait)
+	st.left = left
+	return len(left) == 0, err
 }
 
-// signal sends sig to every remaining process and waits up to KillWait.
-func (st *stopRun) signal(ctx context.Context, sig syscall.Signal, procs []proc.Proc) ([]proc.Proc, error) {
+// signal sends sig to every remaining process and waits until the
+// deadline.
+func (st *stopRun) signal(ctx context.Context, sig syscall.Signal, deadline time.Time) (bool, error) {
 	s := st.s
-	for _, p := range procs {
+	for _, p := range st.left {
 		if err := proc.Signal(p, sig); err != nil {
 			s.log.Warn("signal failed", zap.Stringer("process", p), zap.Stringer("signal", sig), zap.Error(err))
 		}
 	}
-	left, err := s.waitGone(ctx, procs, s.clock.Now().Add(s.cfg.KillWait))
-	st.phase(sigName(sig))
-	return left, err
+	left, err := s.waitGone(ctx, st.left, deadline)
+	st.left = left
+	return len(left) == 0, err
 }
 
 // waitGone waits, from procs (what the last scan found), until no process

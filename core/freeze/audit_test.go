@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 )
 
 // The audit of the freeze state machine: every pair of (a first operation
@@ -31,7 +32,7 @@ var (
 
 func freezeOp(c freeze.Caller) op {
 	return op{"freeze by " + c.Name, func(w *world, k int) (freeze.Result, string, error) {
-		res, died, err := w.run("freeze by "+c.Name, k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+		res, died, err := w.run("freeze by "+c.Name, k, func(f *freeze.Session, _ *qproc) (freeze.Result, error) {
 			return f.Freeze(context.Background(), c)
 		})
 		if died == "" && err == nil && w.app.state() != "stopped" {
@@ -39,7 +40,7 @@ func freezeOp(c freeze.Caller) op {
 				c.Name, res.Outcome, w.app.state(), strings.Join(w.trace, "\n"))
 		}
 		if died == "" && err == nil && res.Outcome != freeze.NotRunning {
-			rec, _ := w.store.Load("app")
+			rec, _ := w.store.Load(key("app"))
 			w.held[c.Name] = rec.Deadline
 		}
 		return res, died, err
@@ -48,7 +49,7 @@ func freezeOp(c freeze.Caller) op {
 
 func thawOp(c freeze.Caller) op {
 	return op{"thaw by " + c.Name, func(w *world, k int) (freeze.Result, string, error) {
-		res, died, err := w.run("thaw by "+c.Name, k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+		res, died, err := w.run("thaw by "+c.Name, k, func(f *freeze.Session, _ *qproc) (freeze.Result, error) {
 			return f.Thaw(context.Background(), c)
 		})
 		if died == "" && err == nil && res.Outcome == freeze.Started && w.app.state() != "serving" {
@@ -62,7 +63,7 @@ func thawOp(c freeze.Caller) op {
 }
 
 var recoverOp = op{"recover", func(w *world, k int) (freeze.Result, string, error) {
-	return w.run("recover", k, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	return w.run("recover", k, func(f *freeze.Session, _ *qproc) (freeze.Result, error) {
 		return f.Recover(context.Background(), false)
 	})
 }}
@@ -72,7 +73,7 @@ var recoverOp = op{"recover", func(w *world, k int) (freeze.Result, string, erro
 // starts and ends the ownership once the application runs.
 func byHand(verb string) op {
 	return op{"manual " + verb, func(w *world, k int) (freeze.Result, string, error) {
-		return w.run("manual "+verb, k, func(f *freeze.Freezer, p *qproc) (freeze.Result, error) {
+		return w.run("manual "+verb, k, func(f *freeze.Session, p *qproc) (freeze.Result, error) {
 			_, _ = f.Recover(context.Background(), false)
 			if verb == "stop" {
 				if err := f.Disown(context.Background(), "stopped by hand"); err != nil {
@@ -82,7 +83,7 @@ func byHand(verb string) op {
 				return freeze.Result{}, err
 			}
 			_, err := p.Start(context.Background())
-			if errors.Is(err, freeze.ErrAlreadyRunning) {
+			if errors.Is(err, stopstart.ErrAlreadyRunning) {
 				err = nil
 			}
 			if err != nil {
@@ -194,7 +195,7 @@ func play(t *testing.T, w *world, s scenario) outcome {
 		// promise holds again from the next quiesce run (any freeze,
 		// thaw or recover arms a watchdog), or the boot unit's
 		// 'quiesce recover --boot' after a crash.
-		w.run("the next quiesce run: recover", 0, func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+		w.run("the next quiesce run: recover", 0, func(f *freeze.Session, _ *qproc) (freeze.Result, error) {
 			return f.Recover(context.Background(), false)
 		})
 		w.startWatchdogs(0)
@@ -210,7 +211,7 @@ func play(t *testing.T, w *world, s scenario) outcome {
 	if n := len(w.alive()); n > 0 {
 		t.Fatalf("%d watchdog(s) still running at the end\n%s", n, trace())
 	}
-	rec, err := w.store.Load("app")
+	rec, err := w.store.Load(key("app"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func play(t *testing.T, w *world, s scenario) outcome {
 func TestKilledFreezeAfterKilledFreezeLeavesNothingDown(t *testing.T) {
 	w := newWorld(t)
 	w.verbose()
-	_, died, _ := w.runNamed("freeze by veeam", "spawn watchdog", func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	_, died, _ := w.runNamed("freeze by veeam", "spawn watchdog", func(f *freeze.Session, _ *qproc) (freeze.Result, error) {
 		return f.Freeze(context.Background(), auditVeeam)
 	})
 	if died != "spawn watchdog" {
@@ -257,7 +258,7 @@ func TestKilledFreezeAfterKilledFreezeLeavesNothingDown(t *testing.T) {
 	if st := w.app.state(); st != "serving" {
 		t.Fatalf("the server is %s after a freeze killed before it stopped anything", st)
 	}
-	_, died, _ = w.runNamed("freeze by vmware", "stop: going down", func(f *freeze.Freezer, _ *qproc) (freeze.Result, error) {
+	_, died, _ = w.runNamed("freeze by vmware", "stop: going down", func(f *freeze.Session, _ *qproc) (freeze.Result, error) {
 		return f.Freeze(context.Background(), auditVMware)
 	})
 	if died != "stop: going down" {
@@ -267,7 +268,7 @@ func TestKilledFreezeAfterKilledFreezeLeavesNothingDown(t *testing.T) {
 	began := w.clk.Now()
 	servedAt := w.settle(time.Hour)
 	if servedAt.IsZero() || servedAt.After(began.Add(appShutdown+appStartup+2*time.Second)) {
-		rec, _ := w.store.Load("app")
+		rec, _ := w.store.Load(key("app"))
 		t.Fatalf("both callers were told their freeze failed, yet the server is %s (serving again at %v; record %+v)\n%s",
 			w.app.state(), servedAt, rec, strings.Join(w.trace, "\n"))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -38,27 +39,27 @@ func (s *slowStart) Running() (bool, error) {
 	return s.running, nil
 }
 func (s *slowStart) Timeouts() freeze.Timeouts {
-	return freeze.Timeouts{Shutdown: time.Second, KillWait: time.Second, Start: time.Minute}
+	return timeouts(time.Second, time.Second, time.Minute)
 }
-func (s *slowStart) Stop(context.Context, time.Duration) (freeze.StopReport, error) {
+func (s *slowStart) Stop(context.Context, time.Duration) (stopstart.StopReport, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.running, s.serving = false, false
-	return freeze.StopReport{Outcome: "clean"}, nil
+	return stopstart.StopReport{Outcome: "clean"}, nil
 }
-func (s *slowStart) Start(ctx context.Context) (freeze.StartReport, error) {
+func (s *slowStart) Start(ctx context.Context) (stopstart.StartReport, error) {
 	s.mu.Lock()
 	if s.running {
 		s.mu.Unlock()
-		return freeze.StartReport{}, freeze.ErrAlreadyRunning
+		return stopstart.StartReport{}, stopstart.ErrAlreadyRunning
 	}
 	s.starts++
 	s.running = s.launch
 	s.mu.Unlock()
 	if err := s.WaitReady(ctx); err != nil {
-		return freeze.StartReport{}, err
+		return stopstart.StartReport{}, err
 	}
-	return freeze.StartReport{Ready: time.Millisecond}, nil
+	return stopstart.StartReport{Ready: time.Millisecond}, nil
 }
 func (s *slowStart) WaitReady(ctx context.Context) error {
 	if s.neverErr != nil {
@@ -75,13 +76,13 @@ func (s *slowStart) WaitReady(ctx context.Context) error {
 	}
 }
 
-func slowRig(t *testing.T, tg *slowStart) (*freeze.Freezer, *state.Store, *int) {
+func slowRig(t *testing.T, tg *slowStart) (*freeze.Session, *state.Store, *int) {
 	store, err := state.Open(filepath.Join(t.TempDir(), "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	armed := 0
-	f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
+	f := session(tg, name(tg), store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
 	f.WithWatchdog(func() error { armed++; return nil })
 	return f, store, &armed
 }
@@ -89,8 +90,8 @@ func slowRig(t *testing.T, tg *slowStart) (*freeze.Freezer, *state.Store, *int) 
 // thawer is the engine as a second quiesce process (the caller's thaw)
 // sees it: over the same state, counting its watchdog starts with the
 // freeze's. A process arms the watchdog at most once.
-func thawer(t *testing.T, tg *slowStart, store *state.Store, armed *int) *freeze.Freezer {
-	f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
+func thawer(t *testing.T, tg *slowStart, store *state.Store, armed *int) *freeze.Session {
+	f := session(tg, name(tg), store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
 	f.WithWatchdog(func() error { *armed++; return nil })
 	return f
 }
@@ -119,8 +120,8 @@ func TestBoundedThawHandsReadinessToWatchdog(t *testing.T) {
 	if took < 8*time.Second || took > 10*time.Second {
 		t.Fatalf("the thaw answered after %s; the limit is 10 s with a 2 s margin", took)
 	}
-	rec, _ := store.Load("slow")
-	if rec.Phase != state.PhaseStarting || !rec.StartOwed() || rec.Frozen() || *armed < 2 {
+	rec, _ := store.Load(key("slow"))
+	if rec.Phase != state.PhaseLeaving || !rec.Owed || rec.Frozen() || *armed < 2 {
 		t.Fatalf("record %+v, watchdog armed %d times", rec, *armed)
 	}
 	n, ok, err := f.StartNote()
@@ -132,7 +133,7 @@ func TestBoundedThawHandsReadinessToWatchdog(t *testing.T) {
 	if err != nil || res.Outcome != freeze.FoundRunning || tg.starts != 1 {
 		t.Fatalf("watchdog recovery: %+v %v (starts %d)", res, err, tg.starts)
 	}
-	if rec, _ := store.Load("slow"); !rec.Empty() {
+	if rec, _ := store.Load(key("slow")); !rec.Empty() {
 		t.Fatalf("record after recovery: %+v", rec)
 	}
 	if n, _, _ := f.StartNote(); n.Outcome != state.StartServing {
@@ -172,7 +173,7 @@ func TestBoundedThawFollowUps(t *testing.T) {
 		if n, _, _ := f.StartNote(); n.Outcome != state.StartNotServing {
 			t.Fatalf("note %+v", n)
 		}
-		if rec, _ := store.Load("slow"); !rec.Empty() {
+		if rec, _ := store.Load(key("slow")); !rec.Empty() {
 			t.Fatalf("record %+v", rec)
 		}
 	})
@@ -188,13 +189,13 @@ func TestBoundedThawFollowUps(t *testing.T) {
 		if !errors.Is(err, freeze.ErrThawFailed) {
 			t.Fatalf("thaw of an application that never appeared: %v", err)
 		}
-		if rec, _ := store.Load("slow"); rec.Phase != state.PhaseStarting || !rec.StartOwed() || *armed < 2 {
+		if rec, _ := store.Load(key("slow")); rec.Phase != state.PhaseLeaving || !rec.Owed || *armed < 2 {
 			t.Fatalf("record %+v armed %d", rec, *armed)
 		}
 	})
 }
 
-func mustFreezeThawLaunched(t *testing.T, f *freeze.Freezer, c freeze.Caller) {
+func mustFreezeThawLaunched(t *testing.T, f *freeze.Session, c freeze.Caller) {
 	t.Helper()
 	if _, err := f.Freeze(ctx, c); err != nil {
 		t.Fatal(err)

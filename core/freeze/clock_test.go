@@ -2,6 +2,7 @@ package freeze_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ var budgetCaller = freeze.Caller{Name: "veeam", Budget: 2 * time.Minute}
 
 const clockDeadline = 2*time.Minute + 30*time.Second
 
-func clockRig(t *testing.T) (*freeze.Freezer, *scripted, *state.Store, *clock.Fake) {
+func clockRig(t *testing.T) (*freeze.Session, *scripted, *state.Store, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(clockStart)
 	tg := &scripted{running: true}
@@ -37,7 +38,7 @@ func clockRig(t *testing.T) (*freeze.Freezer, *scripted, *state.Store, *clock.Fa
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second, WatchdogMargin: 30 * time.Second}, zaptest.NewLogger(t), clk)
+	f := session(tg, name(tg), store, freeze.Policy{LockWait: time.Second, WatchdogMargin: 30 * time.Second}, zaptest.NewLogger(t), clk)
 	res, err := f.Freeze(context.Background(), budgetCaller)
 	if err != nil || res.Outcome != freeze.Stopped || tg.running {
 		t.Fatalf("freeze: %+v %v (running %v)", res, err, tg.running)
@@ -47,12 +48,12 @@ func clockRig(t *testing.T) (*freeze.Freezer, *scripted, *state.Store, *clock.Fa
 
 func TestFreezeDeadlineIsBudgetPlusMarginOnTheClock(t *testing.T) {
 	_, _, store, _ := clockRig(t)
-	rec, err := store.Load("scripted")
+	rec, err := store.Load(key("scripted"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := clockStart.Add(clockDeadline); !rec.Deadline.Equal(want) || !rec.StoppedAt.Equal(clockStart) {
-		t.Fatalf("deadline %v stopped at %v; want %v and %v (the fake clock's)", rec.Deadline, rec.StoppedAt, want, clockStart)
+	if want := clockStart.Add(clockDeadline); !rec.Deadline.Equal(want) || !rec.Since.Equal(clockStart) {
+		t.Fatalf("deadline %v stopped at %v; want %v and %v (the fake clock's)", rec.Deadline, rec.Since, want, clockStart)
 	}
 }
 
@@ -67,16 +68,19 @@ func TestThawAtTheDeadlineIsLate(t *testing.T) {
 		f, tg, store, clk := clockRig(t)
 		clk.Advance(c.at)
 		res, err := f.Thaw(context.Background(), budgetCaller)
-		if err != nil || !tg.running || tg.starts != 1 {
+		if !tg.running || tg.starts != 1 {
 			t.Fatalf("thaw %s after the freeze: %+v %v (running %v, starts %d)", c.at, res, err, tg.running, tg.starts)
 		}
-		// the freeze ended when this thaw found it past its deadline
+		// the freeze ended when this thaw found it past its deadline: the
+		// application was started before this thaw, so its snapshot may
+		// be inconsistent, and the thaw fails saying so
 		ended := clockStart.Add(c.at).Format(time.RFC3339)
-		warned := strings.Contains(strings.Join(res.Warnings, ";"), "late thaw: the freeze by veeam had expired at "+ended)
-		if warned != c.late || (!c.late && res.Outcome != freeze.Started) {
-			t.Errorf("thaw %s after the freeze: %+v; want late %v", c.at, res, c.late)
+		var late *freeze.LateThawError
+		told := errors.As(err, &late) && errors.Is(err, freeze.ErrThawFailed) && strings.Contains(err.Error(), "the freeze by veeam expired at "+ended)
+		if told != c.late || (!c.late && (err != nil || res.Outcome != freeze.Started)) {
+			t.Errorf("thaw %s after the freeze: %+v %v; want late %v", c.at, res, err, c.late)
 		}
-		if rec, _ := store.Load("scripted"); !rec.Empty() {
+		if rec, _ := store.Load(key("scripted")); !rec.Empty() {
 			t.Errorf("thaw %s after the freeze left %+v", c.at, rec)
 		}
 	}
@@ -134,18 +138,19 @@ func TestWatchdogExpiresTheFreezeAtItsDeadline(t *testing.T) {
 	if !tg.running || tg.starts != 1 {
 		t.Fatalf("after the deadline: running %v, starts %d", tg.running, tg.starts)
 	}
-	rec, err := store.Load("scripted")
+	rec, err := store.Load(key("scripted"))
 	if err != nil || len(rec.Expired) != 1 || rec.Expired[0].Caller != "veeam" || !rec.ExpiredAt.Equal(deadline) || rec.Frozen() {
 		t.Fatalf("record after expiry: %+v %v; want veeam's freeze expired at %v", rec, err, deadline)
 	}
 
 	clk.Advance(5 * time.Minute)
 	res, err := f.Thaw(context.Background(), budgetCaller)
-	if err != nil || res.Outcome != freeze.NothingToThaw || tg.starts != 1 ||
-		!strings.Contains(strings.Join(res.Warnings, ";"), "late thaw: the freeze by veeam had expired at "+deadline.Format(time.RFC3339)) {
+	var late *freeze.LateThawError
+	if !errors.As(err, &late) || tg.starts != 1 || !strings.Contains(err.Error(), "the freeze by veeam expired at "+deadline.Format(time.RFC3339)) ||
+		!strings.Contains(err.Error(), "may be inconsistent") {
 		t.Fatalf("late thaw: %+v %v (starts %d)", res, err, tg.starts)
 	}
-	if rec, _ := store.Load("scripted"); !rec.Empty() {
+	if rec, _ := store.Load(key("scripted")); !rec.Empty() {
 		t.Fatalf("record after the late thaw: %+v", rec)
 	}
 }

@@ -3,6 +3,7 @@ package freeze
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -59,3 +60,69 @@ func (e *NoTimeLeftError) Error() string {
 	return fmt.Sprintf("the stop used up the freeze's deadline window (%s left of %s): the watchdog would start the application again during the snapshot; freeze refused (give the caller a longer budget or [freeze] deadline)",
 		e.Left.Round(time.Millisecond), e.Window.Round(time.Millisecond))
 }
+
+// ErrUnchanged marks a freeze error after which the instance is exactly
+// as it was: nothing was stopped, no backup mode entered. A session whose
+// method order allows it (auto) then tries the next method.
+var ErrUnchanged = errors.New("the instance was left as it was")
+
+// ErrNotRunning: the method found nothing running to freeze its way (an
+// online mode needs a running server); the next method, the stop, records
+// that it was not running.
+var ErrNotRunning = errors.New("the application is not running")
+
+// unchanged reports whether err says the instance was left as it was.
+func unchanged(err error) bool {
+	var fe *FreezeError
+	if errors.As(err, &fe) && fe.NotStopped {
+		return true
+	}
+	return errors.Is(err, ErrUnchanged)
+}
+
+// LateThawError is a thaw from a caller whose freeze had expired: the
+// watchdog ended it (started the application again, ended backup mode)
+// before this thaw, so a snapshot taken after that may not be
+// consistent. The caller must be told: its snapshot is suspect.
+type LateThawError struct {
+	Caller    string
+	ExpiredAt time.Time
+	Ended     string // what ending the freeze did, from the method
+	Effect    string // what that means for a snapshot taken after it
+}
+
+func (e *LateThawError) Error() string {
+	return fmt.Sprintf("late thaw: the freeze by %s expired at %s and %s before this thaw: a snapshot taken after that %s",
+		e.Caller, e.ExpiredAt.Format(time.RFC3339), e.Ended, e.Effect)
+}
+func (e *LateThawError) Unwrap() error { return ErrThawFailed }
+
+// LateJoinError is a freeze that would join a hold too close to its end
+// (a method's hold cannot outlast its window): the caller's snapshot would
+// come after it. The freeze in place is left as it was.
+type LateJoinError struct {
+	Hold    string // what holds, from the method ("Domino Backup 20261206120000 (backup mode)")
+	Ends    time.Time
+	Left    time.Duration
+	Holders []string
+}
+
+func (e *LateJoinError) Error() string {
+	return fmt.Sprintf("%s for %s ends at %s, %s from now: too little for this caller's snapshot, which would not be restorable; not joined (the freeze in place is unchanged; freeze again once it is over)",
+		e.Hold, strings.Join(e.Holders, ", "), e.Ends.Format("15:04:05"), e.Left.Round(time.Millisecond))
+}
+func (e *LateJoinError) Unwrap() error { return ErrFreezeFailed }
+
+// ErrNotUsable marks a method that cannot freeze the instance as it is set
+// up (Domino Backup not set up): with Fallback the next method is used
+// without a word; without, the freeze fails with it, the instance as it
+// was.
+var ErrNotUsable = errors.New("freeze method not usable here")
+
+// NotUsable marks err as ErrNotUsable (and ErrUnchanged).
+func NotUsable(err error) error { return &notUsable{err} }
+
+type notUsable struct{ err error }
+
+func (e *notUsable) Error() string   { return e.err.Error() }
+func (e *notUsable) Unwrap() []error { return []error{e.err, ErrNotUsable, ErrUnchanged} }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -23,41 +24,46 @@ type scripted struct {
 	starts    int
 	clk       *clock.Fake   // when set, a stop takes stopTakes on it
 	stopTakes time.Duration // how long a stop takes on clk
+	killWait  time.Duration // each kill step's wait; 0: a second
 }
 
 func (s *scripted) Name() string           { return "scripted" }
 func (s *scripted) Running() (bool, error) { return s.running, nil }
 func (s *scripted) Timeouts() freeze.Timeouts {
-	return freeze.Timeouts{Shutdown: time.Second, KillWait: time.Second, Start: time.Second}
+	kill := s.killWait
+	if kill == 0 {
+		kill = time.Second
+	}
+	return timeouts(time.Second, kill, time.Second)
 }
-func (s *scripted) Stop(context.Context, time.Duration) (freeze.StopReport, error) {
+func (s *scripted) Stop(context.Context, time.Duration) (stopstart.StopReport, error) {
 	if s.clk != nil {
 		s.clk.Advance(s.stopTakes)
 	}
 	if s.stopErr == nil {
 		s.running = false
 	}
-	return freeze.StopReport{Outcome: "clean"}, s.stopErr
+	return stopstart.StopReport{Outcome: "clean"}, s.stopErr
 }
-func (s *scripted) Start(context.Context) (freeze.StartReport, error) {
+func (s *scripted) Start(context.Context) (stopstart.StartReport, error) {
 	s.starts++
 	if len(s.startErrs) > 0 {
 		err := s.startErrs[0]
 		s.startErrs = s.startErrs[1:]
 		if err != nil {
-			return freeze.StartReport{}, err
+			return stopstart.StartReport{}, err
 		}
 	}
 	s.running = true
-	return freeze.StartReport{Ready: time.Millisecond}, nil
+	return stopstart.StartReport{Ready: time.Millisecond}, nil
 }
 
-func scriptedRig(t *testing.T, tg *scripted) (*freeze.Freezer, *state.Store) {
+func scriptedRig(t *testing.T, tg *scripted) (*freeze.Session, *state.Store) {
 	store, err := state.Open(filepath.Join(t.TempDir(), "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return freeze.New(tg, store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{}), store
+	return session(tg, name(tg), store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{}), store
 }
 
 func TestFailedRestoreIsRetriedByThaw(t *testing.T) {
@@ -70,8 +76,8 @@ func TestFailedRestoreIsRetriedByThaw(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Restored || !errors.Is(err, survivor) || !errors.Is(fe.RestoreErr, boom) {
 		t.Fatalf("freeze: %v", err)
 	}
-	rec, _ := store.Load("scripted")
-	if !rec.StartOwed() || rec.Phase != state.PhaseStartFailed || rec.Frozen() {
+	rec, _ := store.Load(key("scripted"))
+	if !rec.Owed || rec.Phase != state.PhaseLeaveFailed || rec.Frozen() {
 		t.Fatalf("record must owe a start: %+v", rec)
 	}
 	res, err := f.Thaw(ctx, vmware)
@@ -90,7 +96,7 @@ func TestThawStartFailureKeepsStartOwed(t *testing.T) {
 	if !errors.Is(err, freeze.ErrThawFailed) {
 		t.Fatalf("thaw: %v", err)
 	}
-	if rec, _ := store.Load("scripted"); !rec.StartOwed() || rec.Phase != state.PhaseStartFailed {
+	if rec, _ := store.Load(key("scripted")); !rec.Owed || rec.Phase != state.PhaseLeaveFailed {
 		t.Fatalf("record: %+v", rec)
 	}
 	if res, err := f.Thaw(ctx, veeam); err != nil || res.Outcome != freeze.Started {
@@ -113,8 +119,8 @@ func TestCancelledFreezeHandsOverToWatchdog(t *testing.T) {
 	if !errors.As(err, &fe) || !fe.Pending || fe.Restored {
 		t.Fatalf("cancelled freeze: %v", err)
 	}
-	rec, _ := store.Load("scripted")
-	if rec.Phase != state.PhaseStopping || !rec.StartOwed() || rec.Frozen() || armed == 0 {
+	rec, _ := store.Load(key("scripted"))
+	if rec.Phase != state.PhaseEntering || !rec.Owed || rec.Frozen() || armed == 0 {
 		t.Fatalf("record %+v, watchdog armed %d times", rec, armed)
 	}
 	tg.stopErr = nil // the shutdown completes
@@ -122,7 +128,7 @@ func TestCancelledFreezeHandsOverToWatchdog(t *testing.T) {
 	if err != nil || res.Outcome != freeze.Started || !tg.running {
 		t.Fatalf("recover: %+v %v (running %v)", res, err, tg.running)
 	}
-	if rec, _ := store.Load("scripted"); !rec.Empty() {
+	if rec, _ := store.Load(key("scripted")); !rec.Empty() {
 		t.Fatalf("record after recovery: %+v", rec)
 	}
 }
@@ -144,9 +150,9 @@ func TestFreezeThatUsedUpItsWindowRestores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second, Deadline: 4 * time.Second}, zaptest.NewLogger(t), clk)
+		f := session(tg, name(tg), store, freeze.Policy{LockWait: time.Second, Deadline: 4 * time.Second}, zaptest.NewLogger(t), clk)
 		res, err := f.Freeze(context.Background(), freeze.Caller{Name: "vmware"})
-		rec, _ := store.Load("scripted")
+		rec, _ := store.Load(key("scripted"))
 		if c.ok {
 			if err != nil || res.Outcome != freeze.Stopped || tg.running || !rec.Frozen() {
 				t.Fatalf("stop of %s in a 4 s window: %+v %v (running %v, record %+v)", c.stop, res, err, tg.running, rec)

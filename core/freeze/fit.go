@@ -1,6 +1,7 @@
 package freeze
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -46,15 +47,19 @@ func Refuse(c Caller, p Plan) error {
 	return &NoFitError{Caller: c.Name, Budget: c.Budget, Needs: p.Needs()}
 }
 
-// refuse is Refuse for the whole group, before any member is stopped: the
-// members stop one after another within the one budget.
-func (g Group) refuse(c Caller) error {
+// refuse is Refuse for the whole group, before any member is touched:
+// the members are frozen one after another within the one budget. It
+// refuses only when some member would change (a member not running needs
+// nothing done).
+func (g Group) refuse(ctx context.Context, c Caller) error {
 	if !c.Hard || len(g.Members) < 2 {
 		return nil // a single member refuses for itself
 	}
 	if err := Refuse(c, g.Plan(c)); err != nil {
+		look := c
+		look.Hard = false // only whether it would change, not whether it fits
 		for _, m := range g.Members {
-			if running, _ := m.target.Running(); running {
+			if _, change, cerr := m.methods[len(m.methods)-1].Check(ctx, look); cerr == nil && change {
 				return &FreezeError{Cause: err, NotStopped: true}
 			}
 		}

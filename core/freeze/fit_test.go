@@ -64,10 +64,9 @@ func TestHardLimitRefusesAStopThatCannotFit(t *testing.T) {
 
 // Needs is exact on both sides of the margin's 300 s bend.
 func TestPlanNeeds(t *testing.T) {
-	for _, tt := range []freeze.Timeouts{
-		{Shutdown: 60 * time.Second, KillWait: 10 * time.Second},
-		{Shutdown: 600 * time.Second, KillWait: 90 * time.Second, PreShutdown: 20 * time.Second},
-	} {
+	withPre := timeouts(600*time.Second, 90*time.Second, 0)
+	withPre.Steps = append([]freeze.Step{{Name: "pre-shutdown", Limit: 20 * time.Second}}, withPre.Steps...)
+	for _, tt := range []freeze.Timeouts{timeouts(60*time.Second, 10*time.Second, 0), withPre} {
 		n := freeze.PlanFor(time.Hour, tt).Needs()
 		if p := freeze.PlanFor(n, tt); p.TooTight {
 			t.Fatalf("%+v: Needs %s does not fit", tt, n)
@@ -81,10 +80,10 @@ func TestPlanNeeds(t *testing.T) {
 // Two applications whose stops each fit 45 s but not one after the other:
 // a hard caller's group freeze is refused before either is stopped.
 func TestGroupRefusesBeforeAnyMemberStops(t *testing.T) {
-	a, b := &scripted{running: true}, &scripted{running: true}
+	a, b := &scripted{running: true, killWait: 3 * time.Second}, &scripted{running: true, killWait: 3 * time.Second}
 	fa, _ := scriptedRig(t, a)
 	fb, _ := scriptedRig(t, b)
-	g := freeze.Group{Members: []*freeze.Freezer{fa, fb}}
+	g := freeze.Group{Members: []*freeze.Session{fa, fb}}
 	c := freeze.Caller{Name: "aws", Budget: 45 * time.Second, Limits: freeze.Limits{Hard: true}}
 	if fa.Plan(c).TooTight || !g.Plan(c).TooTight {
 		t.Fatalf("member plan %+v, group plan %+v", fa.Plan(c), g.Plan(c))

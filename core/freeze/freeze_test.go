@@ -17,6 +17,7 @@ import (
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -31,7 +32,7 @@ type rig struct {
 	sim   *simtest.Sim
 	srv   *domino.Server
 	store *state.Store
-	f     *freeze.Freezer
+	f     *freeze.Session
 }
 
 func newRig(t *testing.T, o simtest.Options, shutdown time.Duration, p freeze.Policy) *rig {
@@ -48,7 +49,7 @@ func newRig(t *testing.T, o simtest.Options, shutdown time.Duration, p freeze.Po
 	if p.LockWait == 0 {
 		p.LockWait = 5 * time.Second
 	}
-	return &rig{sim, srv, store, freeze.New(domino.Freezable{S: srv}, store, p, zaptest.NewLogger(t), clock.Real{})}
+	return &rig{sim, srv, store, session(domino.Freezable{S: srv}, domino.TargetName, store, p, zaptest.NewLogger(t), clock.Real{})}
 }
 
 func (r *rig) start(t *testing.T) {
@@ -60,7 +61,7 @@ func (r *rig) start(t *testing.T) {
 
 func (r *rig) record(t *testing.T) state.Record {
 	t.Helper()
-	rec, err := r.store.Load(domino.TargetName)
+	rec, err := r.store.Load(key(domino.TargetName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestFreezeSnapshotThaw(t *testing.T) {
 		t.Fatalf("snapshot after freeze: %+v", rep)
 	}
 	rec := r.record(t)
-	if !rec.Frozen() || !rec.StoppedByFreeze || rec.Phase != state.PhaseStopped || rec.Deadline.Before(rec.Holders[0].Since.Add(15*time.Minute)) {
+	if !rec.Frozen() || !rec.Owed || rec.Phase != state.PhaseHeld || rec.Deadline.Before(rec.Holders[0].Since.Add(15*time.Minute)) {
 		t.Fatalf("record after freeze: %+v", rec)
 	}
 	res, err = r.f.Thaw(ctx, vmware)
@@ -202,7 +203,7 @@ func TestRepeatedFreezeBySameCaller(t *testing.T) {
 
 func TestSecondInvocationWaitsThenNamesHolder(t *testing.T) {
 	r := newRig(t, simtest.Options{}, 10*time.Second, freeze.Policy{LockWait: 200 * time.Millisecond})
-	lock, err := r.store.Lock(ctx, domino.TargetName, "freeze by veeam", time.Second)
+	lock, err := r.store.Lock(ctx, key(domino.TargetName), "freeze by veeam", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestSecondInvocationWaitsThenNamesHolder(t *testing.T) {
 }
 
 func TestPlanFitsBudget(t *testing.T) {
-	tt := freeze.Timeouts{Shutdown: 600 * time.Second, KillWait: 10 * time.Second}
+	tt := timeouts(600*time.Second, 10*time.Second, 0)
 	p := freeze.PlanFor(10*time.Minute, tt) // Veeam with rc_domino's default 600 s
 	if !p.Capped || p.Graceful != 10*time.Minute-60*time.Second-40*time.Second || p.Fits() || p.Worst > 10*time.Minute-p.Margin {
 		t.Fatalf("%+v", p)
@@ -223,7 +224,7 @@ func TestPlanFitsBudget(t *testing.T) {
 	if adv := p.Advice("DOMINO_SHUTDOWN_TIMEOUT"); !strings.Contains(adv, "set DOMINO_SHUTDOWN_TIMEOUT to at most 8m20s") {
 		t.Fatalf("advice %q", adv)
 	}
-	tt.Shutdown = 180 * time.Second
+	tt = timeouts(180*time.Second, 10*time.Second, 0)
 	if p := freeze.PlanFor(15*time.Minute, tt); !p.Fits() || p.Graceful != 180*time.Second || p.Advice("X") != "" {
 		t.Fatalf("%+v", p)
 	}
@@ -266,10 +267,10 @@ func TestRecoverReportsAStartUnderWayThatNeverServes(t *testing.T) {
 		t.Fatalf("start: %v", err)
 	}
 	// As an interrupted thaw leaves it.
-	if err := r.store.Save(state.Record{Target: domino.TargetName, StoppedByFreeze: true, Phase: state.PhaseStarting, WasRunning: true}); err != nil {
+	if err := r.store.Save(state.Record{Instance: key(domino.TargetName), Method: stopstart.Name, Owed: true, Phase: state.PhaseLeaving}); err != nil {
 		t.Fatal(err)
 	}
-	f := freeze.New(domino.Freezable{S: srv}, r.store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
+	f := session(domino.Freezable{S: srv}, domino.TargetName, r.store, freeze.Policy{LockWait: time.Second}, zaptest.NewLogger(t), clock.Real{})
 	_, err = f.Recover(ctx, false)
 	if !errors.Is(err, freeze.ErrThawFailed) || !strings.Contains(err.Error(), "runs but does not serve") {
 		t.Fatalf("recover: %v", err)

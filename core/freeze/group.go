@@ -8,39 +8,39 @@ import (
 	"github.com/hashicorp/go-multierror"
 )
 
-// Group freezes several targets as one: stopped in reverse order, started
-// in order. A freeze that fails part-way thaws the targets it had already
-// frozen before it returns. Each member keeps its own state, nesting and
-// watchdog.
-type Group struct{ Members []*Freezer }
+// Group freezes several instances as one: frozen in reverse order, thawed
+// in order. A freeze that fails part-way thaws the instances it had
+// already frozen before it returns. Each member is a session of its own:
+// its own record, lock, holders and watchdog.
+type Group struct{ Members []*Session }
 
 var _ Operator = Group{}
 
 // Freeze implements Operator.
 func (g Group) Freeze(ctx context.Context, c Caller) (Result, error) {
-	if err := g.refuse(c); err != nil {
+	if err := g.refuse(ctx, c); err != nil {
 		return Result{}, err
 	}
-	var frozen []*Freezer // in stop order
+	var frozen []*Session // in freeze order
 	var parts []named
 	for i := len(g.Members) - 1; i >= 0; i-- {
 		m := g.Members[i]
 		res, err := m.Freeze(ctx, c)
 		if err != nil {
-			return merge(parts), g.undo(ctx, c, frozen, m.target.Name(), err)
+			return merge(parts), g.undo(ctx, c, frozen, m.inst.Name, err)
 		}
 		frozen = append(frozen, m)
-		parts = append(parts, named{m.target.Name(), res})
+		parts = append(parts, named{m.inst.Name, res})
 	}
 	return merge(parts), nil
 }
 
 // undo thaws, in start order, what a failed group freeze had frozen.
-func (g Group) undo(ctx context.Context, c Caller, frozen []*Freezer, failed string, cause error) error {
+func (g Group) undo(ctx context.Context, c Caller, frozen []*Session, failed string, cause error) error {
 	var undoErr error
 	for i := len(frozen) - 1; i >= 0; i-- {
 		if _, err := frozen[i].Thaw(context.WithoutCancel(ctx), c); err != nil {
-			undoErr = multierror.Append(undoErr, fmt.Errorf("%s: %w", frozen[i].target.Name(), err))
+			undoErr = multierror.Append(undoErr, fmt.Errorf("%s: %w", frozen[i].inst.Name, err))
 		}
 	}
 	fe, ok := cause.(*FreezeError)
@@ -50,11 +50,12 @@ func (g Group) undo(ctx context.Context, c Caller, frozen []*Freezer, failed str
 		out.Cause = fmt.Errorf("%s: %w", failed, fe.Cause)
 		return &out
 	}
-	restored := undoErr == nil
+	restored, inner := undoErr == nil, cause
 	if ok {
 		restored = restored && (fe.Restored || fe.Pending || fe.NotStopped)
+		inner = fe.Cause // what became of the failed member, the group's error says for all
 	}
-	return &FreezeError{Cause: fmt.Errorf("%s: %w", failed, cause), Restored: restored, RestoreErr: undoErr}
+	return &FreezeError{Cause: fmt.Errorf("%s: %w", failed, inner), Restored: restored, RestoreErr: undoErr}
 }
 
 // Thaw implements Operator: every member is thawed, in start order, even
@@ -65,10 +66,10 @@ func (g Group) Thaw(ctx context.Context, c Caller) (Result, error) {
 	for _, m := range g.Members {
 		res, err := m.Thaw(ctx, c)
 		if err != nil {
-			errs = multierror.Append(errs, fmt.Errorf("%s: %w", m.target.Name(), err))
+			errs = multierror.Append(errs, fmt.Errorf("%s: %w", m.inst.Name, err))
 			continue
 		}
-		parts = append(parts, named{m.target.Name(), res})
+		parts = append(parts, named{m.inst.Name, res})
 	}
 	return merge(parts), errs
 }

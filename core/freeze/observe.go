@@ -24,10 +24,11 @@ const (
 // OutcomeFailed is an Event's outcome when the operation failed.
 const OutcomeFailed = "failed"
 
-// Event is one operation on one target, as an Observer sees it.
+// Event is one operation on one instance, as an Observer sees it.
 type Event struct {
-	Op       string // OpFreeze, OpThaw, OpRecover, OpWatchdog
-	Target   string
+	Op       string        // OpFreeze, OpThaw, OpRecover, OpWatchdog
+	Instance string        // the instance's readable name
+	Method   string        // the freeze method that acted; "" when none did
 	Caller   string        // the caller's name; for recoveries and the watchdog, Op
 	Outcome  string        // the Outcome's name, or OutcomeFailed
 	Err      error         // why it failed
@@ -66,8 +67,8 @@ func Notify(ctx context.Context, ev Event) {
 }
 
 // EventOf describes an operation's result as an Event.
-func EventOf(op, target, caller string, res Result, err error, now time.Time) Event {
-	ev := Event{Op: op, Target: target, Caller: caller, Outcome: res.Outcome.String(), Err: err, Time: now, Took: res.Took,
+func EventOf(op, instance, caller string, res Result, err error, now time.Time) Event {
+	ev := Event{Op: op, Instance: instance, Method: res.Method, Caller: caller, Outcome: res.Outcome.String(), Err: err, Time: now, Took: res.Took,
 		Outage: res.Downtime, Window: res.Window, Forced: res.Forced, Fallback: res.Fallback}
 	if err != nil {
 		ev.Outcome = OutcomeFailed
@@ -75,12 +76,12 @@ func EventOf(op, target, caller string, res Result, err error, now time.Time) Ev
 	return ev
 }
 
-// observe reports an operation of this Freezer.
-func (f *Freezer) observe(ctx context.Context, op, caller string, res Result, err error) {
+// observe reports an operation of this session.
+func (s *Session) observe(ctx context.Context, op, caller string, res Result, err error) {
 	if ObserverOf(ctx) == nil {
 		return
 	}
-	ev := EventOf(op, f.target.Name(), caller, res, err, f.clock.Now())
+	ev := EventOf(op, s.inst.Name, caller, res, err, s.clock.Now())
 	ev.Restart = op == OpWatchdog && err == nil && res.Outcome == Started
 	Notify(ctx, ev)
 }

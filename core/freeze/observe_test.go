@@ -38,7 +38,7 @@ func TestObserverSeesForcedStopOutageAndWindow(t *testing.T) {
 		t.Fatalf("want 2 events, got %+v", seen)
 	}
 	fr, th := seen[0], seen[1]
-	if fr.Op != freeze.OpFreeze || fr.Target != "domino" || fr.Caller != vmware.Name || fr.Outcome != "stopped" || !fr.Forced || fr.Failed() {
+	if fr.Op != freeze.OpFreeze || fr.Instance != "domino" || fr.Caller != vmware.Name || fr.Outcome != "stopped" || !fr.Forced || fr.Failed() {
 		t.Errorf("freeze event %+v", fr)
 	}
 	if th.Op != freeze.OpThaw || th.Outcome != "started" || th.Window < 100*time.Millisecond || th.Outage <= th.Window || th.Forced {

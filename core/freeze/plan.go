@@ -1,6 +1,7 @@
 package freeze
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -26,17 +27,20 @@ type Limits struct {
 
 // Plan is how a freeze, and the thaw after it, fit a caller's limits.
 type Plan struct {
+	Method     string        // the freeze method planned
 	Budget     time.Duration // freeze budget (with Cycle: freeze + snapshot + thaw); 0: none
 	Cycle      bool          // Budget is one timer for the whole cycle
 	Snapshot   time.Duration // with Cycle: the snapshot estimate
 	Margin     time.Duration // kept free for the caller and for restoring
+	Steps      []Step        // the stop's steps, each with the limit this freeze gives it
 	Graceful   time.Duration // graceful wait used for this freeze
 	Configured time.Duration // graceful wait configured
-	Escalation time.Duration // nsd -kill, SIGTERM, SIGKILL at most
-	Worst      time.Duration // longest a freeze can take
+	Before     time.Duration // the steps before the graceful wait (a pre-shutdown command)
+	Escalation time.Duration // the steps after it (nsd -kill, signals) at most
+	Worst      time.Duration // longest a freeze can take: the sum of Steps
 	Capped     bool          // Graceful is shorter than configured
 	TooTight   bool          // the budget leaves less than MinGraceful for a clean stop
-	MinStop    time.Duration // the shortest clean stop: pre-shutdown, the least graceful wait worth trying, escalation
+	MinStop    time.Duration // the shortest clean stop: the steps with the least graceful wait worth trying
 	Hard       bool          // the caller kills its hook at Budget
 
 	Start     time.Duration // configured start timeout: the longest a start may take to serve
@@ -46,6 +50,45 @@ type Plan struct {
 	ThawTight bool          // the thaw limit is too short even to launch the application reliably
 }
 
+// Step is one step of a stop, as data: the escalation runs a target's
+// steps in order (Escalate), each until the application is gone or its
+// limit passes, and the plan sums exactly those limits, so that what a
+// stop may take and what the plan says it takes cannot drift apart.
+type Step struct {
+	Name     string        // "pre-shutdown", "graceful", "nsd-kill", "sigterm", ... (the log's stop phases)
+	What     string        // what it does, for check ("server -q, wait for every process to exit")
+	Limit    time.Duration // the longest it takes, its tool and its wait together
+	Graceful bool          // the graceful wait: a plan shortens it to fit a caller's budget
+	Kills    bool          // the application is killed from this step on: its data may not be closed
+	// Do takes the step and waits, until deadline at the latest, for the
+	// application to be gone; gone says whether it is. nil in plans.
+	Do func(ctx context.Context, deadline time.Time) (gone bool, err error)
+}
+
+// Timeouts are what a target's plan is made from: its stop's steps and
+// the longest a start may take to serve.
+type Timeouts struct {
+	Steps []Step
+	Start time.Duration
+}
+
+// graceful is the graceful step's limit, and the sums of the steps before
+// and after it.
+func (t Timeouts) graceful() (before, graceful, after time.Duration) {
+	seen := false
+	for _, st := range t.Steps {
+		switch {
+		case st.Graceful:
+			graceful, seen = st.Limit, true
+		case seen:
+			after += st.Limit
+		default:
+			before += st.Limit
+		}
+	}
+	return before, graceful, after
+}
+
 // MinGraceful is the shortest graceful wait worth attempting.
 const MinGraceful = 30 * time.Second
 
@@ -53,28 +96,26 @@ const MinGraceful = 30 * time.Second
 // launch the application, so that the thaw can see it running.
 const MinThawWait = 2 * time.Second
 
-// toolSlack covers starting the kill tool and the final checks.
-const toolSlack = 10 * time.Second
-
 // cycleSafety is kept free at the end of a cycle caller's timer, inside
 // the margin the freeze plan leaves: VMware sends SIGTERM when its timer
 // ends.
 const cycleSafety = 10 * time.Second
 
-// PlanFor fits a target's timeouts into a freeze budget: the graceful
-// wait is shortened so that the stop, with its whole escalation, ends with
-// a margin of a tenth of the budget (at least 30 s) left.
+// PlanFor fits a target's stop into a freeze budget: the graceful wait is
+// shortened so that the stop, with its whole escalation, ends with a
+// margin of a tenth of the budget (at least 30 s) left.
 func PlanFor(budget time.Duration, t Timeouts) Plan {
 	return PlanCaller(Caller{Budget: budget}, t)
 }
 
-// PlanCaller fits a target's timeouts into caller c's limits. With a cycle
+// PlanCaller fits a target's stop into caller c's limits. With a cycle
 // caller the freeze gets what the timer leaves after the snapshot, the
 // thaw and the margin: the graceful wait is cut first, never the thaw.
 func PlanCaller(c Caller, t Timeouts) Plan {
-	p := Plan{Budget: c.Budget, Cycle: c.Cycle, Hard: c.Hard, Configured: t.Shutdown, Graceful: t.Shutdown,
-		Escalation: 3*t.KillWait + toolSlack, Start: t.Start, ThawLimit: c.Thaw}
-	p.MinStop = t.PreShutdown + min(MinGraceful, t.Shutdown) + p.Escalation
+	before, graceful, after := t.graceful()
+	p := Plan{Method: "stop", Budget: c.Budget, Cycle: c.Cycle, Hard: c.Hard, Configured: graceful, Graceful: graceful,
+		Before: before, Escalation: after, Start: t.Start, ThawLimit: c.Thaw}
+	p.MinStop = before + min(MinGraceful, graceful) + after
 	if c.Budget > 0 {
 		share := c.Budget
 		if c.Cycle {
@@ -82,13 +123,20 @@ func PlanCaller(c Caller, t Timeouts) Plan {
 			share -= c.Snapshot + c.Thaw
 		}
 		p.Margin = max(c.Budget/10, 30*time.Second)
-		avail := share - p.Margin - p.Escalation - t.PreShutdown
+		avail := share - p.Margin - after - before
 		if avail < p.Graceful {
 			p.Graceful, p.Capped = max(avail, 0), true
 		}
-		p.TooTight = p.Graceful < min(MinGraceful, t.Shutdown)
+		p.TooTight = p.Graceful < min(MinGraceful, graceful)
 	}
-	p.Worst = t.PreShutdown + p.Graceful + p.Escalation
+	for _, st := range t.Steps {
+		if st.Graceful {
+			st.Limit = p.Graceful
+		}
+		st.Do = nil
+		p.Steps = append(p.Steps, st)
+		p.Worst += st.Limit
+	}
 	p.planThaw()
 	return p
 }

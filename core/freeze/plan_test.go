@@ -10,7 +10,7 @@ import (
 
 // rc_domino's defaults: 600 s graceful wait, 10 s per escalation step,
 // 10 minutes to start.
-var rcDefaults = freeze.Timeouts{Shutdown: 600 * time.Second, KillWait: 10 * time.Second, Start: 10 * time.Minute}
+var rcDefaults = timeouts(600*time.Second, 10*time.Second, 10*time.Minute)
 
 var vmwareCycle = freeze.Caller{Name: "vmware", Budget: 15 * time.Minute,
 	Limits: freeze.Limits{Thaw: 3 * time.Minute, Snapshot: 2 * time.Minute, Cycle: true}}
@@ -41,7 +41,7 @@ func TestCyclePlanLeavesTheThawItsTime(t *testing.T) {
 	// snapshot and the thaw.
 	short := vmwareCycle
 	short.Budget = 5 * time.Minute
-	p = freeze.PlanCaller(short, freeze.Timeouts{Shutdown: 60 * time.Second, KillWait: 10 * time.Second, Start: time.Minute})
+	p = freeze.PlanCaller(short, timeouts(60*time.Second, 10*time.Second, time.Minute))
 	if !p.TooTight || p.Fits() || !strings.Contains(p.AdviceFor(freeze.Keys{Budget: "B", Thaw: "T"}), "one timer of 5m0s leaves only 0s") {
 		t.Fatalf("5 min timer: %+v %q", p, p.AdviceFor(freeze.Keys{Budget: "B", Thaw: "T"}))
 	}
@@ -63,7 +63,7 @@ func TestThawPlan(t *testing.T) {
 	}
 	for _, c := range cases {
 		p := freeze.PlanCaller(freeze.Caller{Name: "qemu", Budget: 10 * time.Minute, Limits: freeze.Limits{Thaw: c.limit}},
-			freeze.Timeouts{Shutdown: time.Minute, KillWait: 10 * time.Second, Start: c.start})
+			timeouts(time.Minute, 10*time.Second, c.start))
 		if p.ThawWait != c.wait || p.Bounded() != c.bounded || p.ThawTight != c.tight || p.Fits() == c.tight {
 			t.Errorf("limit %s start %s: %+v", c.limit, c.start, p)
 		}
@@ -80,7 +80,7 @@ func TestGroupThawPlan(t *testing.T) {
 	f1, _ := scriptedRig(t, a)
 	f2, _ := scriptedRig(t, &scripted{running: true})
 	c := freeze.Caller{Name: "qemu", Budget: 10 * time.Minute, Limits: freeze.Limits{Thaw: 10 * time.Second}}
-	p := freeze.Group{Members: []*freeze.Freezer{f1, f2}}.Plan(c)
+	p := freeze.Group{Members: []*freeze.Session{f1, f2}}.Plan(c)
 	if p.Start != 2*time.Second || p.ThawWait != 8*time.Second || p.Bounded() || p.ThawWorst != 2*time.Second {
 		t.Fatalf("%+v", p)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -87,7 +88,7 @@ func (p *qproc) point(step string) {
 
 func (p *qproc) Name() string { return "app" }
 func (p *qproc) Timeouts() freeze.Timeouts {
-	return freeze.Timeouts{Shutdown: appShutdown, KillWait: time.Second, Start: appStartup}
+	return timeouts(appShutdown, time.Second, appStartup)
 }
 
 func (p *qproc) Running() (bool, error) {
@@ -95,14 +96,14 @@ func (p *qproc) Running() (bool, error) {
 	return p.w.app.state() != "stopped", nil
 }
 
-func (p *qproc) Stop(context.Context, time.Duration) (freeze.StopReport, error) {
+func (p *qproc) Stop(context.Context, time.Duration) (stopstart.StopReport, error) {
 	a := p.w.app
 	p.point("stop")
 	a.mu.Lock()
 	a.tick()
 	if a.phase == "stopped" {
 		a.mu.Unlock()
-		return freeze.StopReport{Outcome: "not running"}, nil
+		return stopstart.StopReport{Outcome: "not running"}, nil
 	}
 	if a.phase != "stopping" {
 		a.phase, a.since = "stopping", a.clk.Now()
@@ -117,19 +118,19 @@ func (p *qproc) Stop(context.Context, time.Duration) (freeze.StopReport, error) 
 	a.mu.Unlock()
 	p.point("stop: down")
 	if forced {
-		return freeze.StopReport{Outcome: "killed", Forced: true, Killed: []string{"router"}}, nil
+		return stopstart.StopReport{Outcome: "killed", Forced: true, Killed: []string{"router"}}, nil
 	}
-	return freeze.StopReport{Outcome: "clean"}, nil
+	return stopstart.StopReport{Outcome: "clean"}, nil
 }
 
-func (p *qproc) Start(context.Context) (freeze.StartReport, error) {
+func (p *qproc) Start(context.Context) (stopstart.StartReport, error) {
 	a := p.w.app
 	p.point("start")
 	a.mu.Lock()
 	a.tick()
 	if a.phase != "stopped" {
 		a.mu.Unlock()
-		return freeze.StartReport{}, fmt.Errorf("start: %w", freeze.ErrAlreadyRunning)
+		return stopstart.StartReport{}, fmt.Errorf("start: %w", stopstart.ErrAlreadyRunning)
 	}
 	a.phase, a.since = "starting", a.clk.Now()
 	a.starts++
@@ -143,10 +144,10 @@ func (p *qproc) Start(context.Context) (freeze.StartReport, error) {
 	defer a.mu.Unlock()
 	if fail {
 		a.phase = "stopped"
-		return freeze.StartReport{}, errors.New("server exited during start-up")
+		return stopstart.StartReport{}, errors.New("server exited during start-up")
 	}
 	a.phase = "serving" // the start waits until it serves
-	return freeze.StartReport{Ready: time.Second}, nil
+	return stopstart.StartReport{Ready: time.Second}, nil
 }
 
 // WaitReady waits for a start under way (makes proc a freeze.Waiter).
@@ -228,8 +229,8 @@ func (w *world) note(format string, a ...any) { w.trace = append(w.trace, fmt.Sp
 
 // freezer returns the Freezer of a new process p, whose watchdog spawns
 // go to the queue (a spawn killed before it happens spawns nothing).
-func (w *world) freezer(p *qproc) *freeze.Freezer {
-	f := freeze.New(p, w.store, w.policy, w.log.With(zap.String("proc", p.name)), w.clk)
+func (w *world) freezer(p *qproc) *freeze.Session {
+	f := session(p, name(p), w.store, w.policy, w.log.With(zap.String("proc", p.name)), w.clk)
 	return f.WithWatchdog(func() error {
 		p.point("spawn watchdog")
 		wp := &qproc{w: w, name: "watchdog of " + p.name}
@@ -241,16 +242,16 @@ func (w *world) freezer(p *qproc) *freeze.Freezer {
 
 // run runs op as a new process killed at its killAt-th step and reports
 // whether it was killed, and where.
-func (w *world) run(name string, killAt int, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
+func (w *world) run(name string, killAt int, op func(f *freeze.Session, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
 	return w.runProc(&qproc{w: w, name: name, killAt: killAt}, op)
 }
 
 // runNamed runs op as a new process killed at its first step named step.
-func (w *world) runNamed(name, step string, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
+func (w *world) runNamed(name, step string, op func(f *freeze.Session, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
 	return w.runProc(&qproc{w: w, name: name, killOn: step}, op)
 }
 
-func (w *world) runProc(p *qproc, op func(f *freeze.Freezer, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
+func (w *world) runProc(p *qproc, op func(f *freeze.Session, p *qproc) (freeze.Result, error)) (res freeze.Result, died string, err error) {
 	name := p.name
 	func() {
 		defer func() {
@@ -282,7 +283,7 @@ func (w *world) startWatchdogs(killAt int) (died string) {
 		if i == 0 {
 			wd.p.killAt = killAt
 		}
-		f := freeze.New(wd.p, w.store, w.policy, w.log.With(zap.String("proc", wd.p.name)), parkClock{w.clk, wd.parked})
+		f := session(wd.p, name(wd.p), w.store, w.policy, w.log.With(zap.String("proc", wd.p.name)), parkClock{w.clk, wd.parked})
 		go func() {
 			defer close(wd.done)
 			defer func() {
@@ -345,11 +346,11 @@ func (w *world) settle(limit time.Duration) time.Time {
 	end := w.clk.Now().Add(limit)
 	var servedAt time.Time
 	look := func() {
-		rec, err := w.store.Load("app")
+		rec, err := w.store.Load(key("app"))
 		if err != nil {
 			w.t.Fatal(err)
 		}
-		if servedAt.IsZero() && w.app.state() == "serving" && !rec.Frozen() && !rec.StartOwed() && !rec.Interrupted() {
+		if servedAt.IsZero() && w.app.state() == "serving" && !rec.Frozen() && !rec.Owed && !rec.Interrupted() {
 			servedAt = w.clk.Now()
 		}
 	}

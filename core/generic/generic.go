@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/ready"
 	"github.com/quiesce/quiesce/core/runas"
@@ -39,7 +42,7 @@ type Target struct {
 	clock clock.Clock
 }
 
-var _ freeze.Target = (*Target)(nil)
+var _ stopstart.Target = (*Target)(nil)
 
 // New checks cfg against the system and returns the target.
 func New(cfg config.Generic, file string, src proc.Source, log *zap.Logger, c clock.Clock) (*Target, error) {
@@ -87,8 +90,29 @@ func resolved(paths []string) []string {
 	return out
 }
 
-// Name implements freeze.Target.
+// Name is the target's name in the configuration.
 func (t *Target) Name() string { return t.cfg.Name }
+
+// Instance is the target as an application instance: what it names as
+// its own, its systemd unit, its Windows service, or else the processes
+// it matches (which its stop would end). Two configurations that describe
+// it reach one freeze whatever they call it.
+func (t *Target) Instance() freeze.Instance {
+	var ident string
+	switch t.cfg.Manager {
+	case config.ManagerSystemd:
+		ident = "unit " + t.cfg.Unit
+	case config.ManagerService:
+		ident = "service " + strings.ToLower(t.mgr.String())
+	default:
+		paths := append([]string(nil), resolved(t.cfg.ProcessPaths)...)
+		names := append([]string(nil), t.cfg.ProcessNames...)
+		sort.Strings(paths)
+		sort.Strings(names)
+		ident = "processes of " + t.cfg.User + " " + strings.Join(paths, ",") + " " + strings.Join(names, ",")
+	}
+	return freeze.Instance{Kind: "target", Ident: ident, Name: t.cfg.Name, Legacy: []string{t.cfg.Name}}
+}
 
 // Processes returns the application's processes now.
 func (t *Target) Processes() ([]proc.Proc, error) { return t.src.Scan(t.match) }
@@ -104,64 +128,108 @@ func (t *Target) Running() (bool, error) {
 	return false, service.CheckUnseen(context.Background(), t.mgr)
 }
 
-// Timeouts implements freeze.Target.
+// Timeouts implements stopstart.Target: the stop's steps and the start
+// timeout.
 func (t *Target) Timeouts() freeze.Timeouts {
-	return freeze.Timeouts{Shutdown: t.cfg.StopTimeout, KillWait: t.cfg.KillWait, Start: t.cfg.StartTimeout}
+	return freeze.Timeouts{Steps: t.steps(nil), Start: t.cfg.StartTimeout}
 }
 
-// Stop implements freeze.Target: the manager's stop, a wait up to
-// graceful for every process to exit, then SIGTERM and SIGKILL.
-func (t *Target) Stop(ctx context.Context, graceful time.Duration) (freeze.StopReport, error) {
-	began := t.clock.Now()
-	found, err := t.Processes()
-	if err == nil && len(found) == 0 {
-		err = service.CheckUnseen(ctx, t.mgr)
+// steps are the stop's steps: the manager's stop and the graceful wait,
+// then SIGTERM and SIGKILL (Windows: TerminateProcess, twice), each with
+// its wait. st (nil for a plan) is the stop they run.
+func (t *Target) steps(st *stopRun) []freeze.Step {
+	out := []freeze.Step{{Name: "graceful", What: t.mgr.String() + " stop, wait for every process to exit", Limit: t.cfg.StopTimeout, Graceful: true}}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		out = append(out, freeze.Step{Name: sigName(sig), What: sigName(sig) + " to what is left, then wait", Limit: t.cfg.KillWait, Kills: true})
 	}
-	if err != nil || len(found) == 0 {
-		return freeze.StopReport{Outcome: "not running"}, err
+	if st != nil {
+		out[0].Do = st.graceful
+		out[1].Do = func(ctx context.Context, d time.Time) (bool, error) { return st.signal(ctx, syscall.SIGTERM, d) }
+		out[2].Do = func(ctx context.Context, d time.Time) (bool, error) { return st.signal(ctx, syscall.SIGKILL, d) }
 	}
-	if t.acct != nil {
-		if err := runas.CanActAs(*t.acct); err != nil {
-			return freeze.StopReport{}, err
-		}
+	return out
+}
+
+func sigName(sig syscall.Signal) string {
+	if sig == syscall.SIGKILL {
+		return "sigkill"
 	}
-	deadline := began.Add(graceful)
+	return "sigterm"
+}
+
+// stopRun is one stop under way.
+type stopRun struct {
+	t      *Target
+	left   []proc.Proc
+	killed []proc.Proc // what the graceful stop left, to be killed
+}
+
+func (st *stopRun) graceful(ctx context.Context, deadline time.Time) (bool, error) {
+	t := st.t
 	sctx, cancel := context.WithDeadline(ctx, deadline)
 	if err := t.mgr.Stop(sctx); err != nil {
 		t.log.Warn("stop request failed; waiting, then escalating", zap.Stringer("manager", t.mgr), zap.Error(err))
 	}
 	cancel()
 	left, err := proc.WaitGone(ctx, t.src, t.match, deadline)
-	rep := freeze.StopReport{Outcome: "clean"}
+	st.left = left
 	if err == nil && len(left) > 0 {
-		rep.Forced, rep.Outcome, rep.Killed = true, "killed by signal", proc.Names(left)
-		t.log.Warn("graceful stop timed out, escalating", zap.Strings("left", rep.Killed))
-		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
-			for _, p := range left {
-				_ = proc.Signal(p, sig)
-			}
-			if left, err = proc.WaitGone(ctx, t.src, t.match, t.clock.Now().Add(t.cfg.KillWait)); err != nil || len(left) == 0 {
-				break
-			}
+		st.killed = left
+		t.log.Warn("graceful stop timed out, escalating", zap.Strings("left", proc.Names(left)))
+	}
+	return len(left) == 0, err
+}
+
+func (st *stopRun) signal(ctx context.Context, sig syscall.Signal, deadline time.Time) (bool, error) {
+	t := st.t
+	for _, p := range st.left {
+		_ = proc.Signal(p, sig)
+	}
+	left, err := proc.WaitGone(ctx, t.src, t.match, deadline)
+	st.left = left
+	return len(left) == 0, err
+}
+
+// Stop implements stopstart.Target: its steps (the manager's stop and a
+// wait up to graceful for every process to exit, then SIGTERM and
+// SIGKILL) through freeze.Escalate.
+func (t *Target) Stop(ctx context.Context, graceful time.Duration) (stopstart.StopReport, error) {
+	began := t.clock.Now()
+	found, err := t.Processes()
+	if err == nil && len(found) == 0 {
+		err = service.CheckUnseen(ctx, t.mgr)
+	}
+	if err != nil || len(found) == 0 {
+		return stopstart.StopReport{Outcome: "not running"}, err
+	}
+	if t.acct != nil {
+		if err := runas.CanActAs(*t.acct); err != nil {
+			return stopstart.StopReport{}, err
 		}
-		if err == nil && len(left) > 0 {
-			err = fmt.Errorf("%s: %d processes still alive after SIGKILL (%v): %w", t.cfg.Name, len(left), proc.Names(left), ErrStopFailed)
-		}
+	}
+	st := &stopRun{t: t, left: found}
+	esc, err := freeze.Escalate(ctx, t.clock, t.steps(st), graceful)
+	rep := stopstart.StopReport{Outcome: "clean", Ran: esc.Ran}
+	if esc.Forced {
+		rep.Forced, rep.Outcome, rep.Killed = true, "killed by signal", proc.Names(st.killed)
+	}
+	if err == nil && !esc.Gone {
+		err = fmt.Errorf("%s: %d processes still alive after SIGKILL (%v): %w", t.cfg.Name, len(st.left), proc.Names(st.left), ErrStopFailed)
 	}
 	rep.Took = t.clock.Now().Sub(began)
 	t.log.Info("stopped", zap.String("outcome", rep.Outcome), zap.Duration("took", rep.Took), zap.Error(err))
 	return rep, err
 }
 
-// Start implements freeze.Target: refused while any process exists; the
+// Start implements stopstart.Target: refused while any process exists; the
 // manager's start, then the readiness probes up to the start timeout.
-func (t *Target) Start(ctx context.Context) (freeze.StartReport, error) {
+func (t *Target) Start(ctx context.Context) (stopstart.StartReport, error) {
 	ps, err := t.Processes()
 	if err != nil {
-		return freeze.StartReport{}, err
+		return stopstart.StartReport{}, err
 	}
 	if len(ps) > 0 {
-		return freeze.StartReport{}, fmt.Errorf("%s: %d processes (%v): %w", t.cfg.Name, len(ps), proc.Names(ps), freeze.ErrAlreadyRunning)
+		return stopstart.StartReport{}, fmt.Errorf("%s: %d processes (%v): %w", t.cfg.Name, len(ps), proc.Names(ps), stopstart.ErrAlreadyRunning)
 	}
 	began := t.clock.Now()
 	probes := t.probes()
@@ -169,22 +237,22 @@ func (t *Target) Start(ctx context.Context) (freeze.StartReport, error) {
 	defer cancel()
 	exited, err := t.mgr.Start(sctx)
 	if err != nil {
-		return freeze.StartReport{}, err
+		return stopstart.StartReport{}, err
 	}
 	if err := ready.Wait(ctx, probes, began.Add(t.cfg.StartTimeout), exited); err != nil {
-		return freeze.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, err)
+		return stopstart.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, err)
 	}
 	// The checks passed: the application's own processes must be there too
 	// (a probe can pass for another reason, and the start may have failed).
 	if ps, err := t.Processes(); err != nil || len(ps) == 0 {
 		select { // the start command's own failure says more, if it is on its way
 		case xerr := <-exited:
-			return freeze.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, xerr)
+			return stopstart.StartReport{}, fmt.Errorf("%s: %w", t.cfg.Name, xerr)
 		case <-time.After(time.Second):
 		}
-		return freeze.StartReport{}, fmt.Errorf("%s: the readiness checks pass but no process of the application runs (check process_path and process_names)", t.cfg.Name)
+		return stopstart.StartReport{}, fmt.Errorf("%s: the readiness checks pass but no process of the application runs (check process_path and process_names)", t.cfg.Name)
 	}
-	rep := freeze.StartReport{Ready: t.clock.Now().Sub(began)}
+	rep := stopstart.StartReport{Ready: t.clock.Now().Sub(began)}
 	t.log.Info("ready", zap.Duration("after", rep.Ready))
 	return rep, nil
 }

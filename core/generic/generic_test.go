@@ -16,7 +16,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/config"
-	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/proc"
 )
 
@@ -60,7 +60,7 @@ func TestStopEscalatesWhenStopCommandFails(t *testing.T) {
 	if _, err := tg.Start(context.Background()); err != nil {
 		t.Fatalf("start of a foreground server: %v", err)
 	}
-	if _, err := tg.Start(context.Background()); !errors.Is(err, freeze.ErrAlreadyRunning) {
+	if _, err := tg.Start(context.Background()); !errors.Is(err, stopstart.ErrAlreadyRunning) {
 		t.Fatalf("second start: %v", err)
 	}
 	rep, err := tg.Stop(context.Background(), 300*time.Millisecond)

@@ -22,6 +22,7 @@ import (
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/service"
 	"github.com/quiesce/quiesce/core/state"
@@ -246,7 +247,7 @@ func TestRunningServiceWithoutProcessesIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second}, zap.NewNop(), clock.Real{})
+	f := stopstart.NewSession(tg, tg.Instance(), store, freeze.Policy{LockWait: time.Second}, zap.NewNop(), clock.Real{})
 	res, err := f.Freeze(context.Background(), freeze.Caller{Name: "vmware", Budget: time.Minute})
 	if !errors.As(err, &unseen) || res.Outcome == freeze.NotRunning {
 		t.Fatalf("freeze: %+v %v", res, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -29,7 +30,7 @@ func TestForcedStopOfAGenericTargetSpeaksOfFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := freeze.New(tg, store, freeze.Policy{LockWait: time.Second, ContinueForced: continueForced}, zaptest.NewLogger(t), clock.Real{})
+		f := stopstart.NewSession(tg, tg.Instance(), store, freeze.Policy{LockWait: time.Second, ContinueForced: continueForced}, zaptest.NewLogger(t), clock.Real{})
 		res, err := f.Freeze(context.Background(), freeze.Caller{Name: "vmware", Budget: time.Minute})
 		said := strings.Join(res.Warnings, "; ")
 		want := "files of appd["

@@ -14,7 +14,8 @@ import (
 // Version of the Tally format.
 const Version = 1
 
-// Last is the last operation of one kind by one caller on one target.
+// Last is the last operation of one kind by one caller on one instance
+// (its label is "target": "instance" is Prometheus's own).
 type Last struct {
 	Target  string    `json:"target"`
 	Caller  string    `json:"caller"`
@@ -62,26 +63,26 @@ const (
 // Apply adds one operation to the tally.
 func (t *Tally) Apply(ev freeze.Event) {
 	t.Version = Version
-	t.setLast(Last{Target: ev.Target, Caller: ev.Caller, Op: ev.Op, Outcome: ev.Outcome, Time: ev.Time})
+	t.setLast(Last{Target: ev.Instance, Caller: ev.Caller, Op: ev.Op, Outcome: ev.Outcome, Time: ev.Time})
 	if ev.Failed() {
-		t.add(Count{Name: Failures, Target: ev.Target, Caller: ev.Caller, Op: ev.Op})
+		t.add(Count{Name: Failures, Target: ev.Instance, Caller: ev.Caller, Op: ev.Op})
 	} else if ev.Op == freeze.OpFreeze {
-		t.add(Count{Name: Freezes, Target: ev.Target, Caller: ev.Caller, Outcome: ev.Outcome})
+		t.add(Count{Name: Freezes, Target: ev.Instance, Caller: ev.Caller, Outcome: ev.Outcome})
 	}
 	if ev.Forced {
-		t.add(Count{Name: ForcedStops, Target: ev.Target, Caller: ev.Caller})
+		t.add(Count{Name: ForcedStops, Target: ev.Instance, Caller: ev.Caller})
 	}
 	if ev.Fallback {
-		t.add(Count{Name: Fallbacks, Target: ev.Target, Caller: ev.Caller})
+		t.add(Count{Name: Fallbacks, Target: ev.Instance, Caller: ev.Caller})
 	}
 	if ev.Restart {
-		t.add(Count{Name: WatchdogRestarts, Target: ev.Target})
+		t.add(Count{Name: WatchdogRestarts, Target: ev.Instance})
 	}
 	if out, ok := outage(ev); ok {
-		t.Outage = setSpan(t.Outage, ev.Target, out, ev.Time)
+		t.Outage = setSpan(t.Outage, ev.Instance, out, ev.Time)
 	}
 	if ev.Window > 0 {
-		t.Window = setSpan(t.Window, ev.Target, ev.Window, ev.Time)
+		t.Window = setSpan(t.Window, ev.Instance, ev.Window, ev.Time)
 	}
 }
 

@@ -32,11 +32,11 @@ func TestTallyCountsAcrossRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run(freeze.Event{Op: freeze.OpFreeze, Target: "domino", Caller: "veeam", Outcome: "stopped", Time: t0, Forced: true, Fallback: true})
-	run(freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "veeam", Outcome: "started", Time: t0.Add(time.Minute), Outage: 90 * time.Second, Window: 30 * time.Second})
-	run(freeze.Event{Op: freeze.OpFreeze, Target: "domino", Caller: "veeam", Outcome: freeze.OutcomeFailed, Err: errors.New("x"), Time: t0.Add(time.Hour)})
-	run(freeze.Event{Op: freeze.OpWatchdog, Target: "redis", Caller: freeze.OpWatchdog, Outcome: "started", Time: t0, Restart: true, Outage: time.Hour})
-	run(freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "qemu", Outcome: "released", Time: t0.Add(2 * time.Hour), Window: 20 * time.Second})
+	run(freeze.Event{Op: freeze.OpFreeze, Instance: "domino", Caller: "veeam", Outcome: "stopped", Time: t0, Forced: true, Fallback: true})
+	run(freeze.Event{Op: freeze.OpThaw, Instance: "domino", Caller: "veeam", Outcome: "started", Time: t0.Add(time.Minute), Outage: 90 * time.Second, Window: 30 * time.Second})
+	run(freeze.Event{Op: freeze.OpFreeze, Instance: "domino", Caller: "veeam", Outcome: freeze.OutcomeFailed, Err: errors.New("x"), Time: t0.Add(time.Hour)})
+	run(freeze.Event{Op: freeze.OpWatchdog, Instance: "redis", Caller: freeze.OpWatchdog, Outcome: "started", Time: t0, Restart: true, Outage: time.Hour})
+	run(freeze.Event{Op: freeze.OpThaw, Instance: "domino", Caller: "qemu", Outcome: "released", Time: t0.Add(2 * time.Hour), Window: 20 * time.Second})
 
 	var tally Tally
 	if _, err := store.LoadDoc(tallyDoc, &tally); err != nil {
@@ -89,7 +89,7 @@ func BenchmarkRecord(b *testing.B) {
 	}
 	w := &Textfile{Dir: b.TempDir(), Store: store, Log: zaptest.NewLogger(b)}
 	for i := 0; i < b.N; i++ {
-		ev := freeze.Event{Op: freeze.OpThaw, Target: "domino", Caller: "vmware", Outcome: "started", Time: t0, Outage: time.Minute, Window: time.Second}
+		ev := freeze.Event{Op: freeze.OpThaw, Instance: "domino", Caller: "vmware", Outcome: "started", Time: t0, Outage: time.Minute, Window: time.Second}
 		if err := w.Record(ev); err != nil {
 			b.Fatal(err)
 		}

@@ -50,7 +50,7 @@ func FitCaller(c freeze.Caller, s Settings) Fit {
 
 // enterBy is when an online freeze by c that began its operation at now
 // stops waiting for backup mode.
-func (e *Engine) enterBy(c freeze.Caller, now time.Time) time.Time {
+func (e *Method) enterBy(c freeze.Caller, now time.Time) time.Time {
 	began := c.Began
 	if began.IsZero() {
 		began = now

@@ -35,7 +35,7 @@ func TestFitCaller(t *testing.T) {
 // A hard caller's wait for backup mode ends CancelMargin before its limit,
 // counted from when its invocation began.
 func TestEnterByHardLimit(t *testing.T) {
-	e := &Engine{set: DefaultSettings}
+	e := &Method{set: DefaultSettings}
 	began := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	now := began.Add(3 * time.Second)
 	c := freeze.Caller{Budget: 60 * time.Second, Began: began, Limits: freeze.Limits{Hard: true}}

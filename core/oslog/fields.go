@@ -100,10 +100,15 @@ func value(v any) string {
 var summaryKeys = []string{"op", "caller", "outcome", "downtime", "error"}
 
 // Summary is the entry as one line for a reader of the journal or the
-// event log: the target first, the message, then what happened.
+// event log: the instance (or target) first, the message, then what
+// happened.
 func Summary(msg string, fields map[string]any) string {
 	var b strings.Builder
-	if t, ok := fields["target"].(string); ok && t != "" {
+	t, ok := fields["instance"].(string)
+	if !ok || t == "" {
+		t, ok = fields["target"].(string)
+	}
+	if ok && t != "" {
 		b.WriteString(t + ": ")
 	}
 	b.WriteString(msg)

@@ -26,7 +26,7 @@ const (
 // by status. It is kept apart from the freeze record, which is gone once
 // the application serves.
 type StartNote struct {
-	Target   string    `json:"target"`
+	Instance string    `json:"instance"`
 	By       string    `json:"by"` // "thaw by qemu"
 	Launched time.Time `json:"launched"`
 	Outcome  string    `json:"outcome"`
@@ -37,16 +37,16 @@ type StartNote struct {
 // Open reports whether the watchdog has not settled the start yet.
 func (n StartNote) Open() bool { return n.Outcome == StartPending || n.Outcome == StartFailed }
 
-func (s *Store) notePath(target string) string { return filepath.Join(s.dir, target+".start.json") }
+func (s *Store) notePath(key string) string { return filepath.Join(s.dir, key+".start.json") }
 
 // SaveStartNote writes n atomically.
 func (s *Store) SaveStartNote(n StartNote) error {
-	return s.writeJSON(s.notePath(n.Target), "."+n.Target+".start.*.tmp", n)
+	return s.writeJSON(s.notePath(n.Instance), "."+n.Instance+".start.*.tmp", n)
 }
 
-// LoadStartNote reads the note of target; ok is false when there is none.
-func (s *Store) LoadStartNote(target string) (n StartNote, ok bool, err error) {
-	path := s.notePath(target)
+// LoadStartNote reads the note of the instance key; ok is false when there is none.
+func (s *Store) LoadStartNote(key string) (n StartNote, ok bool, err error) {
+	path := s.notePath(key)
 	f, err := openNoFollow(path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return StartNote{}, false, nil
@@ -59,8 +59,8 @@ func (s *Store) LoadStartNote(target string) (n StartNote, ok bool, err error) {
 	if err != nil {
 		return StartNote{}, false, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := json.Unmarshal(b, &n); err != nil || n.Target != target {
-		return StartNote{}, false, &CorruptError{Path: path, Err: fmt.Errorf("not a start note of %s: %v", target, err)}
+	if err := json.Unmarshal(b, &n); err != nil || n.Instance != key {
+		return StartNote{}, false, &CorruptError{Path: path, Err: fmt.Errorf("not a start note of %s: %v", key, err)}
 	}
 	return n, true, nil
 }

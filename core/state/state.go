@@ -1,4 +1,4 @@
-// Package state keeps the freeze state of each target on disk so that it
+// Package state keeps the freeze state of each application instance on disk so that it
 // survives a crash of quiesce or a reboot of the guest: written atomically
 // (temporary file, fsync, rename, fsync of the directory), readable only
 // by its owner, never through a symlink.
@@ -17,8 +17,10 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 )
 
-// Version of the record format.
-const Version = 1
+// Version of the record format: 2 since every record belongs to an
+// application instance (version 1 was keyed by a target name such as
+// "domino"; see Legacy).
+const Version = 2
 
 // ErrCorrupt marks a state file that cannot be read back.
 var ErrCorrupt = errors.New("state file is corrupt")
@@ -37,7 +39,7 @@ func (e *CorruptError) Error() string {
 }
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 
-// Holder is one caller that froze the target and has not thawed yet.
+// Holder is one caller that froze the instance and has not thawed yet.
 type Holder struct {
 	Caller string    `json:"caller"`
 	Job    string    `json:"job,omitempty"`
@@ -48,51 +50,73 @@ type Holder struct {
 // Key identifies a holder: one per caller and job.
 func (h Holder) Key() string { return h.Caller + "\x00" + h.Job }
 
-// Phases of a freeze, recorded before each step so an interrupted run can
-// be finished or undone.
+// Phases of a freeze, recorded before each step so that an interrupted
+// run can be finished or undone; what a step does is the freeze method's.
 const (
-	PhaseStopping    = "stopping"
-	PhaseStopped     = "stopped"
-	PhaseStarting    = "starting"
-	PhaseStartFailed = "start-failed"
+	PhaseEntering    = "entering"     // bringing the instance to a consistent state (stopping it, entering backup mode)
+	PhaseHeld        = "held"         // observed consistent: the snapshot may be taken
+	PhaseLeaving     = "leaving"      // bringing it back (starting it, ending backup mode)
+	PhaseLeaveFailed = "leave-failed" // bringing it back failed; still owed
 )
 
-// Record is the freeze state of one target.
-type Record struct {
-	Version         int       `json:"version"`
-	Target          string    `json:"target"`
-	Holders         []Holder  `json:"holders"`
-	WasRunning      bool      `json:"was_running"`       // the application ran when the first freeze came
-	StoppedByFreeze bool      `json:"stopped_by_freeze"` // quiesce stopped it and owes a start
-	Phase           string    `json:"phase,omitempty"`
-	StoppedAt       time.Time `json:"stopped_at,omitempty"`
-	FrozenAt        time.Time `json:"frozen_at,omitempty"` // when the stop was complete: the freeze holds from then
-	Deadline        time.Time `json:"deadline,omitempty"`  // the application is started by then at the latest
-	Updated         time.Time `json:"updated"`
-	Note            string    `json:"note,omitempty"`
-	// Expired are holders whose freeze ran past its deadline and was ended
-	// without them; their late thaw succeeds with a warning.
-	Expired   []Holder  `json:"expired,omitempty"`
-	ExpiredAt time.Time `json:"expired_at,omitempty"`
-	// Backup is set for an online freeze (Domino Backup's snapshot mode).
-	Backup *Backup `json:"backup,omitempty"`
+// BootDeadline is a deadline on the clock that counts since boot
+// (CLOCK_BOOTTIME): a step of the wall clock moves it neither way. It
+// holds only within the boot it was taken in.
+type BootDeadline struct {
+	Boot string        `json:"boot"` // the boot's identity
+	At   time.Duration `json:"at"`   // time since boot
 }
 
-// Frozen reports whether any caller holds the target frozen.
+// Record is the freeze state of one application instance.
+type Record struct {
+	Version  int      `json:"version"`
+	Instance string   `json:"instance"`         // the instance's key (the record's file name)
+	Name     string   `json:"name,omitempty"`   // its readable name, for status and logs
+	Method   string   `json:"method,omitempty"` // the freeze method in force
+	Holders  []Holder `json:"holders"`
+	// Owed: the method changed the instance (stopped it, put it into
+	// backup mode) and owes bringing it back.
+	Owed     bool          `json:"owed"`
+	Phase    string        `json:"phase,omitempty"`
+	Since    time.Time     `json:"since,omitempty"`   // when the freeze began
+	HeldAt   time.Time     `json:"held_at,omitempty"` // when the instance was observed consistent
+	Deadline time.Time     `json:"deadline,omitempty"`
+	BootAt   *BootDeadline `json:"boot_deadline,omitempty"` // Deadline on the boot clock
+	Updated  time.Time     `json:"updated"`
+	Note     string        `json:"note,omitempty"`
+	// Disowned says what an administrator did by hand during the freeze
+	// ("stopped by hand"): the freeze no longer owes bringing the
+	// instance back, and its thaw says why it leaves it as it is.
+	Disowned string `json:"disowned,omitempty"`
+	// Expired are holders whose freeze ran past its deadline and was ended
+	// without them; their late thaw is told so.
+	Expired   []Holder  `json:"expired,omitempty"`
+	ExpiredAt time.Time `json:"expired_at,omitempty"`
+	// ExpiredEnd says what ending the expired freeze did ("domino ...
+	// started by watchdog"); ExpiredChanged whether it changed the
+	// instance (started it, ended its backup mode): a late thaw then fails,
+	// its snapshot may be suspect.
+	ExpiredEnd     string `json:"expired_end,omitempty"`
+	ExpiredChanged bool   `json:"expired_changed,omitempty"`
+	// Data is the method's own, in its own format.
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Frozen reports whether any caller holds the instance frozen.
 func (r Record) Frozen() bool { return len(r.Holders) > 0 }
 
-// StartOwed reports whether quiesce stopped the application and has not
-// started it again.
-func (r Record) StartOwed() bool { return r.StoppedByFreeze }
+// Held reports whether a freeze is in place: holders, or a method that
+// owes bringing the instance back.
+func (r Record) Held() bool { return r.Frozen() || r.Owed }
 
 // Empty reports whether no freeze is in place or pending (expired holders
 // may still be remembered).
-func (r Record) Empty() bool { return !r.Frozen() && !r.StartOwed() && r.Phase == "" }
+func (r Record) Empty() bool { return !r.Held() && r.Phase == "" }
 
-// Interrupted reports whether a stop or start was cut short: the record is
-// read with the lock held, so whoever began it is gone.
+// Interrupted reports whether entering or leaving was cut short: the
+// record is read with the lock held, so whoever began it is gone.
 func (r Record) Interrupted() bool {
-	return r.Phase == PhaseStopping || r.Phase == PhaseStarting || r.Phase == PhaseStartFailed
+	return r.Phase == PhaseEntering || r.Phase == PhaseLeaving || r.Phase == PhaseLeaveFailed
 }
 
 // Store is a directory of state records.
@@ -123,37 +147,48 @@ func Open(dir string) (*Store, error) {
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-func (s *Store) path(target string) string { return filepath.Join(s.dir, target+".json") }
+func (s *Store) path(key string) string { return filepath.Join(s.dir, key+".json") }
 
-// Load reads the record of target; a missing record is an empty one.
-func (s *Store) Load(target string) (Record, error) {
-	path := s.path(target)
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Record{Version: Version, Target: target}, nil
-	}
-	if err != nil {
-		return Record{}, fmt.Errorf("%s: %w", path, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	if err != nil {
-		return Record{}, fmt.Errorf("%s: %w", path, err)
+// Load reads the record of the instance key; a missing record is an empty
+// one.
+func (s *Store) Load(key string) (Record, error) {
+	path := s.path(key)
+	b, ok, err := s.read(path, 1<<20)
+	if err != nil || !ok {
+		return Record{Version: Version, Instance: key}, err
 	}
 	var r Record
 	if err := json.Unmarshal(b, &r); err != nil {
 		return Record{}, &CorruptError{Path: path, Err: err}
 	}
-	if r.Version != Version || r.Target != target {
-		return Record{}, &CorruptError{Path: path, Err: fmt.Errorf("version %d target %q, want version %d target %q", r.Version, r.Target, Version, target)}
+	if r.Version != Version || r.Instance != key {
+		return Record{}, &CorruptError{Path: path, Err: fmt.Errorf("version %d instance %q, want version %d instance %q", r.Version, r.Instance, Version, key)}
 	}
 	return r, nil
+}
+
+// read reads a file of the store, at most limit bytes, never through a
+// link; ok is false when there is none.
+func (s *Store) read(path string, limit int64) (b []byte, ok bool, err error) {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	b, err = io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, true, nil
 }
 
 // Save writes r atomically.
 func (s *Store) Save(r Record) error {
 	r.Version = Version
-	return s.writeJSON(s.path(r.Target), "."+r.Target+".*.tmp", r)
+	return s.writeJSON(s.path(r.Instance), "."+r.Instance+".*.tmp", r)
 }
 
 // writeJSON writes v as indented JSON to path atomically: a synced
@@ -185,9 +220,9 @@ func (s *Store) writeJSON(path, tmpPattern string, v any) error {
 	return syncDir(s.dir)
 }
 
-// Clear removes the record of target.
-func (s *Store) Clear(target string) error {
-	err := os.Remove(s.path(target))
+// Clear removes the record of the instance key.
+func (s *Store) Clear(key string) error {
+	err := os.Remove(s.path(key))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

@@ -26,17 +26,17 @@ func open(t *testing.T) *Store {
 func TestSaveLoadClear(t *testing.T) {
 	s := open(t)
 	r, err := s.Load("domino")
-	if err != nil || !r.Empty() || r.Target != "domino" {
+	if err != nil || !r.Empty() || r.Instance != "domino" {
 		t.Fatalf("missing record: %+v %v", r, err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	r.Holders = []Holder{{Caller: "vmware", Since: now, PID: 42}}
-	r.StoppedByFreeze, r.Phase, r.Deadline = true, PhaseStopped, now.Add(time.Hour)
+	r.Owed, r.Phase, r.Deadline = true, PhaseHeld, now.Add(time.Hour)
 	if err := s.Save(r); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Load("domino")
-	if err != nil || !got.Frozen() || !got.StartOwed() || got.Holders[0] != r.Holders[0] || !got.Deadline.Equal(r.Deadline) {
+	if err != nil || !got.Frozen() || !got.Owed || got.Holders[0] != r.Holders[0] || !got.Deadline.Equal(r.Deadline) {
 		t.Fatalf("round trip: %+v %v", got, err)
 	}
 	entries, _ := os.ReadDir(s.Dir())
@@ -62,7 +62,7 @@ func TestSaveLoadClear(t *testing.T) {
 
 func TestCorruptRecord(t *testing.T) {
 	s := open(t)
-	for _, body := range []string{`{"version":1,"target":"dom`, `{"version":9,"target":"domino"}`, ``} {
+	for _, body := range []string{`{"version":2,"instance":"dom`, `{"version":9,"instance":"domino"}`, ``} {
 		if err := os.WriteFile(filepath.Join(s.Dir(), "domino.json"), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -191,5 +191,41 @@ func TestHeldProbesWithoutTaking(t *testing.T) {
 	l.Unlock()
 	if held, err := s.Held("domino.watchdog"); err != nil || held {
 		t.Fatalf("released lock: held %v, %v", held, err)
+	}
+}
+
+// Version 1's records are read as they were written and upgraded to the
+// instance's record: a stop freeze keeps its holders, what it owes and
+// when it stopped; an online one its backup.
+func TestLegacyUpgrade(t *testing.T) {
+	s := open(t)
+	stop := `{"version":1,"target":"domino","holders":[{"caller":"vmware","since":"2026-12-01T10:00:00Z","pid":7}],"was_running":true,"stopped_by_freeze":true,"phase":"stopped","stopped_at":"2026-12-01T10:00:01Z","frozen_at":"2026-12-01T10:00:05Z","deadline":"2026-12-01T11:00:00Z","updated":"2026-12-01T10:00:05Z"}`
+	online := `{"version":1,"target":"domino-online","holders":[{"caller":"veeam","since":"2026-12-01T10:00:00Z","pid":8}],"was_running":true,"stopped_by_freeze":false,"phase":"backup-mode","deadline":"2026-12-01T10:01:40Z","updated":"2026-12-01T10:00:02Z","backup":{"token":"abc","id":"20261201100000","requested":"2026-12-01T10:00:00Z","in_mode":"2026-12-01T10:00:02Z","window_end":"2026-12-01T10:01:40Z"}}`
+	for name, body := range map[string]string{"domino": stop, "domino-online": online} {
+		if err := os.WriteFile(filepath.Join(s.Dir(), name+".json"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, ok, err := s.LoadLegacy("domino")
+	if err != nil || !ok {
+		t.Fatalf("legacy stop record: %v %v", ok, err)
+	}
+	r := l.Upgrade("domino-notesdata-1", "domino /local/notesdata")
+	if r.Method != LegacyStopMethod || !r.Owed || r.Phase != PhaseHeld || !r.Frozen() || r.Holders[0].Caller != "vmware" ||
+		r.Since.Format(time.RFC3339) != "2026-12-01T10:00:01Z" || r.HeldAt.Format(time.RFC3339) != "2026-12-01T10:00:05Z" ||
+		!strings.Contains(string(r.Data), `"was_running":true`) || r.Instance != "domino-notesdata-1" {
+		t.Fatalf("upgraded stop record: %+v data %s", r, r.Data)
+	}
+	l, ok, err = s.LoadLegacy("domino-online")
+	if err != nil || !ok || l.Backup == nil {
+		t.Fatalf("legacy online record: %v %v", ok, err)
+	}
+	r = l.Upgrade("domino-notesdata-1", "domino /local/notesdata")
+	if r.Method != LegacyBackupMethod || !r.Owed || r.Phase != PhaseHeld || !strings.Contains(string(r.Data), `"token":"abc"`) ||
+		!strings.Contains(string(r.Data), `"id":"20261201100000"`) {
+		t.Fatalf("upgraded online record: %+v data %s", r, r.Data)
+	}
+	if _, ok, err := s.LoadLegacy("nothing"); ok || err != nil {
+		t.Fatalf("missing legacy record: %v %v", ok, err)
 	}
 }

@@ -79,7 +79,7 @@ func TestCloudLimitRefusesAStopThatCannotFit(t *testing.T) {
 			out, code := r.check(t, checkFlags(h)...)
 			block := callerLines(out, name)
 			for _, want := range []string{fmt.Sprintf("%-9s DOES NOT FIT", name), "but Domino Backup is not set up",
-				"=> a freeze by " + name + " is refused at once, leaving everything running: " + name + " kills its hook after 1m0s and a clean stop needs 1m16s"} {
+				"=> a freeze by " + name + " is refused at once, leaving everything running: " + name + " kills its hook after 1m0s and a clean stop needs 1m8s"} {
 				if !strings.Contains(block, want) {
 					t.Fatalf("check lacks %q:\n%s", want, out)
 				}
@@ -147,7 +147,7 @@ func TestCloudHookKilledAtLimitLeavesNothingDown(t *testing.T) {
 				t.Fatal("the kill did not land inside the stop: no shutdown was requested")
 			}
 			waitServing(t, r, 40*time.Second)
-			record := filepath.Join(r.stateDir(t), "domino.json")
+			record := r.record(r.stateDir(t))
 			simtest.Eventually(t, 20*time.Second, "freeze record cleared", func() bool {
 				_, err := os.Stat(record)
 				return os.IsNotExist(err)

@@ -4,7 +4,6 @@ package conformance
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -105,7 +104,7 @@ func TestCloudHookCutAtTheLimitLeavesNothingDown(t *testing.T) {
 			th := h.Thaw(t) // both callers run the post-script after the snapshot attempt
 			tr.step(th)
 			waitServing(t, r, 60*time.Second)
-			record := filepath.Join(r.stateDir(t), "domino.json")
+			record := r.record(r.stateDir(t))
 			simtest.Eventually(t, 30*time.Second, "no freeze record left", func() bool {
 				_, err := os.Stat(record)
 				return os.IsNotExist(err)
@@ -144,7 +143,7 @@ func TestCloudStopThatCannotFitFailsFast(t *testing.T) {
 			if after := r.sim.Procs(); !slices.Equal(before, after) {
 				t.Fatalf("a refused freeze touched the server: %v -> %v", before, after)
 			}
-			if _, err := os.Stat(filepath.Join(r.stateDir(t), "domino.json")); !os.IsNotExist(err) {
+			if _, err := os.Stat(r.record(r.stateDir(t))); !os.IsNotExist(err) {
 				t.Fatalf("a refused freeze left a record: %v", err)
 			}
 			th := h.Thaw(t)

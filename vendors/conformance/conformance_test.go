@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts")
@@ -61,6 +63,12 @@ func newRigWith(t *testing.T, o simtest.Options, forcedStop, domino, extra strin
 	r := &rig{sim: sim, bin: simtest.Binary(t, "quiesce"), logFile: filepath.Join(dir, "quiesce.log")}
 	r.env = hookEnv{"QUIESCE_CONFIG=" + cfg, "QUIESCE_LOG_FILE=" + r.logFile}
 	return r
+}
+
+// record is the path of the server's freeze record in stateDir.
+func (r *rig) record(stateDir string) string {
+	key := freeze.Instance{Kind: domino.TargetName, Ident: domino.CanonicalData(r.sim.Data)}.Key()
+	return filepath.Join(stateDir, key+".json")
 }
 
 // quiesce runs the installed binary as an administrator would.

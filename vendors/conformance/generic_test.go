@@ -163,7 +163,7 @@ func TestGroupFreezeFailingPartWayRestores(t *testing.T) {
 	}
 	// Redis is down: thaw after a freeze of both must not start it.
 	code, out := runQ(t, env, "vmware", "freeze")
-	if code == 0 || !strings.Contains(out, "domino: ") {
+	if code == 0 || !strings.Contains(out, "domino "+sim.Data+": ") || strings.Count(out, "started again") != 1 {
 		t.Fatalf("group freeze with a hung Domino task: %d %s", code, out)
 	}
 	if !sim.Serving() {

@@ -5,7 +5,6 @@ package conformance
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,11 +22,11 @@ func TestKilledFreezeThenKilledFreezeRestores(t *testing.T) {
 	r := newSoakRig(t)
 	r.startServer(t)
 	s := &soak{t: t, r: r}
-	record := filepath.Join(s.stateDir(), "domino.json")
+	record := s.record()
 
 	killWhen(t, r, func() bool {
 		b, _ := os.ReadFile(record)
-		return strings.Contains(string(b), `"phase": "stopping"`)
+		return strings.Contains(string(b), `"phase": "entering"`)
 	}, "veeam", "pre-freeze")
 	shutdowns := func() int {
 		evs, _ := timeline.Read(r.sim.Data)

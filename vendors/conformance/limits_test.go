@@ -101,7 +101,7 @@ func TestVMwareOneTimerLeavesTheThawItsTime(t *testing.T) {
 	cmd := exec.Command(r.bin, "check") // exit 1: 4 s of graceful wait is below what a clean stop needs
 	cmd.Env = append(os.Environ(), r.env...)
 	b, _ := cmd.Output()
-	if out := string(b); !strings.Contains(out, "freeze    worst 17s (graceful wait 4s, escalation 13s)") || !strings.Contains(out, "thaw      worst 4s of the 6s kept for it") {
+	if out := string(b); !strings.Contains(out, "freeze    worst 17s (graceful wait 13s, escalation 4s)") || !strings.Contains(out, "thaw      worst 4s of the 6s kept for it") {
 		t.Fatalf("check:\n%s", out)
 	}
 	f := h.Freeze(t)
@@ -112,7 +112,7 @@ func TestVMwareOneTimerLeavesTheThawItsTime(t *testing.T) {
 	th := h.Thaw(t)
 	tr.step(th)
 	mustOK(t, th) // no timer expiry, no SIGTERM
-	if !strings.Contains(th.Stdout, "thaw OK: domino launched, not serving yet") {
+	if !strings.Contains(th.Stdout, "thaw OK: domino "+r.sim.Data+" launched, not serving yet") {
 		t.Fatalf("thaw: %+v", th)
 	}
 	serving(t, r, tr, false)

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
 )
 
@@ -391,8 +393,14 @@ func (s *soak) cycle(i int, d draw) {
 		}
 		s.servingBy(i, f, soakDeadline+5*time.Second)
 		s.expectLog(i, f, "freeze expired: no thaw came before the deadline")
+		// The watchdog started the server before this thaw: a snapshot
+		// taken after that may be inconsistent, and the thaw must say so.
+		if thaw() == 0 {
+			s.fail(i, f, "VIOLATION cycle %d (%s): a late thaw reported success after the watchdog had started the server", i, f)
+		}
+		s.expectLog(i, f, "late thaw: the freeze by")
 		if thaw() != 0 {
-			s.fail(i, f, "cycle %d (%s): late thaw failed", i, f)
+			s.fail(i, f, "cycle %d (%s): a thaw after the late thaw failed (nothing is frozen any more)", i, f)
 		}
 		row.recovered++
 	case fOverlap:
@@ -521,6 +529,12 @@ func (s *soak) reboot() {
 }
 
 // stateDir is the state directory of the soak's configuration.
+// record is the path of the server's freeze record.
+func (s *soak) record() string {
+	key := freeze.Instance{Kind: domino.TargetName, Ident: domino.CanonicalData(s.r.sim.Data)}.Key()
+	return filepath.Join(s.stateDir(), key+".json")
+}
+
 func (s *soak) stateDir() string {
 	b, _ := os.ReadFile(strings.TrimPrefix(s.r.env[0], "QUIESCE_CONFIG="))
 	for _, l := range strings.Split(string(b), "\n") {

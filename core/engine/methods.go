@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/quiesce/quiesce/core/config"
+	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
+	"github.com/quiesce/quiesce/core/generic"
+	"github.com/quiesce/quiesce/core/online"
+	"github.com/quiesce/quiesce/core/runas"
+	"github.com/quiesce/quiesce/core/state"
+)
+
+// App is one configured application instance, as the method registry
+// sees it.
+type App struct {
+	Kind     string // "domino", or "target" for a [target NAME]
+	Instance freeze.Instance
+	Config   config.File
+	Domino   *domino.Server  // Kind "domino"
+	Target   *generic.Target // Kind "target"
+	Generic  config.Generic  // Kind "target": its section
+}
+
+// Method is the configured method word of the application: auto, online
+// or stop.
+func (a App) Method() string {
+	if a.Kind == domino.TargetName {
+		return a.Config.Online.Method
+	}
+	if a.Generic.Method == "" {
+		return config.MethodStop
+	}
+	return a.Generic.Method
+}
+
+// Spec is one freeze method in the registry: the kinds of instance it
+// serves, and how it is built for one.
+type Spec struct {
+	Name string
+	// Kinds are the instance kinds it serves; none: every kind.
+	Kinds []string
+	// Online: it freezes without an outage (method = online or auto
+	// pick it); otherwise it is the stop, every instance's last resort.
+	Online bool
+	New    func(a App, d Deps, p freeze.Policy) (freeze.Method, error)
+}
+
+func (s Spec) serves(kind string) bool {
+	if len(s.Kinds) == 0 {
+		return true
+	}
+	for _, k := range s.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Registry is the list of freeze methods.
+type Registry []Spec
+
+// Methods is the registry of freeze methods. Adding one is its own
+// package and one line here.
+func Methods() Registry {
+	return Registry{
+		{Name: online.Name, Kinds: []string{domino.TargetName}, Online: true, New: newDominoBackup},
+		{Name: stopstart.Name, New: newStop},
+	}
+}
+
+// For builds a's methods in the order a freeze tries them: with method =
+// stop the stop alone; with online the kind's online method (the stop
+// after it only records a server that is not running); with auto the
+// online method, falling back to the stop.
+func (r Registry) For(a App, d Deps, p freeze.Policy) ([]freeze.Method, bool, error) {
+	var online, stop *Spec
+	for i := range r {
+		s := &r[i]
+		switch {
+		case !s.serves(a.Kind):
+		case s.Online && online == nil:
+			online = s
+		case !s.Online && stop == nil:
+			stop = s
+		}
+	}
+	if stop == nil {
+		return nil, false, fmt.Errorf("no stop method for %s", a.Instance.Name)
+	}
+	word := a.Method()
+	var specs []*Spec
+	switch {
+	case word == config.MethodStop:
+		specs = []*Spec{stop}
+	case online == nil && word == config.MethodOnline:
+		return nil, false, &config.Error{File: a.Config.Source, Key: a.methodKey(), Msg: "no online mode for " + a.Instance.Name + " (use stop)"}
+	case online == nil:
+		specs = []*Spec{stop}
+	default:
+		specs = []*Spec{online, stop}
+	}
+	var out []freeze.Method
+	for _, s := range specs {
+		m, err := s.New(a, d, p)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, m)
+	}
+	return out, word == config.MethodAuto && len(out) > 1, nil
+}
+
+func (a App) methodKey() string {
+	if a.Kind == domino.TargetName {
+		return "domino.method"
+	}
+	return "target " + a.Generic.Name + ".method"
+}
+
+// newStop is the stop method of any application.
+func newStop(a App, _ Deps, p freeze.Policy) (freeze.Method, error) {
+	var t stopstart.Target
+	switch a.Kind {
+	case domino.TargetName:
+		t = domino.Freezable{S: a.Domino}
+	default:
+		t = a.Target
+	}
+	return stopstart.New(t, a.Instance.Name, stopstart.Options{AcceptCrashed: p.CrashConsistent}), nil
+}
+
+// newDominoBackup is Domino's online method: Domino Backup's backup mode.
+func newDominoBackup(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
+	o := a.Config.Online
+	set := online.DefaultSettings
+	set.EnterTimeout, set.MaxWindow, set.ReleaseTimeout, set.DeltaDir = o.EnterTimeout, o.MaxWindow, o.ReleaseTimeout, o.DeltaDir
+	return online.New(a.Domino, set, d.Log, d.Clock), nil
+}
+
+// adopt reports whether a record version 1 kept under one of the
+// instance's names is this instance's: version 1 knew one Domino per
+// state directory, so its "domino" record is the Domino that is stopped
+// (a freeze stopped it) or any (nothing was stopped), and its online
+// record the Domino whose status file carries the backup's token; a
+// [target]'s record is the target of that name.
+func (a App) adopt(l state.Legacy) bool {
+	if a.Kind != domino.TargetName {
+		return true
+	}
+	if l.Backup != nil {
+		b, err := runas.ReadFile(a.Domino.Account(), a.Domino.Config().Data+"/"+online.StatusFile, 16<<10)
+		return err == nil && strings.Contains(string(b), "token="+l.Backup.Token)
+	}
+	if !l.StoppedByFreeze {
+		return true
+	}
+	running, err := domino.Freezable{S: a.Domino}.Running()
+	return err == nil && !running
+}
