@@ -99,6 +99,9 @@ func TestRcDominoRefusesCode(t *testing.T) {
 		{"rm -rf /tmp/x\n", "", "not a variable assignment"},
 		{"DOMINO_USER=notes other\n", "DOMINO_USER", "after the value"},
 		{"LOTUS=\"/opt\n", "LOTUS", "unterminated"},
+		// the shell joins the next line to the value: quiesce would read
+		// another value than rc_domino does
+		{"LOTUS=/opt/hcl/\\\n", "LOTUS", "continues the value on the next line"},
 	}
 	for _, c := range cases {
 		_, err := ParseRcDomino("/etc/sysconfig/rc_domino_config", []byte("# head\n"+c.src), noEnv)

@@ -129,7 +129,9 @@ func shellWord(s string, lookup func(string) string) (string, error) {
 			i += n + 2
 		case c == '`' || c == ';' || c == '|' || c == '&' || c == '<' || c == '>' || c == '(' || c == ')':
 			return "", fmt.Errorf("shell syntax %q is not allowed (the file is read as data, never executed)", string(c))
-		case c == '\\' && i+1 < len(s):
+		case c == '\\' && i+1 == len(s):
+			return "", fmt.Errorf("a \\ at the end of the line continues the value on the next line when the shell reads the file: not supported (join the lines)")
+		case c == '\\':
 			out.WriteByte(s[i+1])
 			i += 2
 		case c == '$':
