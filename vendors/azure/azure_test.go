@@ -73,6 +73,21 @@ func TestConfiguredBudgetCappedByTheFile(t *testing.T) {
 	}
 }
 
+// timeoutInSeconds beyond a time.Duration is capped like any long one,
+// and one that rounds to no time at all is not a timeout (found by
+// FuzzParseObject: 1e10 came out negative, 1e-10 as 0 with ok).
+func TestTimeoutBounds(t *testing.T) {
+	for in, want := range map[string]time.Duration{"1e10": MaxTimeout, "1e300": MaxTimeout, "1800": MaxTimeout, "90.5": 90500 * time.Millisecond, "1e-10": 0, "-5": 0, "\"60\"": 0} {
+		o, err := ParseObject([]byte(`{"timeoutInSeconds": ` + in + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := o.Timeout(); got != want || ok != (want > 0) {
+			t.Errorf("timeoutInSeconds %s: %v %v, want %v", in, got, ok, want)
+		}
+	}
+}
+
 func write(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {

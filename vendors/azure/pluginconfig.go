@@ -140,7 +140,11 @@ func (o *Object) Timeout() (time.Duration, bool) {
 	if err := json.Unmarshal(v, &secs); err != nil || secs <= 0 {
 		return 0, false
 	}
-	return min(time.Duration(secs*float64(time.Second)), MaxTimeout), true
+	if secs >= MaxTimeout.Seconds() {
+		return MaxTimeout, true // capped before it is converted: 1e10 s overflows a time.Duration
+	}
+	d := time.Duration(secs * float64(time.Second))
+	return d, d > 0
 }
 
 // String reads a string key ("" when missing or not a string).
