@@ -141,6 +141,34 @@ func TestMergeAndUnmergeForeignFile(t *testing.T) {
 	}
 }
 
+// A value with & < > is put back as the file had it, and a script path
+// with them is written as it is (found by FuzzParseObject: json.Marshal
+// wrote them as \u0026, so uninstall changed the file's bytes).
+func TestMergeKeepsHTMLCharacters(t *testing.T) {
+	orig := `{"preScriptLocation": "/opt/a&b/<pre>.sh"}`
+	o, _ := ParseObject([]byte(orig))
+	s := Settings{Pre: "/q/a&b/pre", Post: "/q/post", Merge: true}
+	m, _, err := Merge(o, s, "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ParseObject(m.Marshal())
+	if _, changed, err := Merge(again, s, "p.json"); err != nil || len(changed) != 0 {
+		t.Fatalf("second install changed %v (%v)", changed, err)
+	}
+	back, _ := ParseObject(m.Marshal())
+	left, _, _, err := Unmerge(back, "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(compact(left.Marshal())); got != `{"preScriptLocation":"/opt/a&b/<pre>.sh"}` {
+		t.Fatalf("put back as %s, want %s", got, orig)
+	}
+	if !strings.Contains(string(m.Marshal()), `"/q/a&b/pre"`) {
+		t.Fatalf("script path not written as it is:\n%s", m.Marshal())
+	}
+}
+
 // A file quiesce created goes with uninstall; one the administrator added
 // to since stays, without quiesce's scripts; a key changed since install
 // is left as the administrator set it.
