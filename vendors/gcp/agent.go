@@ -26,15 +26,20 @@ type Agent struct {
 // ReadAgent reads the agent's [Snapshots] settings from path; a missing
 // file is the agent's defaults (scripts disabled, 60 s).
 func ReadAgent(path string) (Agent, error) {
-	a := Agent{Timeout: DefaultTimeout}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return a, nil
+		return Agent{Timeout: DefaultTimeout}, nil
 	}
 	if err != nil {
-		return a, err
+		return Agent{Timeout: DefaultTimeout}, err
 	}
-	a.Exists = true
+	return ParseAgent(path, b)
+}
+
+// ParseAgent reads the [Snapshots] settings of b, the agent's
+// configuration file at path (named in errors).
+func ParseAgent(path string, b []byte) (Agent, error) {
+	a := Agent{Exists: true, Timeout: DefaultTimeout}
 	for key, v := range snapshots(b) {
 		switch key {
 		case "enabled":
