@@ -2,6 +2,7 @@ package domino
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -25,15 +26,20 @@ func (s *Server) nrpcAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(DefaultNRPCPort))
 }
 
-// iniAddr reads TCPIP_TcpIpAddress=0,IP:PORT from notes.ini; a wildcard
-// address is probed on the loopback address.
+// iniAddr reads TCPIP_TcpIpAddress=0,IP:PORT from the notes.ini at path;
+// a wildcard address is probed on the loopback address.
 func iniAddr(path string) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return iniAddrIn(f)
+}
+
+// iniAddrIn is iniAddr of notes.ini's content.
+func iniAddrIn(r io.Reader) string {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), "TCPIP_TcpIpAddress") {
