@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DIST    ?= dist
 
-.PHONY: build demo dist dist-version fmt-check lint test test-windows test-oldest-go bench soak soak-long clean
+.PHONY: build demo dist dist-version fmt-check lint test test-windows test-oldest-go bench fuzz soak soak-long clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/quiesce ./cmd/quiesce
@@ -68,6 +68,18 @@ test-oldest-go:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 7x -timeout 20m ./cmd/quiesce/
+
+# Fuzzing: every Fuzz target (the fuzz_test.go files of core/, vendors/,
+# cmd/), one at a time, for FUZZTIME each (.ci/fuzz.sh). Their seeds and
+# the corpora in testdata/fuzz/ already run with every go test.
+# FUZZPARALLEL sets -parallel, FUZZ=NAME runs only the targets matching
+# NAME. A failing input is written to the package's testdata/fuzz/.
+FUZZTIME     ?= 5m
+FUZZPARALLEL ?= 1
+FUZZMINIMIZE ?= 5s
+FUZZ         ?= ^Fuzz
+fuzz:
+	GO="$(GO)" FUZZTIME="$(FUZZTIME)" FUZZPARALLEL="$(FUZZPARALLEL)" FUZZMINIMIZE="$(FUZZMINIMIZE)" FUZZ="$(FUZZ)" bash .ci/fuzz.sh
 
 # Chaos soak: 1,000 randomized freeze/snapshot/thaw cycles with faults (the
 # test suite runs 50). QUIESCE_SOAK_SEED=N replays a run (QUIESCE_SOAK_FROM=C

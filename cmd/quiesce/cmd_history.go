@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/urfave/cli/v2"
 )
@@ -75,22 +78,34 @@ func printCycles(w io.Writer, cycles []cycle) {
 		if cy.Error != "" {
 			warn = strings.TrimPrefix(warn+"; error: "+cy.Error, "; ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cy.When.Local().Format("2006-01-02 15:04:05"), cy.Target, cy.Caller,
-			dash(cy.Freeze), dash(cy.Thaw), seconds(cy.Outage), seconds(cy.Window), dash(warn))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cy.When.Local().Format("2006-01-02 15:04:05"), cell(cy.Target), cell(cy.Caller),
+			cell(cy.Freeze), cell(cy.Thaw), seconds(cy.Outage), seconds(cy.Window), cell(warn))
 	}
 	tw.Flush()
 }
 
-func dash(s string) string {
+// cell is a field as one cell of the table, "-" when empty. A control
+// character (a newline or a tab in an error, a terminal escape) would
+// break the row or act on the terminal: it is shown as a blank.
+func cell(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func seconds(s *float64) string {
 	if s == nil {
 		return "-"
 	}
-	return (time.Duration(*s * float64(time.Second))).Round(100 * time.Millisecond).String()
+	ns := *s * float64(time.Second)
+	if ns >= math.MaxInt64 {
+		return strconv.FormatFloat(*s, 'g', 4, 64) + "s" // beyond a time.Duration
+	}
+	return time.Duration(ns).Round(100 * time.Millisecond).String()
 }

@@ -36,3 +36,20 @@ func TestReadCyclesEdgeCases(t *testing.T) {
 		t.Errorf("last 1 per target: %+v", got)
 	}
 }
+
+// Every cycle is one row of the table, whatever its error holds, and an
+// outage beyond a time.Duration is not shown as a negative one (found by
+// FuzzReadCycles: a newline in an error broke the row, a terminal escape
+// reached the terminal, 1e300 s of outage printed as -2562047h...).
+func TestPrintCyclesOneRowEach(t *testing.T) {
+	huge := 1e300
+	var out strings.Builder
+	printCycles(&out, []cycle{{Target: "domino", Caller: "veeam", Freeze: "failed", Error: "nsd said:\nline two\tand \x1b[2J", Outage: &huge}})
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || strings.ContainsAny(out.String(), "\t\x1b") || !strings.Contains(lines[1], "error: nsd said: line two and  [2J") {
+		t.Fatalf("table:\n%q", out.String())
+	}
+	if !strings.Contains(lines[1], "1e+300s") {
+		t.Fatalf("outage of 1e300 s shown as:\n%s", lines[1])
+	}
+}

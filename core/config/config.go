@@ -248,6 +248,15 @@ func Load(path string) (File, error) {
 	return ParseNative(path, b)
 }
 
+// scanError is the error of a scanner that stopped at line n.
+func scanError(file string, n int, err error) error {
+	msg := err.Error()
+	if errors.Is(err, bufio.ErrTooLong) {
+		msg = "line longer than 64 KiB"
+	}
+	return &Error{File: file, Line: n, Msg: msg, Err: err}
+}
+
 func readMsg(err error) string {
 	switch {
 	case errors.Is(err, os.ErrNotExist):

@@ -99,6 +99,9 @@ func TestRcDominoRefusesCode(t *testing.T) {
 		{"rm -rf /tmp/x\n", "", "not a variable assignment"},
 		{"DOMINO_USER=notes other\n", "DOMINO_USER", "after the value"},
 		{"LOTUS=\"/opt\n", "LOTUS", "unterminated"},
+		// the shell joins the next line to the value: quiesce would read
+		// another value than rc_domino does
+		{"LOTUS=/opt/hcl/\\\n", "LOTUS", "continues the value on the next line"},
 	}
 	for _, c := range cases {
 		_, err := ParseRcDomino("/etc/sysconfig/rc_domino_config", []byte("# head\n"+c.src), noEnv)
@@ -113,10 +116,22 @@ func TestRcDominoRefusesCode(t *testing.T) {
 	}
 }
 
+// Of two bad settings the first is reported, every time (found by
+// FuzzParseRcDomino: the settings were checked in map order).
+func TestRcDominoFirstBadSetting(t *testing.T) {
+	src := "DOMINO_PRE_SHUTDOWN_DELAY=y\nLOTUS=rel\nDOMINO_SHUTDOWN_TIMEOUT=x\nDOMINO_USER=notes\n"
+	for i := 0; i < 20; i++ {
+		if _, err := ParseRcDomino("cfg", []byte(src), noEnv); err == nil || !strings.HasPrefix(err.Error(), "cfg:1: DOMINO_PRE_SHUTDOWN_DELAY: ") {
+			t.Fatalf("reading %d: %v, want the error of line 1", i+1, err)
+		}
+	}
+}
+
 func TestRcDominoBadValues(t *testing.T) {
 	cases := []struct{ src, key string }{
 		{"DOMINO_SHUTDOWN_TIMEOUT=3m\n", "DOMINO_SHUTDOWN_TIMEOUT"},
 		{"DOMINO_SHUTDOWN_TIMEOUT=-1\n", "DOMINO_SHUTDOWN_TIMEOUT"},
+		{"DOMINO_SHUTDOWN_TIMEOUT=9223372037\n", "DOMINO_SHUTDOWN_TIMEOUT"}, // seconds beyond a time.Duration (found by FuzzParseRcDomino)
 		{"LOTUS=opt/hcl\n", "LOTUS"},
 		{"DOMINO_NSD_BEFORE_KILL=maybe\n", "DOMINO_NSD_BEFORE_KILL"},
 	}
@@ -201,12 +216,33 @@ func TestNativeErrors(t *testing.T) {
 		{"[domino]\ndata = relative/dir\n", "q.conf:2: domino.data: \"relative/dir\" is not an absolute path"},
 		{"[freeze]\nforced_stop = maybe\n", "q.conf:2: freeze.forced_stop: \"maybe\" is not one of fail, continue"},
 		{"[budgets]\nhyperv = 5m\n", "q.conf:2: budgets.hyperv: unknown key"},
+		// found by FuzzParseNative: seconds beyond a time.Duration wrapped
+		// to a negative timeout
+		{"[domino]\nshutdown_timeout = 9223372037\n", "q.conf:2: domino.shutdown_timeout: \"9223372037\" is too long"},
 	}
 	for _, c := range cases {
 		_, err := ParseNative("q.conf", []byte(c.src))
 		var ce *Error
 		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want prefix %q", c.src, err, c.want)
+		}
+	}
+}
+
+// A line too long for the scanner is a *Error that names the file and
+// the line, in both formats (found by FuzzParseNative: it was the
+// scanner's bare error).
+func TestLineTooLong(t *testing.T) {
+	long := strings.Repeat("x", 70000)
+	_, native := ParseNative("q.conf", []byte("[domino]\nuser = "+long+"\n"))
+	_, rc := ParseRcDomino("rc", []byte("X=1\nLOTUS=/"+long+"\n"), noEnv)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{{native, "q.conf:2: line longer than 64 KiB"}, {rc, "rc:2: line longer than 64 KiB"}} {
+		var ce *Error
+		if !errors.As(c.err, &ce) || c.err.Error() != c.want {
+			t.Errorf("got %v (%T), want %s", c.err, c.err, c.want)
 		}
 	}
 }

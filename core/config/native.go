@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -83,7 +84,8 @@ func ParseNative(file string, b []byte) (File, error) {
 	var target *Generic
 	seen := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
@@ -124,7 +126,7 @@ func ParseNative(file string, b []byte) (File, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return File{}, err
+		return File{}, scanError(file, n, err)
 	}
 	return d, finish(file, &d)
 }
@@ -284,6 +286,10 @@ func callerList(field func(*File) *[]string) setter {
 	}
 }
 
+// maxSeconds is the longest whole number of seconds a time.Duration
+// holds (about 292 years); more would wrap around to a negative duration.
+const maxSeconds = math.MaxInt64 / int64(time.Second)
+
 func duration(field func(*File) *time.Duration) setter {
 	return func(d *File, v string) string {
 		dur, err := ParseDuration(v)
@@ -334,6 +340,9 @@ func ParseDuration(v string) (time.Duration, error) {
 	if n, err := strconv.Atoi(v); err == nil {
 		if n < 0 {
 			return 0, fmt.Errorf("%q is negative", v)
+		}
+		if int64(n) > maxSeconds {
+			return 0, fmt.Errorf("%q is too long (at most %d seconds)", v, maxSeconds)
 		}
 		return time.Duration(n) * time.Second, nil
 	}

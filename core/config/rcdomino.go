@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,8 @@ func ParseRcDomino(file string, b []byte, env func(string) string) (File, error)
 	vars := map[string]string{}
 	lines := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		name, val, err := parseShellLine(sc.Text(), func(k string) string {
 			if v, ok := vars[k]; ok {
 				return v
@@ -35,7 +37,7 @@ func ParseRcDomino(file string, b []byte, env func(string) string) (File, error)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return File{}, &Error{File: file, Msg: err.Error(), Err: err}
+		return File{}, scanError(file, n, err)
 	}
 	return fromRcVars(file, vars, lines)
 }
@@ -60,7 +62,11 @@ var rcKeys = map[string]setter{
 func fromRcVars(file string, vars map[string]string, lines map[string]int) (File, error) {
 	d := defaults(file)
 	d.RcFormat, d.HasDomino = true, true
-	for name, set := range rcKeys {
+	for _, name := range byLine(lines) {
+		set, known := rcKeys[name]
+		if !known {
+			continue
+		}
 		v, ok := vars[name]
 		if !ok || v == "" {
 			continue
@@ -73,12 +79,26 @@ func fromRcVars(file string, vars map[string]string, lines map[string]int) (File
 	return d, nil
 }
 
+// byLine lists the variables in the order of the file, so that of two bad
+// settings the first is reported, every time.
+func byLine(lines map[string]int) []string {
+	names := make([]string, 0, len(lines))
+	for name := range lines {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return lines[names[i]] < lines[names[j]] })
+	return names
+}
+
 // seconds parses the whole seconds rc_domino uses.
 func seconds(field func(*File) *time.Duration) setter {
 	return func(d *File, v string) string {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return fmt.Sprintf("%q is not a whole number of seconds", v)
+		}
+		if int64(n) > maxSeconds {
+			return fmt.Sprintf("%q is too long (at most %d seconds)", v, maxSeconds)
 		}
 		*field(d) = time.Duration(n) * time.Second
 		return ""
@@ -129,7 +149,9 @@ func shellWord(s string, lookup func(string) string) (string, error) {
 			i += n + 2
 		case c == '`' || c == ';' || c == '|' || c == '&' || c == '<' || c == '>' || c == '(' || c == ')':
 			return "", fmt.Errorf("shell syntax %q is not allowed (the file is read as data, never executed)", string(c))
-		case c == '\\' && i+1 < len(s):
+		case c == '\\' && i+1 == len(s):
+			return "", fmt.Errorf("a \\ at the end of the line continues the value on the next line when the shell reads the file: not supported (join the lines)")
+		case c == '\\':
 			out.WriteByte(s[i+1])
 			i += 2
 		case c == '$':

@@ -2,6 +2,7 @@ package domino
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -24,15 +25,24 @@ func (s *Server) nrpcAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(DefaultNRPCPort))
 }
 
-// iniAddr reads TCPIP_TcpIpAddress=0,IP:PORT from notes.ini; a wildcard
-// address is probed on the loopback address.
+// iniAddr reads TCPIP_TcpIpAddress=0,IP[:PORT] from the notes.ini at
+// path (HCL's "Binding an NRPC port to an IP address": the address alone,
+// an IPv6 address in brackets); without a port, or with port 0, it is
+// Domino's port 1352. A wildcard address is probed on the loopback
+// address; an address that cannot be read is none. notes.ini is read as
+// the Domino user: it lives in that user's data directory.
 func (s *Server) iniAddr(path string) string {
 	f, err := s.openUserFile(path)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return iniAddrIn(f)
+}
+
+// iniAddrIn is iniAddr of notes.ini's content.
+func iniAddrIn(r io.Reader) string {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), "TCPIP_TcpIpAddress") {
@@ -41,14 +51,40 @@ func (s *Server) iniAddr(path string) string {
 		if _, after, ok := strings.Cut(v, ","); ok {
 			v = after
 		}
-		host, port, err := net.SplitHostPort(strings.TrimSpace(v))
-		if err != nil {
+		host, port, ok := nrpcHostPort(strings.TrimSpace(v))
+		if !ok {
 			return ""
 		}
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "127.0.0.1"
 		}
-		return net.JoinHostPort(host, port)
+		return net.JoinHostPort(host, strconv.Itoa(port))
 	}
 	return ""
+}
+
+// nrpcHostPort reads HOST:PORT, HOST alone, [IPV6]:PORT, [IPV6] or a bare
+// IPv6 address; no port, or port 0, is DefaultNRPCPort.
+func nrpcHostPort(v string) (host string, port int, ok bool) {
+	host, p, err := net.SplitHostPort(v)
+	if err != nil {
+		host, p = v, ""
+		if len(v) >= 2 && v[0] == '[' && v[len(v)-1] == ']' {
+			host = v[1 : len(v)-1]
+		}
+		if strings.ContainsAny(host, "[] ") || strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			return "", 0, false
+		}
+	}
+	if p == "" {
+		p = "0"
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return "", 0, false
+	}
+	if n == 0 {
+		n = DefaultNRPCPort
+	}
+	return host, n, true
 }

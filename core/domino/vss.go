@@ -2,6 +2,7 @@ package domino
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,12 @@ func VSSWriterConfigured(data string) bool {
 		return false
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	return vssWriterIn(f)
+}
+
+// vssWriterIn is VSSWriterConfigured of notes.ini's content.
+func vssWriterIn(r io.Reader) bool {
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), "ServerTasks") {

@@ -111,6 +111,20 @@ func TestDocument(t *testing.T) {
 	}
 }
 
+// A step timeout beyond a time.Duration is none, not a negative limit
+// (found by FuzzParseDocument).
+func TestDocumentTimeoutBounds(t *testing.T) {
+	for secs, want := range map[string]time.Duration{"90": 90 * time.Second, "1000000000": 1000000000 * time.Second, "9223372037": 0, "0": 0, "-1": 0} {
+		d, err := ParseDocument([]byte(`{"mainSteps": [{"inputs": {"timeoutSeconds": ` + secs + `}}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := d.Timeout(); got != want || ok != (want > 0) {
+			t.Errorf("timeoutSeconds %s: %v %v, want %v", secs, got, ok, want)
+		}
+	}
+}
+
 // The limits come from the document install aws wrote; anything else
 // gives DLM's default.
 func TestLimitsFrom(t *testing.T) {

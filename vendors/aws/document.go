@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -105,11 +106,15 @@ func ParseDocument(b []byte) (Document, error) {
 // Timeout is the step's timeout: the ExecutionTimeout the document was
 // made for.
 func (d Document) Timeout() (time.Duration, bool) {
-	if len(d.MainSteps) == 0 || d.MainSteps[0].Inputs.TimeoutSeconds <= 0 {
+	if len(d.MainSteps) == 0 || d.MainSteps[0].Inputs.TimeoutSeconds <= 0 || int64(d.MainSteps[0].Inputs.TimeoutSeconds) > maxSeconds {
 		return 0, false
 	}
 	return time.Duration(d.MainSteps[0].Inputs.TimeoutSeconds) * time.Second, true
 }
+
+// maxSeconds is the most seconds a time.Duration holds: a step timeout
+// beyond it would wrap around to a negative limit.
+const maxSeconds = math.MaxInt64 / int64(time.Second)
 
 // Script is the step's shell script with SSM's parameter interpolation
 // done for command and executionId, refusing values outside the

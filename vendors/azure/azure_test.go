@@ -73,6 +73,21 @@ func TestConfiguredBudgetCappedByTheFile(t *testing.T) {
 	}
 }
 
+// timeoutInSeconds beyond a time.Duration is capped like any long one,
+// and one that rounds to no time at all is not a timeout (found by
+// FuzzParseObject: 1e10 came out negative, 1e-10 as 0 with ok).
+func TestTimeoutBounds(t *testing.T) {
+	for in, want := range map[string]time.Duration{"1e10": MaxTimeout, "1e300": MaxTimeout, "1800": MaxTimeout, "90.5": 90500 * time.Millisecond, "1e-10": 0, "-5": 0, "\"60\"": 0} {
+		o, err := ParseObject([]byte(`{"timeoutInSeconds": ` + in + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := o.Timeout(); got != want || ok != (want > 0) {
+			t.Errorf("timeoutInSeconds %s: %v %v, want %v", in, got, ok, want)
+		}
+	}
+}
+
 func write(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
@@ -123,6 +138,34 @@ func TestMergeAndUnmergeForeignFile(t *testing.T) {
 	want, _ := ParseObject([]byte(orig))
 	if string(compact(left.Marshal())) != string(compact(want.Marshal())) {
 		t.Fatalf("not put back as it was:\n%s\nwant\n%s", left.Marshal(), want.Marshal())
+	}
+}
+
+// A value with & < > is put back as the file had it, and a script path
+// with them is written as it is (found by FuzzParseObject: json.Marshal
+// wrote them as \u0026, so uninstall changed the file's bytes).
+func TestMergeKeepsHTMLCharacters(t *testing.T) {
+	orig := `{"preScriptLocation": "/opt/a&b/<pre>.sh"}`
+	o, _ := ParseObject([]byte(orig))
+	s := Settings{Pre: "/q/a&b/pre", Post: "/q/post", Merge: true}
+	m, _, err := Merge(o, s, "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := ParseObject(m.Marshal())
+	if _, changed, err := Merge(again, s, "p.json"); err != nil || len(changed) != 0 {
+		t.Fatalf("second install changed %v (%v)", changed, err)
+	}
+	back, _ := ParseObject(m.Marshal())
+	left, _, _, err := Unmerge(back, "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(compact(left.Marshal())); got != `{"preScriptLocation":"/opt/a&b/<pre>.sh"}` {
+		t.Fatalf("put back as %s, want %s", got, orig)
+	}
+	if !strings.Contains(string(m.Marshal()), `"/q/a&b/pre"`) {
+		t.Fatalf("script path not written as it is:\n%s", m.Marshal())
 	}
 }
 

@@ -107,7 +107,7 @@ func (o *Object) Marshal() []byte {
 	var b bytes.Buffer
 	b.WriteString("{\n")
 	for i, k := range o.keys {
-		name, _ := json.Marshal(k)
+		name := raw(k)
 		var v bytes.Buffer
 		if err := json.Indent(&v, o.vals[k], "    ", "    "); err != nil {
 			v.Reset()
@@ -123,12 +123,17 @@ func (o *Object) Marshal() []byte {
 	return b.Bytes()
 }
 
+// raw is v as JSON. &, < and > stay as they are (json.Marshal writes
+// them as \u0026...): a value quiesce records and puts back, or writes
+// again, keeps the bytes the file had.
 func raw(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic(err) // only plain values are marshalled here
 	}
-	return b
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // Timeout reads timeoutInSeconds as the extension does: capped at
@@ -143,7 +148,11 @@ func (o *Object) Timeout() (time.Duration, bool) {
 	if err := json.Unmarshal(v, &secs); err != nil || secs <= 0 {
 		return 0, false
 	}
-	return min(time.Duration(secs*float64(time.Second)), MaxTimeout), true
+	if secs >= MaxTimeout.Seconds() {
+		return MaxTimeout, true // capped before it is converted: 1e10 s overflows a time.Duration
+	}
+	d := time.Duration(secs * float64(time.Second))
+	return d, d > 0
 }
 
 // String reads a string key ("" when missing or not a string).

@@ -76,6 +76,35 @@ func TestReadAgent(t *testing.T) {
 	}
 }
 
+// The file is read as the agent's go-ini reads it (found with the fuzz
+// target's seeds: docs/gcp.md's own example has an inline comment, which
+// quiesce refused as "not a number of seconds").
+func TestParseAgentAsTheAgentReadsIt(t *testing.T) {
+	for _, c := range []struct {
+		body    string
+		enabled bool
+		timeout time.Duration
+	}{
+		{"[Snapshots]\nenabled = true\ntimeout_in_seconds = 60      # the default\n", true, 60 * time.Second},
+		{"[Snapshots]\nenabled = yes ; the admin's word\ntimeout_in_seconds = \"45\"\n", true, 45 * time.Second},
+		{"\ufeff[Snapshots] # scripts\nenabled: on\n", true, DefaultTimeout},
+		{"[Snapshots]\nenabled = true\n[Core]\n[SNAPSHOTS]\nENABLED = off\n", false, DefaultTimeout}, // one section, given twice: the last value
+		{"[ Snapshots ]\nenabled = true\n", false, DefaultTimeout},                                   // another section for go-ini
+		{"[Snapshots]\n#enabled = true\nenabled = false # not yet\n", false, DefaultTimeout},
+	} {
+		a, err := ParseAgent("cfg", []byte(c.body))
+		if err != nil || a.Enabled != c.enabled || a.Timeout != c.timeout {
+			t.Errorf("%q: %+v %v, want enabled %v timeout %v", c.body, a, err, c.enabled, c.timeout)
+		}
+		if a, err := ParseAgent("cfg", Enable([]byte(c.body))); err != nil || !a.Enabled {
+			t.Errorf("%q: not enabled after Enable (%v):\n%s", c.body, err, Enable([]byte(c.body)))
+		}
+	}
+	if _, err := ParseAgent("cfg", []byte("[Snapshots]\ntimeout_in_seconds = 9223372037\n")); err == nil {
+		t.Error("seconds beyond a time.Duration accepted")
+	}
+}
+
 func TestEnable(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"", "[Snapshots]\nenabled = true\n"},
