@@ -47,23 +47,33 @@ fmt-check:
 	else echo "gofmt: all files formatted"; fi
 
 # staticcheck, pinned by the tool directive of tools.mod (a modfile of its
-# own: the tool directive needs go >= 1.24, go.mod promises 1.22). It loads
-# the packages with go.mod, so it checks the code as Go 1.22 builds it.
+# own: the tool directive needs go >= 1.24 and staticcheck itself go >= the
+# go line of tools.mod, while go.mod promises 1.22). An older go (Debian 12's
+# backports 1.23, the oldest 1.22) runs it through the toolchain of tools.mod's
+# go line, which the go command fetches from the Go module proxy by itself
+# (GOTOOLCHAIN); a go that is new enough runs it as it is. It loads the
+# packages with go.mod, so it checks the code as Go 1.22 builds it.
 # The Windows pass runs the Linux binary with GOOS=windows and leaves out
 # U1000 (unused): code the Linux tests share but Windows never calls reads
 # as unused there.
-STATICCHECK = $(GO) tool -modfile=tools.mod staticcheck
+TOOLS_GO       := go$(shell sed -n 's/^go //p' tools.mod)
+LINT_TOOLCHAIN  = $(shell v=$$($(GO) env GOVERSION); \
+	if [ "$$(printf '%s\n' $(TOOLS_GO) "$$v" | sort -V | head -n 1)" = $(TOOLS_GO) ]; then echo local; else echo $(TOOLS_GO); fi)
 lint:
-	$(STATICCHECK) ./...
-	GOOS=windows "$$($(GO) tool -modfile=tools.mod -n staticcheck)" -checks inherit,-U1000 ./...
+	@toolchain=$(LINT_TOOLCHAIN); echo "staticcheck: go toolchain $$toolchain (tools.mod wants $(TOOLS_GO) or newer)"; \
+	set -x; GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod staticcheck ./... && \
+	GOTOOLCHAIN=$$toolchain GOOS=windows "$$(GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod -n staticcheck)" -checks inherit,-U1000 ./...
 
 # The oldest Go the README promises (go.mod's go line), fetched through the
-# Go module proxy: vet and build (Linux and Windows), then run the demo.
+# Go module proxy: vet and build (Linux and Windows), lint (staticcheck
+# through the toolchain of tools.mod, as with Debian 12's Go 1.23), then run
+# the demo.
 OLDEST_GO := go$(shell sed -n 's/^go //p' go.mod)
 test-oldest-go:
 	GOTOOLCHAIN=$(OLDEST_GO) $(GO) version
 	GOTOOLCHAIN=$(OLDEST_GO) $(GO) vet ./...
 	GOTOOLCHAIN=$(OLDEST_GO) GOOS=windows $(GO) build ./...
+	GOTOOLCHAIN=$(OLDEST_GO) $(MAKE) --no-print-directory lint
 	GOTOOLCHAIN=$(OLDEST_GO) $(GO) run ./cmd/simdomino demo
 
 bench:
