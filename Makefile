@@ -4,19 +4,30 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DIST    ?= dist
 
-.PHONY: build demo dist dist-version fmt-check lint test test-windows test-oldest-go bench soak soak-long clean
+BIN     ?= bin
+# .exe for GOOS=windows: "GOOS=windows make build" writes bin/quiesce.exe.
+EXE     := $(shell $(GO) env GOEXE)
+
+.PHONY: build demo dist dist-linux dist-windows dist-version fmt-check lint test test-windows test-oldest-go bench soak soak-long clean
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/quiesce ./cmd/quiesce
-	$(GO) build -o bin/simdomino ./cmd/simdomino
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/quiesce$(EXE) ./cmd/quiesce
+	$(GO) build -o $(BIN)/simdomino$(EXE) ./cmd/simdomino
 
 demo: build
-	./bin/simdomino demo --quiesce ./bin/quiesce
+	$(BIN)/simdomino demo --quiesce $(BIN)/quiesce
 
-# Release packages in $(DIST)/: .deb and .rpm (amd64, arm64) built with nfpm
-# (pinned in .ci/dist.mod), and the Windows zip (.ci/dist.sh).
+# Release packages in $(DIST)/ (.ci/dist.sh):
+#   dist-linux    .deb and .rpm (amd64, arm64), built with nfpm (pinned in
+#                 .ci/dist.mod): needs nothing but go, git and gzip
+#   dist-windows  the Windows zip and MSI: needs zip, wixl and msitools
+#   dist          both
 dist:
-	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh linux windows
+dist-linux:
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh linux
+dist-windows:
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh windows
 
 # The version quiesce prints and the packages' version, for this checkout.
 dist-version:
@@ -101,4 +112,4 @@ soak-long:
 	@for seed in $(SOAK_SEEDS); do QUIESCE_SOAK_SEED=$$seed $(MAKE) --no-print-directory soak || exit 1; done
 
 clean:
-	rm -rf bin $(DIST)
+	rm -rf $(BIN) $(DIST)
