@@ -44,7 +44,7 @@ func TestInstalledHookKeepsItsConfiguration(t *testing.T) {
 	t.Cleanup(func() { simtest.KillWatchdogs(state) })
 	out := g.mustRun(t, "--state-dir", state, "install", "vmware", "--dir", dir)
 	hookPath := filepath.Join(dir, "50-quiesce")
-	for _, want := range []string{"installed: " + hookPath, "runs:    " + g.bin + " --config='" + g.cfg + "' --state-dir='" + state + "' --log-file='" + g.logFile + "' vmware",
+	for _, want := range []string{"installed: " + hookPath, "runs:    " + g.bin + " --config=" + g.cfg + " --state-dir=" + state + " --log-file=" + g.logFile + " vmware",
 		"checked: quiesce vmware --dry-run: OK: configuration " + g.cfg + " loads; domino running", "nothing was changed"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("install output lacks %q:\n%s", want, out)
@@ -106,18 +106,69 @@ func TestInstallRefusesAHookThatWouldFail(t *testing.T) {
 	}
 }
 
+// The command install arcserve prints for the console works whether
+// Arcserve runs it through a shell or splits it on spaces itself: run both
+// ways (with --dry-run, which stops nothing), it finds the configuration
+// it was installed with. A path that needs quoting is
+// quoted, and sh reads it back as one word.
+func TestArcserveConsoleCommandWithAndWithoutShell(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	out := g.mustRun(t, "install", "arcserve")
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if _, cmd, ok := strings.Cut(l, "Run a command before backup is started:"); ok {
+			line = strings.TrimSpace(cmd)
+		}
+	}
+	if line == "" || !strings.HasSuffix(line, " arcserve pre-snapshot") {
+		t.Fatalf("install arcserve prints no pre-snapshot command:\n%s", out)
+	}
+	wantOut := "configuration " + g.cfg + " loads"
+	check := func(how string, cmd *exec.Cmd) {
+		t.Helper()
+		cmd.Env = hookEnv()
+		got, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(got), wantOut) {
+			t.Errorf("%s: %s: %v\n%s", how, line, err, got)
+		}
+	}
+	check("sh -c", exec.Command("sh", "-c", line+" --dry-run"))
+	argv := strings.Fields(line)
+	check("split on spaces, no shell", exec.Command(argv[0], append(argv[1:], "--dry-run")...))
+
+	// A configuration path with a space and a quote: quoted, and only so.
+	odd := filepath.Join(t.TempDir(), "it's conf", "q.conf")
+	if err := os.MkdirAll(filepath.Dir(odd), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := os.ReadFile(g.cfg)
+	if err := os.WriteFile(odd, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := g.run(t, "--config", odd, "install", "arcserve")
+	quoted := g.bin + " --config='" + strings.ReplaceAll(odd, "'", `'\''`) + "' --log-file=" + g.logFile + " arcserve pre-snapshot"
+	if code != 0 || !strings.Contains(out, quoted) {
+		t.Fatalf("install arcserve with %q: exit %d, want %q in\n%s", odd, code, quoted, out)
+	}
+	sh := exec.Command("sh", "-c", quoted+" --dry-run")
+	sh.Env = hookEnv()
+	if got, err := sh.CombinedOutput(); err != nil || !strings.Contains(string(got), "configuration "+odd+" loads") {
+		t.Errorf("sh -c %s: %v\n%s", quoted, err, got)
+	}
+}
+
 // install arcserve and install veeam give commands that carry the
 // configuration, checked with a dry run.
 func TestConsoleCommandsCarryTheConfiguration(t *testing.T) {
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
 	out := g.mustRun(t, "install", "arcserve")
-	want := g.bin + " --config='" + g.cfg + "' --log-file='" + g.logFile + "' arcserve pre-snapshot"
+	want := g.bin + " --config=" + g.cfg + " --log-file=" + g.logFile + " arcserve pre-snapshot"
 	if !strings.Contains(out, want) || !strings.Contains(out, "checked: quiesce arcserve --dry-run: OK") {
 		t.Fatalf("install arcserve lacks %q or its check:\n%s", want, out)
 	}
 	dir := t.TempDir()
 	out = g.mustRun(t, "install", "veeam", "--dir", dir)
-	if !strings.Contains(out, "checked: pre-freeze.sh: quiesce veeam --dry-run: OK") || !strings.Contains(out, "--config='"+g.cfg+"'") {
+	if !strings.Contains(out, "checked: pre-freeze.sh: quiesce veeam --dry-run: OK") || !strings.Contains(out, "--config="+g.cfg) {
 		t.Fatalf("install veeam:\n%s", out)
 	}
 	if code, out := runHook(t, filepath.Join(dir, "pre-freeze.sh")); code != 0 || !strings.Contains(out, "freeze OK") {
