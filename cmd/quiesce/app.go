@@ -205,6 +205,9 @@ func (e *env) config(c *cli.Context) (config.File, error) {
 	e.openLog(c.String("log-file"), cfg)
 	e.log.Info("invoked", zap.Strings("args", os.Args), zap.String("config", path), zap.String("version", version),
 		zap.Int("uid", os.Geteuid()))
+	for _, w := range cfg.Warnings {
+		e.log.Warn("configuration warning", zap.String("warning", w))
+	}
 	e.cfg = &cfg
 	return cfg, nil
 }

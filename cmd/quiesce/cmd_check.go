@@ -32,6 +32,9 @@ func (e *env) checkAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings {
+		e.say("warning: %s", w)
+	}
 	allFit := true
 	for _, a := range e.adapters {
 		caller := configuredLimits(cfg, a.Name).Or(a.Defaults).Caller(a.Name, "", time.Time{})

@@ -30,6 +30,10 @@ type File struct {
 	Budgets   Budgets
 	Metrics   Metrics
 	Targets   []Generic // other applications, in start order
+	// Warnings about the file that are no error, each "FILE:LINE: what":
+	// an rc_domino_config variable that looks like a misspelt setting.
+	// The command line logs them and check prints them.
+	Warnings []string
 }
 
 // Metrics: where quiesce leaves numbers for monitoring.
