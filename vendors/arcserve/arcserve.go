@@ -178,7 +178,7 @@ func Instructions(w io.Writer, binary string) {
 Agentless plan > Advanced tab (user name and password: an account that runs
 commands as root / as an administrator in this guest):
   Run a command before backup is started:   %[1]s arcserve pre-snapshot
-      On exit code 0: Run Job        (any other code: Fail Job)
+      On exit code 0: Run Job; any other code: Fail Job.
   Run a command after snapshot is taken:    %[1]s arcserve post-snapshot
   Run a command after backup is over:       %[1]s arcserve post-backup
       (tick "run even when the job fails": post-backup starts the server if
