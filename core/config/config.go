@@ -228,7 +228,14 @@ func Find(path string, defaults []string) (string, error) {
 	if len(defaults) == 1 {
 		return "", &Error{File: defaults[0], Msg: "file not found", Err: os.ErrNotExist}
 	}
-	return "", fmt.Errorf("%w: tried %s; name one with --config", ErrNoConfig, strings.Join(defaults, ", "))
+	tried := make([]string, len(defaults))
+	for i, p := range defaults {
+		tried[i] = p + " does not exist"
+		if commentsOnly(p) {
+			tried[i] = p + " holds only comments (the example the package installs: uncomment and fill in its settings)"
+		}
+	}
+	return "", fmt.Errorf("%w: %s; name one with --config", ErrNoConfig, strings.Join(tried, ", "))
 }
 
 // Load reads path in whichever format it is written.

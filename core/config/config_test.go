@@ -286,7 +286,19 @@ func TestFind(t *testing.T) {
 	if _, err := Find("", []string{filepath.Join(dir, "a"), filepath.Join(dir, "c")}); !errors.Is(err, ErrNoConfig) {
 		t.Fatalf("none exists: %v", err)
 	}
-	_, err := Find("", []string{filepath.Join(dir, "only")})
+	// The package's example, all comments, is passed over, and the
+	// message says that it exists and why it was not read.
+	example := filepath.Join(dir, "quiesce.conf")
+	if err := os.WriteFile(example, []byte("# [domino]\n# user = notes\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Find("", []string{example, filepath.Join(dir, "rc_domino_config")})
+	want := "no configuration file: " + example + " holds only comments (the example the package installs: uncomment and fill in its settings), " +
+		filepath.Join(dir, "rc_domino_config") + " does not exist; name one with --config"
+	if !errors.Is(err, ErrNoConfig) || err.Error() != want {
+		t.Fatalf("all-comments example: %v\nwant %s", err, want)
+	}
+	_, err = Find("", []string{filepath.Join(dir, "only")})
 	var ce *Error
 	if !errors.As(err, &ce) || ce.File != filepath.Join(dir, "only") {
 		t.Fatalf("single default: %v", err)

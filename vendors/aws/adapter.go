@@ -100,7 +100,7 @@ func writeDocument(path string, b []byte) error {
 	old, err := os.ReadFile(path)
 	switch {
 	case err == nil && !bytes.Contains(old, []byte(hook.Marker)):
-		return fmt.Errorf("%s exists and is %w; move it away or give --document", path, hook.ErrNotOurs)
+		return fmt.Errorf("%s exists and was %w; move it away or give --document", path, hook.ErrNotOurs)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}

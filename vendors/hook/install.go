@@ -50,7 +50,7 @@ func InstallFileMode(path string, content []byte, mode os.FileMode) (string, err
 	old, err := os.ReadFile(path)
 	switch {
 	case err == nil && !bytes.Contains(old, []byte(Marker)):
-		return "", fmt.Errorf("%s exists and %w; move it away first", path, ErrNotOurs)
+		return "", fmt.Errorf("%s exists and was %w; move it away first", path, ErrNotOurs)
 	case err == nil && bytes.Equal(old, content):
 		return "already installed: " + path, ensureMode(path, mode)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
@@ -95,7 +95,7 @@ func RemoveFile(path string) (string, error) {
 		return "", err
 	}
 	if !bytes.Contains(old, []byte(Marker)) {
-		return "", fmt.Errorf("%s %w; not removing it", path, ErrNotOurs)
+		return "", fmt.Errorf("%s was %w; not removing it", path, ErrNotOurs)
 	}
 	if err := os.Remove(path); err != nil {
 		return "", err
