@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,6 +15,7 @@ import (
 func installCommands(e *env) []*cli.Command {
 	binary := &cli.StringFlag{Name: "binary", Usage: "quiesce binary the hook calls (default: this one)"}
 	var install, uninstall []*cli.Command
+	var names []string
 	for _, a := range e.adapters {
 		a := a
 		in := a.Install
@@ -23,15 +25,23 @@ func installCommands(e *env) []*cli.Command {
 		install = append(install, &cli.Command{Name: a.Name, Usage: in.Usage,
 			Flags:  append([]cli.Flag{binary}, cliFlags(in.Flags, "")...),
 			Action: func(c *cli.Context) error { return done(in.Install(site{e: e, c: c, caller: a.Name})) }})
-		if in.Uninstall != nil {
+		switch {
+		case in.Uninstall != nil:
 			uninstall = append(uninstall, &cli.Command{Name: a.Name, Usage: in.UninstallUsage,
 				Flags:  cliFlags(in.UninstallFlags, ""),
 				Action: func(c *cli.Context) error { return done(in.Uninstall(site{e: e, c: c, caller: a.Name})) }})
+		case in.Elsewhere != "":
+			uninstall = append(uninstall, &cli.Command{Name: a.Name, Usage: "nothing to remove on this machine: say where the settings are",
+				Action: func(*cli.Context) error {
+					e.say("nothing to remove: %s", in.Elsewhere)
+					return nil
+				}})
 		}
+		names = append(names, a.Name)
 	}
 	return []*cli.Command{
 		{Name: "install", Subcommands: install,
-			Usage: "put a caller's hook in place (vmware, qemu) or print what to paste into its console (veeam, arcserve)"},
+			Usage: "put a caller's hook in place, or print what to paste into its console (" + strings.Join(names, ", ") + ")"},
 		{Name: "uninstall", Usage: "remove a hook quiesce installed", Subcommands: uninstall},
 	}
 }

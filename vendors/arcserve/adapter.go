@@ -26,7 +26,9 @@ func Adapter() hook.Adapter {
 		Defaults: Defaults,
 		Hints:    hook.Hints{Budget: "[budgets] arcserve (what the plan allows)", Thaw: "[budgets] arcserve_thaw"},
 		Run:      Run,
-		Install:  &hook.Installer{Usage: "print the Arcserve UDP plan settings", Install: install},
+		Install: &hook.Installer{Usage: "print the Arcserve UDP plan settings", Install: install,
+			Elsewhere: "install arcserve wrote no file here, it printed the plan's commands: take them out of the " +
+				"Arcserve UDP plan (Advanced tab), or the quiesce scripts out of the Linux Backup Server's prepost folder"},
 	}
 }
 

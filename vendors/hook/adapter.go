@@ -69,6 +69,10 @@ type Installer struct {
 	UninstallUsage string // "" when there is nothing to take away
 	UninstallFlags []Flag
 	Uninstall      func(s Site) error
+	// Elsewhere, for an installer that writes nothing on this machine (it
+	// prints what to paste into the caller's console), says where the
+	// settings it printed live: what "uninstall NAME" answers.
+	Elsewhere string
 	// Hooks are the places a hook of this caller that quiesce installed
 	// may be, for check (Site answers the Locates flags).
 	Hooks func(s Site) []string
