@@ -101,6 +101,8 @@ linux_packages() {
   done
   cp scripts/packaging/quiesce.conf "$stage/common/quiesce.conf"
   cp docs/*.md "$stage/common/doc/"
+  # The README beside the guides, its links to them made relative to it.
+  sed -e 's#](docs/#](#g' README.md >"$stage/common/doc/README.md"
   cp -r docs/examples "$stage/common/examples"
 
   nfpm=$(cd "$DIST/tools" && pwd)/nfpm

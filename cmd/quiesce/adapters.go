@@ -46,7 +46,7 @@ func callerCommands(e *env) []*cli.Command {
 			Usage:           a.Usage,
 			ArgsUsage:       a.Help.Args,
 			Description:     helpText(a),
-			Flags:           cliFlags(a.Help.Flags, ""),
+			Flags:           append(cliFlags(a.Help.Flags, ""), dryRunOption()),
 			SkipFlagParsing: true,
 			Action:          func(c *cli.Context) error { return e.runCaller(c, a) },
 		})
@@ -71,6 +71,13 @@ func (e *env) runCaller(c *cli.Context, a hook.Adapter) error {
 	return nil
 }
 
+// dryRunOption documents dryRunFlag among a caller command's options (the
+// command parses its arguments itself).
+func dryRunOption() cli.Flag {
+	return &cli.BoolFlag{Name: strings.TrimPrefix(dryRunFlag, "--"), DisableDefaultText: true,
+		Usage: "check what the hook needs (configuration, state, applications, permission); changes nothing"}
+}
+
 // helpText is the help body of a caller command.
 func helpText(a hook.Adapter) string {
 	var b strings.Builder
@@ -78,7 +85,6 @@ func helpText(a hook.Adapter) string {
 	for _, w := range a.Help.Words {
 		fmt.Fprintf(&b, "   %-13s %s\n", w.Name, w.What)
 	}
-	fmt.Fprintf(&b, "   %-13s check what the hook needs (configuration, state, applications, permission); changes nothing\n", dryRunFlag)
 	fmt.Fprintf(&b, "\nExit codes: %s.", a.Help.Exits)
 	return b.String()
 }
@@ -96,7 +102,8 @@ func cliFlags(fs []hook.Flag, prefix string) []cli.Flag {
 			out = append(out, &cli.BoolFlag{Name: name, Usage: f.Usage})
 			continue
 		}
-		out = append(out, &cli.StringFlag{Name: name, Value: f.Default, Usage: f.Usage})
+		// DefaultText: the default as it is typed (urfave/cli would quote it).
+		out = append(out, &cli.StringFlag{Name: name, Value: f.Default, DefaultText: f.Default, Usage: f.Usage})
 	}
 	return out
 }

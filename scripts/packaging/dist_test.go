@@ -231,6 +231,7 @@ var packaged = []string{
 	"/etc/quiesce/quiesce.conf",
 	"/usr/share/man/man8/quiesce.8.gz",
 	"/usr/share/bash-completion/completions/quiesce",
+	"/usr/share/doc/quiesce/README.md",
 	"/usr/share/doc/quiesce/configuration.md",
 	"/usr/share/doc/quiesce/examples/domino-linux.conf",
 }
@@ -439,6 +440,11 @@ func TestDebArchitectures(t *testing.T) {
 		}
 		dir := t.TempDir()
 		run(t, "dpkg-deb", "-x", deb, dir)
+		// The README sits beside the guides and links to them there.
+		if readme, err := os.ReadFile(filepath.Join(dir, "usr/share/doc/quiesce/README.md")); err != nil ||
+			!bytes.Contains(readme, []byte("](configuration.md)")) || bytes.Contains(readme, []byte("](docs/")) {
+			t.Errorf("%s: /usr/share/doc/quiesce/README.md missing or its links not beside the guides: %v", deb, err)
+		}
 		f, err := elf.Open(filepath.Join(dir, "usr/sbin/quiesce"))
 		if err != nil {
 			t.Fatal(err)

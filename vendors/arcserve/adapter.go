@@ -20,7 +20,7 @@ func Adapter() hook.Adapter {
 				{Name: "post-backup", What: `"Run a command after backup is over": start them if post-snapshot never ran, else nothing`},
 			},
 			Flags: []hook.Flag{{Name: "fail-code", Default: strconv.Itoa(DefaultFailCode),
-				Usage: "exit code for a failure (1-255), to match the plan's \"On exit code\" rule"}},
+				Usage: "exit code `N` for a failure (1-255), to match the plan's \"On exit code\" rule"}},
 			Exits: "0 success, the fail code (default 1) on failure, 2 wrong arguments",
 		},
 		Defaults: Defaults,
