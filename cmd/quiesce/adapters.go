@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -20,10 +21,13 @@ import (
 	"github.com/quiesce/quiesce/vendors/vmware"
 )
 
-// adapters is the registry of callers: the caller commands, install,
-// uninstall and check iterate it. Adding a caller is its own package and
-// one line here.
-func adapters() hook.Registry {
+// adapters is the registry of callers that run a hook on this platform:
+// the caller commands, install, uninstall and check iterate it.
+func adapters() hook.Registry { return allAdapters().For(runtime.GOOS) }
+
+// allAdapters is every caller. Adding a caller is its own package and one
+// line here.
+func allAdapters() hook.Registry {
 	return hook.Registry{
 		vmware.Adapter(),
 		veeam.Adapter(),

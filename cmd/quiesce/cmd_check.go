@@ -13,7 +13,7 @@ import (
 
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{Name: "check", Action: e.checkAction,
-		Usage: "check the configuration, whether freeze and thaw fit each caller's time limits, and where qemu-ga runs its hook",
+		Usage: checkUsage(),
 		Flags: checkFlags(e.adapters)}
 }
 
@@ -72,7 +72,7 @@ func (e *env) checkAction(c *cli.Context) error {
 			}
 		}
 	}
-	e.say("%s", checkLegend)
+	e.say("%s", checkLegend())
 	hooksOK := e.checkHooks(c)
 	if !allFit || !hooksOK {
 		return &exitError{code: ExitFailure}

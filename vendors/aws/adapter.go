@@ -27,8 +27,9 @@ const DocumentName = "quiesce-dlm"
 func Adapter() hook.Adapter {
 	doc := hook.Flag{Name: "document", Default: DefaultDocument, Locates: true, Usage: "where install aws writes the SSM document it prints"}
 	return hook.Adapter{
-		Name:  Name,
-		Usage: "Amazon Data Lifecycle Manager SSM document: pre-script|post-script|dry-run",
+		Name:      Name,
+		LinuxOnly: true, // its Windows agent quiesces through VSS and runs no hook
+		Usage:     "Amazon Data Lifecycle Manager SSM document: pre-script|post-script|dry-run",
 		Help: hook.Help{
 			Args: "[--execution-timeout SECONDS] [--execution-id ID] pre-script|post-script|dry-run",
 			Words: []hook.Word{

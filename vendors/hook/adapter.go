@@ -30,6 +30,9 @@ type Adapter struct {
 	// Install puts the hook in place (or prints what to paste into the
 	// caller's console); nil when there is nothing to install.
 	Install *Installer
+	// LinuxOnly: the caller runs a hook on Linux guests only (on Windows
+	// its agent quiesces through VSS), so quiesce for Windows leaves it out.
+	LinuxOnly bool
 }
 
 // Help documents a caller command, whose arguments the adapter parses
@@ -107,6 +110,17 @@ type Site interface {
 // Registry is the list of adapters the command line offers, in the order
 // it lists them.
 type Registry []Adapter
+
+// For is the registry of the callers that run a hook on goos.
+func (r Registry) For(goos string) Registry {
+	var out Registry
+	for _, a := range r {
+		if !a.LinuxOnly || goos == "linux" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // Find returns the adapter named name.
 func (r Registry) Find(name string) (Adapter, bool) {
