@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,8 +44,47 @@ func installCommands(e *env) []*cli.Command {
 	return []*cli.Command{
 		{Name: "install", Subcommands: install,
 			Usage: "put a caller's hook in place, or print what to paste into its console (" + strings.Join(names, ", ") + ")"},
-		{Name: "uninstall", Usage: "remove a hook quiesce installed", Subcommands: uninstall},
+		{Name: "uninstall", Usage: "remove a hook quiesce installed (--all: every caller's)", Subcommands: uninstall,
+			Flags: append([]cli.Flag{&cli.BoolFlag{Name: "all", Usage: "remove every hook quiesce installed, for every caller, " +
+				"where each caller runs it (the Windows MSI runs this when it is uninstalled)"}}, checkFlags(e.adapters)...),
+			Action: e.uninstallAllAction},
 	}
+}
+
+// uninstallAllAction is "uninstall --all": every caller's uninstall, where
+// check looks for its hooks (the NAME-FLAG options move a place). A file
+// in the way that quiesce did not write is left and named; any other
+// failure is reported after the others were tried, and fails the command.
+func (e *env) uninstallAllAction(c *cli.Context) error {
+	if !c.Bool("all") {
+		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: uninstall: name a caller (see %s uninstall --help) or give --all", e.prog, e.prog)}
+	}
+	if c.NArg() > 0 {
+		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: uninstall --all takes no caller (got %q)", e.prog, c.Args().First())}
+	}
+	var failed []string
+	for _, a := range e.adapters {
+		in := a.Install
+		if in == nil || in.Uninstall == nil {
+			continue
+		}
+		remove := in.Uninstall
+		if in.UninstallAll != nil {
+			remove = in.UninstallAll
+		}
+		err := remove(e.checkSite(c, a))
+		switch {
+		case errors.Is(err, hook.ErrNotOurs):
+			e.say("%s: left in place: %v", a.Name, err)
+		case err != nil:
+			e.say("%s: FAILED: %v", a.Name, err)
+			failed = append(failed, a.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("%s: uninstall --all: could not remove the hooks of %s (see above)", e.prog, strings.Join(failed, ", "))}
+	}
+	return nil
 }
 
 // binaryPath is the quiesce binary hooks should call.

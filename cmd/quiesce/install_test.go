@@ -204,3 +204,51 @@ func TestCheckWarnsAboutAHooksConfiguration(t *testing.T) {
 		t.Fatalf("check with a hook whose configuration broke: exit %d %s", code, out)
 	}
 }
+
+// uninstall --all removes every hook quiesce installed, for every caller,
+// where check looks for it (here moved into temp dirs with check's
+// NAME-FLAG options); a file in the way that quiesce did not write is left
+// and named, and is no failure.
+func TestUninstallAllRemovesEveryHook(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	tmp := t.TempDir()
+	dir := func(name string) string { return filepath.Join(tmp, name) }
+	g.mustRun(t, "install", "vmware", "--dir", dir("vmware"))
+	g.mustRun(t, "install", "veeam", "--dir", dir("veeam"))
+	if err := os.MkdirAll(dir("nutanix"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	theirs := filepath.Join(dir("nutanix"), "pre_freeze")
+	if err := os.WriteFile(theirs, []byte("#!/bin/sh\nexit 0\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir("root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out := g.run(t, "uninstall", "--all", "--vmware-dir", dir("vmware"), "--veeam-dir", dir("veeam"), "--nutanix-dir", dir("nutanix"),
+		"--gcp-dir", dir("gcp"), "--gcp-agent-config", dir("gcp.cfg"), "--azure-dir", dir("azure"), "--azure-plugin-config", dir("azure.json"),
+		"--aws-document", dir("aws.json"), "--root", dir("root"))
+	for _, want := range []string{"removed: " + filepath.Join(dir("vmware"), "50-quiesce"), "removed: " + filepath.Join(dir("veeam"), "pre-freeze.sh"),
+		"removed: " + filepath.Join(dir("veeam"), "post-thaw.sh"), "nutanix: left in place: " + theirs + " was not installed by quiesce"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("uninstall --all: no %q", want)
+		}
+	}
+	if code != 0 {
+		t.Errorf("uninstall --all: exit %d", code)
+	}
+	for _, gone := range []string{filepath.Join(dir("vmware"), "50-quiesce"), filepath.Join(dir("veeam"), "pre-freeze.sh")} {
+		if _, err := os.Stat(gone); err == nil {
+			t.Errorf("uninstall --all left %s", gone)
+		}
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("uninstall --all removed a file quiesce did not write: %v", err)
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+	if code, out := g.run(t, "uninstall"); code != ExitUsage || !strings.Contains(out, "name a caller") {
+		t.Errorf("uninstall without a caller or --all: exit %d %s", code, out)
+	}
+}

@@ -72,6 +72,10 @@ type Installer struct {
 	UninstallUsage string // "" when there is nothing to take away
 	UninstallFlags []Flag
 	Uninstall      func(s Site) error
+	// UninstallAll, for "uninstall --all", removes every variant of the
+	// hook quiesce may have installed (VMware's legacy scripts too); nil:
+	// Uninstall with the flags' defaults.
+	UninstallAll func(s Site) error
 	// Elsewhere, for an installer that writes nothing on this machine (it
 	// prints what to paste into the caller's console), says where the
 	// settings it printed live: what "uninstall NAME" answers.
