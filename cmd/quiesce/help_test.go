@@ -93,7 +93,7 @@ func checkDescribed(t *testing.T, args string, cmd *cli.Command, help string) {
 // Every caller command is documented, and every operation word a caller
 // accepts is one of its documented arguments.
 func TestCallerHelpCoversEveryCaller(t *testing.T) {
-	for _, a := range adapters() {
+	for _, a := range allAdapters() {
 		d := a.Help
 		if d.Args == "" || len(d.Words) == 0 || d.Exits == "" || a.Usage == "" || a.Run == nil {
 			t.Errorf("caller %s has no argument help, exit codes, usage or run", a.Name)
