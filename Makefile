@@ -4,19 +4,30 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DIST    ?= dist
 
-.PHONY: build demo dist dist-version fmt-check lint test test-windows test-oldest-go bench fuzz soak soak-long clean
+BIN     ?= bin
+# .exe for GOOS=windows: "GOOS=windows make build" writes bin/quiesce.exe.
+EXE     := $(shell $(GO) env GOEXE)
+
+.PHONY: build demo dist dist-linux dist-windows dist-version fmt-check lint test test-windows test-oldest-go bench fuzz soak soak-long clean
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/quiesce ./cmd/quiesce
-	$(GO) build -o bin/simdomino ./cmd/simdomino
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/quiesce$(EXE) ./cmd/quiesce
+	$(GO) build -o $(BIN)/simdomino$(EXE) ./cmd/simdomino
 
 demo: build
-	./bin/simdomino demo --quiesce ./bin/quiesce
+	$(BIN)/simdomino demo --quiesce $(BIN)/quiesce
 
-# Release packages in $(DIST)/: .deb and .rpm (amd64, arm64) built with nfpm
-# (pinned in .ci/dist.mod), and the Windows zip (.ci/dist.sh).
+# Release packages in $(DIST)/ (.ci/dist.sh):
+#   dist-linux    .deb and .rpm (amd64, arm64), built with nfpm (pinned in
+#                 .ci/dist.mod): needs nothing but go, git and gzip
+#   dist-windows  the Windows zip and MSI: needs zip, wixl and msitools
+#   dist          both
 dist:
-	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh linux windows
+dist-linux:
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh linux
+dist-windows:
+	GO="$(GO)" VERSION="$(VERSION)" DIST="$(DIST)" bash .ci/dist.sh windows
 
 # The version quiesce prints and the packages' version, for this checkout.
 dist-version:
@@ -47,23 +58,33 @@ fmt-check:
 	else echo "gofmt: all files formatted"; fi
 
 # staticcheck, pinned by the tool directive of tools.mod (a modfile of its
-# own: the tool directive needs go >= 1.24, go.mod promises 1.22). It loads
-# the packages with go.mod, so it checks the code as Go 1.22 builds it.
+# own: the tool directive needs go >= 1.24 and staticcheck itself go >= the
+# go line of tools.mod, while go.mod promises 1.22). An older go (Debian 12's
+# backports 1.23, the oldest 1.22) runs it through the toolchain of tools.mod's
+# go line, which the go command fetches from the Go module proxy by itself
+# (GOTOOLCHAIN); a go that is new enough runs it as it is. It loads the
+# packages with go.mod, so it checks the code as Go 1.22 builds it.
 # The Windows pass runs the Linux binary with GOOS=windows and leaves out
 # U1000 (unused): code the Linux tests share but Windows never calls reads
 # as unused there.
-STATICCHECK = $(GO) tool -modfile=tools.mod staticcheck
+TOOLS_GO       := go$(shell sed -n 's/^go //p' tools.mod)
+LINT_TOOLCHAIN  = $(shell v=$$($(GO) env GOVERSION); \
+	if [ "$$(printf '%s\n' $(TOOLS_GO) "$$v" | sort -V | head -n 1)" = $(TOOLS_GO) ]; then echo local; else echo $(TOOLS_GO); fi)
 lint:
-	$(STATICCHECK) ./...
-	GOOS=windows "$$($(GO) tool -modfile=tools.mod -n staticcheck)" -checks inherit,-U1000 ./...
+	@toolchain=$(LINT_TOOLCHAIN); echo "staticcheck: go toolchain $$toolchain (tools.mod wants $(TOOLS_GO) or newer)"; \
+	set -x; GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod staticcheck ./... && \
+	GOTOOLCHAIN=$$toolchain GOOS=windows "$$(GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod -n staticcheck)" -checks inherit,-U1000 ./...
 
 # The oldest Go the README promises (go.mod's go line), fetched through the
-# Go module proxy: vet and build (Linux and Windows), then run the demo.
+# Go module proxy: vet and build (Linux and Windows), lint (staticcheck
+# through the toolchain of tools.mod, as with Debian 12's Go 1.23), then run
+# the demo.
 OLDEST_GO := go$(shell sed -n 's/^go //p' go.mod)
 test-oldest-go:
 	GOTOOLCHAIN=$(OLDEST_GO) $(GO) version
 	GOTOOLCHAIN=$(OLDEST_GO) $(GO) vet ./...
 	GOTOOLCHAIN=$(OLDEST_GO) GOOS=windows $(GO) build ./...
+	GOTOOLCHAIN=$(OLDEST_GO) $(MAKE) --no-print-directory lint
 	GOTOOLCHAIN=$(OLDEST_GO) $(GO) run ./cmd/simdomino demo
 
 bench:
@@ -103,4 +124,4 @@ soak-long:
 	@for seed in $(SOAK_SEEDS); do QUIESCE_SOAK_SEED=$$seed $(MAKE) --no-print-directory soak || exit 1; done
 
 clean:
-	rm -rf bin $(DIST)
+	rm -rf $(BIN) $(DIST)

@@ -38,8 +38,11 @@ mkdir "$work/tree" && cp -r "$tree/." "$work/tree/"
 # versions. The .wxs adds the example's copy as %ProgramData%\quiesce\quiesce.conf.
 (cd "$tree" && find . -type f | sed 's#^\./##' | grep -Fvx 'install.cmd' | LC_ALL=C sort |
   wixl-heat -p '' --directory-ref INSTALLDIR --var var.SourceDir --component-group files --win64) >"$work/files.wxs"
+# The uninstall's custom action runs quiesce.exe by its File Id.
+exe_id=$(sed -n 's#.*<File Id="\([^"]*\)".*/quiesce\.exe"/>.*#\1#p' "$work/files.wxs")
+[ -n "$exe_id" ] || { echo "msi.sh: wixl-heat listed no quiesce.exe" >&2; exit 1; }
 # wixl wants SourceDir relative: it is run from $work, the tree copied there.
-(cd "$work" && wixl -a x64 -D Version="$version" -D SourceDir=tree -D Win64=yes -o quiesce.msi \
+(cd "$work" && wixl -a x64 -D Version="$version" -D SourceDir=tree -D Win64=yes -D QuiesceExe="$exe_id" -o quiesce.msi \
   "$here/scripts/packaging/windows/quiesce.wxs" files.wxs)
 
 # What wixl 0.101 cannot say in the .wxs, set in its tables:

@@ -52,7 +52,11 @@ goroot=$(go env GOROOT)
 orig="$goroot/src/internal/syscall/windows/at_windows.go"
 patched="$work/at_windows.go"
 overlay="$work/overlay.json"
-if [ ! -s "$overlay" ] || [ "$orig" -nt "$patched" ] || ! grep -q "$orig" "$overlay"; then
+if ! grep -qs FileDispositionInformationEx "$orig"; then
+  # A Go older than the call (1.23, Debian 12's backports) deletes
+  # without it: nothing to patch.
+  printf '{"Replace": {}}\n' > "$overlay"
+elif [ ! -s "$overlay" ] || [ "$orig" -nt "$patched" ] || ! grep -q "$orig" "$overlay"; then
   sed 's/^\(\s*\)STATUS_NOT_SUPPORTED:\(.*\)$/\1STATUS_NOT_SUPPORTED, NTStatus(0xC0000002):\2/' "$orig" > "$patched.tmp"
   if [ "$(grep -c 'NTStatus(0xC0000002)' "$patched.tmp")" != 1 ]; then
     echo "setup.sh: cannot patch $orig (Go changed it?): look at the fallback case of Deleteat" >&2

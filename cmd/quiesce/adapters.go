@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -20,10 +21,13 @@ import (
 	"github.com/quiesce/quiesce/vendors/vmware"
 )
 
-// adapters is the registry of callers: the caller commands, install,
-// uninstall and check iterate it. Adding a caller is its own package and
-// one line here.
-func adapters() hook.Registry {
+// adapters is the registry of callers that run a hook on this platform:
+// the caller commands, install, uninstall and check iterate it.
+func adapters() hook.Registry { return allAdapters().For(runtime.GOOS) }
+
+// allAdapters is every caller. Adding a caller is its own package and one
+// line here.
+func allAdapters() hook.Registry {
 	return hook.Registry{
 		vmware.Adapter(),
 		veeam.Adapter(),
@@ -46,7 +50,7 @@ func callerCommands(e *env) []*cli.Command {
 			Usage:           a.Usage,
 			ArgsUsage:       a.Help.Args,
 			Description:     helpText(a),
-			Flags:           cliFlags(a.Help.Flags, ""),
+			Flags:           append(cliFlags(a.Help.Flags, ""), dryRunOption()),
 			SkipFlagParsing: true,
 			Action:          func(c *cli.Context) error { return e.runCaller(c, a) },
 		})
@@ -71,6 +75,13 @@ func (e *env) runCaller(c *cli.Context, a hook.Adapter) error {
 	return nil
 }
 
+// dryRunOption documents dryRunFlag among a caller command's options (the
+// command parses its arguments itself).
+func dryRunOption() cli.Flag {
+	return &cli.BoolFlag{Name: strings.TrimPrefix(dryRunFlag, "--"), DisableDefaultText: true,
+		Usage: "check what the hook needs (configuration, state, applications, permission); changes nothing"}
+}
+
 // helpText is the help body of a caller command.
 func helpText(a hook.Adapter) string {
 	var b strings.Builder
@@ -78,7 +89,6 @@ func helpText(a hook.Adapter) string {
 	for _, w := range a.Help.Words {
 		fmt.Fprintf(&b, "   %-13s %s\n", w.Name, w.What)
 	}
-	fmt.Fprintf(&b, "   %-13s check what the hook needs (configuration, state, applications, permission); changes nothing\n", dryRunFlag)
 	fmt.Fprintf(&b, "\nExit codes: %s.", a.Help.Exits)
 	return b.String()
 }
@@ -96,7 +106,8 @@ func cliFlags(fs []hook.Flag, prefix string) []cli.Flag {
 			out = append(out, &cli.BoolFlag{Name: name, Usage: f.Usage})
 			continue
 		}
-		out = append(out, &cli.StringFlag{Name: name, Value: f.Default, Usage: f.Usage})
+		// DefaultText: the default as it is typed (urfave/cli would quote it).
+		out = append(out, &cli.StringFlag{Name: name, Value: f.Default, DefaultText: f.Default, Usage: f.Usage})
 	}
 	return out
 }

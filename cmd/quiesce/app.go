@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -115,11 +114,9 @@ func newApp(e *env) *cli.App {
 		ErrWriter: e.io.err,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"QUIESCE_CONFIG"},
-				Usage: "quiesce.conf or rc_domino_config to read (default: first of " + strings.Join(e.configDefaults(), ", ") + ")"},
-			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"QUIESCE_STATE_DIR"},
-				Usage: "freeze state directory (default: /var/lib/quiesce as root)"},
-			&cli.StringFlag{Name: "log-file", EnvVars: []string{"QUIESCE_LOG_FILE"},
-				Usage: "JSON log file (default: /var/log/quiesce/quiesce.log as root, else quiesce.log in the data directory)"},
+				Usage: configUsage(e.configDefaults())},
+			&cli.StringFlag{Name: "state-dir", EnvVars: []string{"QUIESCE_STATE_DIR"}, Usage: stateDirUsage()},
+			&cli.StringFlag{Name: "log-file", EnvVars: []string{"QUIESCE_LOG_FILE"}, Usage: logFileUsage()},
 		},
 		Commands:        commands(e),
 		HideHelpCommand: true,
@@ -207,6 +204,9 @@ func (e *env) config(c *cli.Context) (config.File, error) {
 	e.openLog(c.String("log-file"), cfg)
 	e.log.Info("invoked", zap.Strings("args", os.Args), zap.String("config", path), zap.String("version", version),
 		zap.Int("uid", os.Geteuid()))
+	for _, w := range cfg.Warnings {
+		e.log.Warn("configuration warning", zap.String("warning", w))
+	}
 	e.cfg = &cfg
 	return cfg, nil
 }

@@ -11,11 +11,13 @@ import (
 )
 
 // checkLegend explains check's columns (docs/configuration.md, "quiesce check").
-const checkLegend = `freeze worst: the graceful shutdown wait plus nsd -kill, SIGTERM and SIGKILL waits, against the caller's
+func checkLegend() string {
+	return `freeze worst: the graceful shutdown wait plus ` + killWaits() + `, against the caller's
 limit per freeze ([budgets] NAME). thaw worst: how long a thaw may wait until the application serves, against
 the caller's limit per thaw ([budgets] NAME_thaw); a slower start is finished by the watchdog. VMware's one
 timer covers freeze, snapshot and thaw. margin: kept free for the caller and for starting the application
 again if the freeze fails (a tenth of the budget, at least 30s).`
+}
 
 // installedHooks lists the places a hook quiesce installed may be, for
 // every caller in the registry.

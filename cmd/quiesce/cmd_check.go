@@ -15,7 +15,7 @@ import (
 
 func checkCommand(e *env) *cli.Command {
 	return &cli.Command{Name: "check", Action: e.checkAction,
-		Usage: "check the configuration, whether freeze and thaw fit each caller's time limits, and where qemu-ga runs its hook",
+		Usage: checkUsage(),
 		Flags: checkFlags(e.adapters)}
 }
 
@@ -39,6 +39,9 @@ func (e *env) checkAction(c *cli.Context) error {
 		return &actionError{err}
 	}
 	cfg := eng.Config()
+	for _, w := range cfg.Warnings {
+		e.say("warning: %s", w)
+	}
 	e.sayEscalations(ss)
 	allFit := true
 	for _, a := range e.adapters {
@@ -79,7 +82,7 @@ func (e *env) checkAction(c *cli.Context) error {
 			}
 		}
 	}
-	e.say("%s", checkLegend)
+	e.say("%s", checkLegend())
 	hooksOK := e.checkHooks(c)
 	if !allFit || !hooksOK {
 		return &exitError{code: ExitFailure}

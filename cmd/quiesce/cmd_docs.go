@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/quiesce/quiesce/vendors/hook"
 )
 
 // docsName is the program the man page and the completion scripts
@@ -22,11 +24,7 @@ func docsCommands(e *env) []*cli.Command {
 			Usage:  "print the man page (roff, section 8)",
 			Hidden: true,
 			Action: func(c *cli.Context) error {
-				page, err := manPage(c.App)
-				if err != nil {
-					return &actionError{err}
-				}
-				_, err = fmt.Fprint(e.io.out, page)
+				_, err := fmt.Fprint(e.io.out, manPage(c.App, e.adapters))
 				return err
 			},
 		},
@@ -36,7 +34,7 @@ func docsCommands(e *env) []*cli.Command {
 			ArgsUsage: "bash|zsh",
 			Hidden:    true,
 			Action: func(c *cli.Context) error {
-				tree := commandTree(c.App)
+				tree := commandTree(c.App, e.adapters)
 				switch c.Args().First() {
 				case "bash":
 					_, err := fmt.Fprint(e.io.out, bashCompletion(tree))
@@ -51,55 +49,190 @@ func docsCommands(e *env) []*cli.Command {
 	}
 }
 
-// manPage renders the app's help as a man page in section 8 (a command
-// for the administrator), under the name quiesce, with the version in its
-// title line and the exit codes, files and guides after the commands.
-func manPage(app *cli.App) (string, error) {
-	doc := *app
-	doc.Name = docsName
-	page, err := doc.ToManWithSection(8)
-	if err != nil {
-		return "", err
+// manPage renders the app's commands and flags as a man page in section
+// 8 (a command for the administrator), under the name quiesce, with the
+// version in its title line; the callers' hooks (their operations, exit
+// codes and guides) come from the adapter registry, then the exit codes,
+// files and guides.
+func manPage(app *cli.App, reg hook.Registry) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, ".TH QUIESCE 8 \"\" \"quiesce %s\" \"System Administration\"\n", roff(version))
+	fmt.Fprintf(&b, ".SH NAME\n%s \\- %s\n", docsName, roff(app.Usage))
+	b.WriteString(".SH SYNOPSIS\n.B " + docsName + "\n")
+	for _, f := range visibleFlags(app.Flags) {
+		b.WriteString("[" + manFlagNames(f, "|") + "]\n")
 	}
-	title := fmt.Sprintf(".TH QUIESCE 8 \"\" \"quiesce %s\" \"System Administration\"", version)
-	page = strings.Replace(page, ".TH "+docsName+" 8", title, 1)
-	return page + manTail, nil
+	b.WriteString("\\fICOMMAND\\fR [\\fIOPTIONS\\fR] [\\fIARGUMENTS\\fR]\n")
+	b.WriteString(".SH GLOBAL OPTIONS\n")
+	manFlags(&b, app.Flags)
+	b.WriteString(".SH COMMANDS\n")
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		fmt.Fprintf(&b, ".SH %s\n", c.Name)
+		manCommand(&b, c, reg)
+		for _, sub := range c.Subcommands {
+			if sub.Hidden {
+				continue
+			}
+			fmt.Fprintf(&b, ".SS %s\n", sub.Name)
+			manCommand(&b, sub, reg)
+		}
+	}
+	b.WriteString(manExitStatus(reg))
+	b.WriteString(manFiles)
+	b.WriteString(manSeeAlso(reg))
+	return b.String()
 }
 
-// manTail is what the command tree does not say: the exit codes (the
-// table in exitcodes.go), the files, the guides.
-var manTail = fmt.Sprintf(`
-.SH EXIT STATUS
-.TP
-%d
-success (status: running)
-.TP
-%d
-failure (status: dead, processes left without the server)
-.TP
-%d
-invalid or excess arguments
-.TP
-%d
-not implemented (status: stopped)
-.TP
-%d
-insufficient privilege (status: unknown)
-.TP
-%d
-LOTUS does not hold Domino
-.TP
-%d
-configuration missing or wrong
-.TP
-%d
-the server is not running (start: it exited during start-up)
-.TP
-%d
-stopped, but only by killing it (nsd -kill or signals)
-.PP
-A caller's hook (vmware, veeam, arcserve, qemu) exits as that caller expects: see its guide.
-.SH FILES
+// manCommand is one command's entry: what it does, its arguments (a
+// caller's operation words), its options and, for a caller, its exit codes.
+func manCommand(b *strings.Builder, c *cli.Command, reg hook.Registry) {
+	b.WriteString(roff(c.Usage) + "\n")
+	a, caller := reg.Find(c.Name)
+	caller = caller && c.SkipFlagParsing
+	if caller {
+		fmt.Fprintf(b, ".PP\n.B %s %s\n%s\n", docsName, c.Name, roff(a.Help.Args))
+		for _, w := range a.Help.Words {
+			fmt.Fprintf(b, ".TP\n.B %s\n%s\n", roff(w.Name), roff(w.What))
+		}
+	}
+	if len(visibleFlags(c.Flags)) > 0 {
+		b.WriteString(".PP\nOptions:\n")
+		manFlags(b, c.Flags)
+	}
+	if caller {
+		fmt.Fprintf(b, ".PP\nExit codes: %s.\n", roff(a.Help.Exits))
+	}
+}
+
+// manFlags lists flags as tagged paragraphs: names and the value they take,
+// then what they do and their default as typed.
+func manFlags(b *strings.Builder, flags []cli.Flag) {
+	for _, f := range visibleFlags(flags) {
+		_, usage := flagArg(f)
+		if d, ok := f.(cli.DocGenerationFlag); ok && d.TakesValue() {
+			if def := d.GetDefaultText(); def != "" {
+				usage += " (default: " + strings.Trim(def, `"`) + ")"
+			}
+		}
+		fmt.Fprintf(b, ".TP\n%s\n%s\n", manFlagNames(f, ", "), roff(usage))
+	}
+}
+
+// visibleFlags leaves out hidden flags and urfave/cli's own --help.
+func visibleFlags(flags []cli.Flag) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+			continue
+		}
+		if f.Names()[0] == "help" {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// manFlagNames is a flag's names in bold, joined by sep, and the value it
+// takes in italics: \fB--config\fR|\fB-c\fR \fIFILE\fR.
+func manFlagNames(f cli.Flag, sep string) string {
+	var names []string
+	for _, n := range f.Names() {
+		dash := "\\-\\-"
+		if len(n) == 1 {
+			dash = "\\-"
+		}
+		names = append(names, "\\fB"+dash+strings.ReplaceAll(roff(n), "-", "\\-")+"\\fR")
+	}
+	out := strings.Join(names, sep)
+	if arg, _ := flagArg(f); arg != "" {
+		out += " \\fI" + arg + "\\fR"
+	}
+	return out
+}
+
+// flagArg is the placeholder of the value a flag takes ("" for a boolean)
+// and its usage: the usage's `WORD` as urfave/cli reads it, else a name
+// for the kind of value.
+func flagArg(f cli.Flag) (arg, usage string) {
+	d, ok := f.(cli.DocGenerationFlag)
+	if !ok {
+		return "", ""
+	}
+	usage = d.GetUsage()
+	if !d.TakesValue() {
+		return "", usage
+	}
+	if i := strings.Index(usage, "`"); i >= 0 {
+		if j := strings.Index(usage[i+1:], "`"); j >= 0 {
+			arg = usage[i+1 : i+1+j]
+			return arg, usage[:i] + arg + usage[i+2+j:]
+		}
+	}
+	name := f.Names()[0]
+	switch {
+	case strings.HasSuffix(name, "dir") || name == "root" || name == "data" || name == "copy-to":
+		return "DIR", usage
+	case strings.HasSuffix(name, "config") || strings.HasSuffix(name, "file") || name == "binary" || name == "hook" || strings.HasSuffix(name, "document"):
+		return "FILE", usage
+	case strings.HasSuffix(name, "timeout"):
+		return "TIME", usage
+	}
+	if _, isInt := f.(*cli.IntFlag); isInt || name == "keep" {
+		return "N", usage
+	}
+	return "VALUE", usage
+}
+
+// roff escapes text for a man page: backslashes, and a line that would
+// start with a control character.
+func roff(s string) string {
+	s = strings.ReplaceAll(s, "\\", "\\e")
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = "\\&" + s
+	}
+	return s
+}
+
+// manExitStatus is the exit codes (the table in exitcodes.go); a caller's
+// hook answers with its caller's codes instead, named for each caller.
+func manExitStatus(reg hook.Registry) string {
+	var b strings.Builder
+	b.WriteString(".SH EXIT STATUS\n")
+	for _, c := range []struct {
+		code int
+		what string
+	}{
+		{ExitOK, "success (status: running)"},
+		{ExitFailure, "failure (status: dead, processes left without the server)"},
+		{ExitUsage, "invalid or excess arguments"},
+		{ExitUnimplemented, "not implemented (status: stopped)"},
+		{ExitPrivilege, "insufficient privilege (status: unknown)"},
+		{ExitNotInstalled, "LOTUS does not hold Domino"},
+		{ExitNotConfigured, "configuration missing or wrong"},
+		{ExitNotRunning, "the server is not running (start: it exited during start-up)"},
+		{ExitForcedStop, "stopped, but only by killing it (nsd -kill or signals)"},
+	} {
+		fmt.Fprintf(&b, ".TP\n%d\n%s\n", c.code, c.what)
+	}
+	fmt.Fprintf(&b, ".PP\nA caller's hook exits as that caller expects (see its guide): %s.\n", strings.Join(callerList(reg, ""), ", "))
+	return b.String()
+}
+
+// callerList is every caller's name, with suffix (".md": its guide).
+func callerList(reg hook.Registry, suffix string) []string {
+	var out []string
+	for _, a := range reg {
+		out = append(out, a.Name+suffix)
+	}
+	return out
+}
+
+// manFiles is where quiesce keeps what it reads and writes on Linux.
+const manFiles = `.SH FILES
 .TP
 /etc/quiesce/quiesce.conf
 configuration; while it holds nothing but comments, /etc/sysconfig/rc_domino_config is read instead
@@ -115,10 +248,14 @@ JSON log of every run
 .TP
 domino.service, quiesce-recover.service
 systemd units, installed but not enabled
-.SH SEE ALSO
-/usr/share/doc/quiesce/: configuration.md and one guide per backup product
-(vmware.md, veeam.md, arcserve.md, qemu.md, online.md, rc_domino.md, windows.md).
-`, ExitOK, ExitFailure, ExitUsage, ExitUnimplemented, ExitPrivilege, ExitNotInstalled, ExitNotConfigured, ExitNotRunning, ExitForcedStop)
+`
+
+// manSeeAlso names the guides: one per caller in the registry, and the
+// others.
+func manSeeAlso(reg hook.Registry) string {
+	return ".SH SEE ALSO\n/usr/share/doc/quiesce/: README.md, configuration.md, callers.md (how each caller runs its hook), " +
+		"online.md, rc_domino.md, windows.md, and one guide per backup product: " + strings.Join(callerList(reg, ".md"), ", ") + ".\n"
+}
 
 // completionNode is one level of the command line: the words that may
 // follow it (visible subcommands and flags).
@@ -137,8 +274,11 @@ type completionTree struct {
 	valueFlags []string
 }
 
-// commandTree walks the app's visible commands and flags.
-func commandTree(app *cli.App) completionTree {
+// commandTree walks the app's visible commands and flags. A caller
+// command's operation words (reg) complete like subcommands: "quiesce
+// vmware <TAB>" offers freeze, freezeFail and thaw; its placeholders
+// (SCRIPT_ARG, DISKS) are no words to type.
+func commandTree(app *cli.App, reg hook.Registry) completionTree {
 	var t completionTree
 	valueFlags := map[string]bool{}
 	var walk func(path string, cmds []*cli.Command, flags []cli.Flag)
@@ -150,6 +290,15 @@ func commandTree(app *cli.App) completionTree {
 			}
 			for _, name := range c.Names() {
 				n.commands = append(n.commands, completionWord{name, c.Usage})
+			}
+		}
+		if a, ok := reg.Find(path); ok && len(cmds) == 0 {
+			for _, w := range a.Help.Words {
+				if strings.ToUpper(w.Name) != w.Name {
+					n.commands = append(n.commands, completionWord{w.Name, w.What})
+					// a node of its own: the caller's flags, no more words
+					cmds = append(cmds, &cli.Command{Name: w.Name, Flags: flags})
+				}
 			}
 		}
 		for _, f := range flags {

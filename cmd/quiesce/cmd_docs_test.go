@@ -81,6 +81,33 @@ func TestManPageListsEveryCommand(t *testing.T) {
 			t.Errorf("man page lacks %q", section)
 		}
 	}
+	// The synopsis and the options read as a man page does: the value a
+	// flag takes by name, defaults as typed.
+	for _, want := range []string{
+		".SH SYNOPSIS\n.B quiesce\n[\\fB\\-\\-config\\fR|\\fB\\-c\\fR \\fIFILE\\fR]\n[\\fB\\-\\-state\\-dir\\fR \\fIDIR\\fR]\n",
+		".TP\n\\fB\\-\\-fail\\-code\\fR \\fIN\\fR\nexit code N for a failure (1-255), to match the plan's \"On exit code\" rule (default: 1)\n",
+		".TP\n\\fB\\-\\-dry\\-run\\fR\ncheck what the hook needs",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("man page lacks\n%s", want)
+		}
+	}
+	for _, bad := range []string{"=[value]", `=""`, `(default: "`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("man page has %q", bad)
+		}
+	}
+	// Every caller: its exit codes are its own, its guide is named.
+	exits := page[strings.Index(page, ".SH EXIT STATUS"):]
+	seeAlso := page[strings.Index(page, ".SH SEE ALSO"):]
+	for _, a := range adapters() {
+		if !strings.Contains(exits, " "+a.Name) || !strings.Contains(seeAlso, a.Name+".md") {
+			t.Errorf("man page: caller %s missing from EXIT STATUS or SEE ALSO", a.Name)
+		}
+		if _, err := os.Stat(filepath.Join("..", "..", "docs", a.Name+".md")); err != nil {
+			t.Errorf("SEE ALSO names %s.md: %v", a.Name, err)
+		}
+	}
 	if man, err := exec.LookPath("man"); err == nil {
 		path := filepath.Join(t.TempDir(), "quiesce.8")
 		if err := os.WriteFile(path, []byte(page), 0o644); err != nil {
@@ -118,6 +145,7 @@ func TestBashCompletionNamesEveryCommand(t *testing.T) {
 	for path, names := range visibleTree(t) {
 		words := append(strings.Fields(path), "")
 		got := complete(words...)
+		names = append(names, callerWords(path)...)
 		var cmds []string
 		for _, w := range got {
 			if !strings.HasPrefix(w, "-") {
@@ -141,6 +169,32 @@ func TestBashCompletionNamesEveryCommand(t *testing.T) {
 	if got := complete("man"); len(got) != 0 {
 		t.Errorf("the hidden command man is offered: %v", got)
 	}
+	// A caller's operation words complete, then only its options.
+	if got := complete("vmware", ""); strings.Join(got, " ") != "freeze freezeFail thaw --dry-run" {
+		t.Errorf("vmware <TAB>: %v", got)
+	}
+	if got := complete("vmware", "freeze", ""); strings.Join(got, " ") != "--dry-run" {
+		t.Errorf("vmware freeze <TAB>: %v", got)
+	}
+	if got := complete("arcserve", "pre"); strings.Join(got, " ") != "pre-snapshot" {
+		t.Errorf("arcserve pre<TAB>: %v", got)
+	}
+}
+
+// callerWords are the operation words of the caller command at path (not
+// its placeholders, such as SCRIPT_ARG), nil for any other path.
+func callerWords(path string) []string {
+	a, ok := adapters().Find(path)
+	if !ok {
+		return nil
+	}
+	var words []string
+	for _, w := range a.Help.Words {
+		if strings.ToUpper(w.Name) != w.Name {
+			words = append(words, w.Name)
+		}
+	}
+	return words
 }
 
 // The zsh completion names every visible command path, with each word's
@@ -154,10 +208,15 @@ func TestZshCompletionNamesEveryCommand(t *testing.T) {
 		if path != "" && !strings.Contains(script, "'"+path+"') cmdpath=") {
 			t.Errorf("zsh: no command path %q", path)
 		}
-		for _, name := range names {
+		for _, name := range append(names, callerWords(path)...) {
 			if !strings.Contains(script, "'"+name+":") {
 				t.Errorf("zsh: %q is not offered", strings.TrimSpace(path+" "+name))
 			}
+		}
+	}
+	for _, w := range []string{"freeze", "freezeFail", "thaw"} {
+		if !strings.Contains(script, "'vmware "+w+"') cmdpath=") {
+			t.Errorf("zsh: vmware %s is no command path", w)
 		}
 	}
 	zsh, err := exec.LookPath("zsh")

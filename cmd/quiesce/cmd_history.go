@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +17,8 @@ import (
 	"unicode"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/quiesce/quiesce/core/config"
 )
 
 func historyCommand(e *env) *cli.Command {
@@ -35,16 +41,9 @@ func (e *env) historyAction(c *cli.Context) error {
 	if c.Int("count") < 1 {
 		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: -n must be at least 1", e.prog)}
 	}
-	path := c.String("log-file")
-	if path == "" {
-		if _, err := e.config(c); err != nil {
-			return err
-		}
-		path = e.logPath
-	}
-	f, err := os.Open(path)
+	f, path, err := e.openHistoryLog(c)
 	if err != nil {
-		return &actionError{fmt.Errorf("cannot read the log: %w", err)}
+		return err
 	}
 	defer f.Close()
 	cycles, err := readCycles(f)
@@ -63,6 +62,76 @@ func (e *env) historyAction(c *cli.Context) error {
 	}
 	printCycles(e.io.out, cycles)
 	return nil
+}
+
+// rootLogFile is the log quiesce writes as root on Linux (logging.go's
+// default), where every hook's cycles are.
+const rootLogFile = "/var/log/quiesce/quiesce.log"
+
+// logChoice is a log history may read and where that choice came from.
+type logChoice struct{ path, from string }
+
+// historyLogs are the logs history tries, in order: --log-file; else the
+// configuration's log_file; else the default log. As root (and on
+// Windows) that is the one log every run writes; another user reads the
+// root's log, where the hooks write, and else the one its own runs write
+// in the data directory.
+func historyLogs(flag string, cfg config.File, windows, root bool) []logChoice {
+	switch {
+	case flag != "":
+		return []logChoice{{flag, "--log-file"}}
+	case cfg.LogFile != "":
+		return []logChoice{{cfg.LogFile, "log_file in " + cfg.Source}}
+	case windows || root:
+		return []logChoice{{defaultLogFile(cfg), "the default log"}}
+	}
+	return []logChoice{{rootLogFile, "the log quiesce writes as root"},
+		{filepath.Join(cfg.Data, "quiesce.log"), "the log quiesce writes as another user"}}
+}
+
+// openHistoryLog opens the first log of historyLogs that exists. Its
+// error names every log it tried, why each could not be read, and how to
+// name another one. It reads the configuration without opening the log
+// for writing: history changes nothing.
+func (e *env) openHistoryLog(c *cli.Context) (*os.File, string, error) {
+	var cfg config.File
+	flag := c.String("log-file")
+	if flag == "" {
+		path, err := config.Find(c.String("config"), e.configDefaults())
+		if err == nil {
+			cfg, err = config.Load(path)
+		}
+		if err != nil {
+			return nil, "", &actionError{err}
+		}
+	}
+	var why []string
+	for _, l := range historyLogs(flag, cfg, runtime.GOOS == "windows", os.Geteuid() == 0) {
+		f, err := os.Open(l.path)
+		if err == nil {
+			return f, l.path, nil
+		}
+		why = append(why, fmt.Sprintf("%s (%s): %s", l.path, l.from, historyReadError(err)))
+	}
+	return nil, "", &actionError{fmt.Errorf("cannot read the log: %s; name the log to read with --log-file", strings.Join(why, "; "))}
+}
+
+// historyReadError says why a log could not be opened.
+func historyReadError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file (quiesce has written nothing there)"
+	case errors.Is(err, fs.ErrPermission):
+		if os.Geteuid() != 0 {
+			return "permission denied (quiesce's log is readable by root only: run history as root)"
+		}
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // printCycles writes cycles as a table.

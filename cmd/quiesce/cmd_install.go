@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,6 +17,7 @@ import (
 func installCommands(e *env) []*cli.Command {
 	binary := &cli.StringFlag{Name: "binary", Usage: "quiesce binary the hook calls (default: this one)"}
 	var install, uninstall []*cli.Command
+	var names []string
 	for _, a := range e.adapters {
 		a := a
 		in := a.Install
@@ -23,17 +27,64 @@ func installCommands(e *env) []*cli.Command {
 		install = append(install, &cli.Command{Name: a.Name, Usage: in.Usage,
 			Flags:  append([]cli.Flag{binary}, cliFlags(in.Flags, "")...),
 			Action: func(c *cli.Context) error { return done(in.Install(site{e: e, c: c, caller: a.Name})) }})
-		if in.Uninstall != nil {
+		switch {
+		case in.Uninstall != nil:
 			uninstall = append(uninstall, &cli.Command{Name: a.Name, Usage: in.UninstallUsage,
 				Flags:  cliFlags(in.UninstallFlags, ""),
 				Action: func(c *cli.Context) error { return done(in.Uninstall(site{e: e, c: c, caller: a.Name})) }})
+		case in.Elsewhere != "":
+			uninstall = append(uninstall, &cli.Command{Name: a.Name, Usage: "nothing to remove on this machine: say where the settings are",
+				Action: func(*cli.Context) error {
+					e.say("nothing to remove: %s", in.Elsewhere)
+					return nil
+				}})
 		}
+		names = append(names, a.Name)
 	}
 	return []*cli.Command{
 		{Name: "install", Subcommands: install,
-			Usage: "put a caller's hook in place (vmware, qemu) or print what to paste into its console (veeam, arcserve)"},
-		{Name: "uninstall", Usage: "remove a hook quiesce installed", Subcommands: uninstall},
+			Usage: "put a caller's hook in place, or print what to paste into its console (" + strings.Join(names, ", ") + ")"},
+		{Name: "uninstall", Usage: "remove a hook quiesce installed (--all: every caller's)", Subcommands: uninstall,
+			Flags: append([]cli.Flag{&cli.BoolFlag{Name: "all", Usage: "remove every hook quiesce installed, for every caller, " +
+				"where each caller runs it (the Windows MSI runs this when it is uninstalled)"}}, checkFlags(e.adapters)...),
+			Action: e.uninstallAllAction},
 	}
+}
+
+// uninstallAllAction is "uninstall --all": every caller's uninstall, where
+// check looks for its hooks (the NAME-FLAG options move a place). A file
+// in the way that quiesce did not write is left and named; any other
+// failure is reported after the others were tried, and fails the command.
+func (e *env) uninstallAllAction(c *cli.Context) error {
+	if !c.Bool("all") {
+		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: uninstall: name a caller (see %s uninstall --help) or give --all", e.prog, e.prog)}
+	}
+	if c.NArg() > 0 {
+		return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s: uninstall --all takes no caller (got %q)", e.prog, c.Args().First())}
+	}
+	var failed []string
+	for _, a := range e.adapters {
+		in := a.Install
+		if in == nil || in.Uninstall == nil {
+			continue
+		}
+		remove := in.Uninstall
+		if in.UninstallAll != nil {
+			remove = in.UninstallAll
+		}
+		err := remove(e.checkSite(c, a))
+		switch {
+		case errors.Is(err, hook.ErrNotOurs):
+			e.say("%s: left in place: %v", a.Name, err)
+		case err != nil:
+			e.say("%s: FAILED: %v", a.Name, err)
+			failed = append(failed, a.Name)
+		}
+	}
+	if len(failed) > 0 {
+		return &exitError{code: ExitFailure, msg: fmt.Sprintf("%s: uninstall --all: could not remove the hooks of %s (see above)", e.prog, strings.Join(failed, ", "))}
+	}
+	return nil
 }
 
 // binaryPath is the quiesce binary hooks should call.

@@ -19,7 +19,7 @@ import (
 func serviceCommands(e *env) []*cli.Command {
 	return []*cli.Command{
 		{Name: "start", Usage: "start the server and wait until it is serving", Action: e.startAction},
-		{Name: "stop", Usage: "stop the server (graceful, then nsd -kill, then signals)", Action: e.stopAction},
+		{Name: "stop", Usage: stopUsage(), Action: e.stopAction},
 		{Name: "restart", Usage: "stop, then start", Action: e.restartAction},
 		{Name: "status", Usage: "show the applications and any freeze in place; exit 0 when running, 3 when stopped, 1 when only leftover processes remain", Action: e.statusAction,
 			Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the state as JSON (targets, processes, freeze holders, deadline) for scripts"}}},

@@ -79,13 +79,21 @@ func checkDescribed(t *testing.T, args string, cmd *cli.Command, help string) {
 				t.Errorf("%s: argument %s is not described:\n%s", args, w.Name, help)
 			}
 		}
+		// --dry-run is an option, not an argument.
+		arguments, options, _ := strings.Cut(help, "OPTIONS:")
+		if strings.Contains(arguments, "\n      "+dryRunFlag) || !strings.Contains(options, "\n   "+dryRunFlag) {
+			t.Errorf("%s: %s is not among the options, or among the arguments:\n%s", args, dryRunFlag, help)
+		}
+		if strings.Contains(options, `(default: "`) {
+			t.Errorf("%s: a default in quotes:\n%s", args, help)
+		}
 	}
 }
 
 // Every caller command is documented, and every operation word a caller
 // accepts is one of its documented arguments.
 func TestCallerHelpCoversEveryCaller(t *testing.T) {
-	for _, a := range adapters() {
+	for _, a := range allAdapters() {
 		d := a.Help
 		if d.Args == "" || len(d.Words) == 0 || d.Exits == "" || a.Usage == "" || a.Run == nil {
 			t.Errorf("caller %s has no argument help, exit codes, usage or run", a.Name)

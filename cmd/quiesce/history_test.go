@@ -5,10 +5,14 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/config"
 )
 
 // history shows the cycles the real binary ran against the simulated
@@ -61,5 +65,90 @@ func TestHistoryShowsCycles(t *testing.T) {
 	}
 	if code, msg := g.run(t, "history", "-n", "0"); code != ExitUsage || !strings.Contains(msg, "-n must be at least 1") {
 		t.Fatalf("history -n 0: %d %s", code, msg)
+	}
+}
+
+// history as a user other than root: the message names each log it tried,
+// where that choice came from and why it could not be read, and how to
+// name another; never an empty path.
+func TestHistoryNamesTheLogItTried(t *testing.T) {
+	simtest.Require(t, os.Geteuid() == 0, "running history as another user needs root")
+	bin := simtest.Binary(t, "quiesce")
+	dir, err := os.MkdirTemp("", "quiesce-history-") // t.TempDir's parent is closed to others
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logDir := filepath.Join(dir, "log")
+	if err := os.Mkdir(logDir, 0o700); err != nil { // as quiesce makes it
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(logDir, "quiesce.log")
+	cfg := filepath.Join(dir, "quiesce.conf")
+	for path, body := range map[string]string{logFile: "", cfg: "log_file = " + logFile + "\n[domino]\nuser = notes\nlotus = /opt/hcl/domino\ndata = /local/notesdata\n"} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	history := func(asRoot bool, global ...string) (int, string) {
+		t.Helper()
+		argv := append(append([]string{bin, "--config", cfg}, global...), "history")
+		if !asRoot {
+			argv = append([]string{"setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"}, argv...)
+		}
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Dir = "/"
+		out, _ := cmd.CombinedOutput()
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	code, out := history(false)
+	want := "quiesce: cannot read the log: " + logFile + " (log_file in " + cfg + "): permission denied (quiesce's log is readable by root only: run history as root); name the log to read with --log-file\n"
+	if code != ExitFailure || out != want {
+		t.Errorf("history as nobody: exit %d\n%q\nwant\n%q", code, out, want)
+	}
+	code, out = history(false, "--log-file", "/nonexistent/quiesce.log")
+	want = "quiesce: cannot read the log: /nonexistent/quiesce.log (--log-file): no such file (quiesce has written nothing there); name the log to read with --log-file\n"
+	if code != ExitFailure || out != want {
+		t.Errorf("history --log-file /nonexistent: exit %d\n%q\nwant\n%q", code, out, want)
+	}
+	if code, out := history(true); code != 0 || !strings.Contains(out, "no freeze or thaw in the log") {
+		t.Errorf("history as root: exit %d %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "quiesce.log")); err == nil {
+		t.Error("history wrote a log")
+	}
+}
+
+// Which logs history tries: the one named, the configured one, else the
+// default; a user other than root reads the root's log (where the hooks
+// write), then its own.
+func TestHistoryLogsTried(t *testing.T) {
+	cfg := config.File{Source: "/etc/q.conf", Domino: config.Domino{Data: "/local/notesdata"}}
+	withLog := cfg
+	withLog.LogFile = "/srv/q.log"
+	for _, c := range []struct {
+		flag string
+		cfg  config.File
+		root bool
+		want string
+	}{
+		{"/tmp/x.log", withLog, false, "/tmp/x.log (--log-file)"},
+		{"", withLog, false, "/srv/q.log (log_file in /etc/q.conf)"},
+		{"", cfg, true, "/var/log/quiesce/quiesce.log (the default log)"},
+		{"", cfg, false, "/var/log/quiesce/quiesce.log (the log quiesce writes as root), /local/notesdata/quiesce.log (the log quiesce writes as another user)"},
+	} {
+		var got []string
+		for _, l := range historyLogs(c.flag, c.cfg, false, c.root) {
+			got = append(got, l.path+" ("+l.from+")")
+		}
+		if strings.Join(got, ", ") != c.want {
+			t.Errorf("flag %q root %v: %v, want %s", c.flag, c.root, got, c.want)
+		}
 	}
 }

@@ -44,7 +44,7 @@ func TestInstalledHookKeepsItsConfiguration(t *testing.T) {
 	t.Cleanup(func() { simtest.KillWatchdogs(state) })
 	out := g.mustRun(t, "--state-dir", state, "install", "vmware", "--dir", dir)
 	hookPath := filepath.Join(dir, "50-quiesce")
-	for _, want := range []string{"installed: " + hookPath, "runs:    " + g.bin + " --config='" + g.cfg + "' --state-dir='" + state + "' --log-file='" + g.logFile + "' vmware",
+	for _, want := range []string{"installed: " + hookPath, "runs:    " + g.bin + " --config=" + g.cfg + " --state-dir=" + state + " --log-file=" + g.logFile + " vmware",
 		"checked: quiesce vmware --dry-run: OK: configuration " + g.cfg + " loads; domino running", "nothing was changed"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("install output lacks %q:\n%s", want, out)
@@ -106,18 +106,69 @@ func TestInstallRefusesAHookThatWouldFail(t *testing.T) {
 	}
 }
 
+// The command install arcserve prints for the console works whether
+// Arcserve runs it through a shell or splits it on spaces itself: run both
+// ways (with --dry-run, which stops nothing), it finds the configuration
+// it was installed with. A path that needs quoting is
+// quoted, and sh reads it back as one word.
+func TestArcserveConsoleCommandWithAndWithoutShell(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	out := g.mustRun(t, "install", "arcserve")
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if _, cmd, ok := strings.Cut(l, "Run a command before backup is started:"); ok {
+			line = strings.TrimSpace(cmd)
+		}
+	}
+	if line == "" || !strings.HasSuffix(line, " arcserve pre-snapshot") {
+		t.Fatalf("install arcserve prints no pre-snapshot command:\n%s", out)
+	}
+	wantOut := "configuration " + g.cfg + " loads"
+	check := func(how string, cmd *exec.Cmd) {
+		t.Helper()
+		cmd.Env = hookEnv()
+		got, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(got), wantOut) {
+			t.Errorf("%s: %s: %v\n%s", how, line, err, got)
+		}
+	}
+	check("sh -c", exec.Command("sh", "-c", line+" --dry-run"))
+	argv := strings.Fields(line)
+	check("split on spaces, no shell", exec.Command(argv[0], append(argv[1:], "--dry-run")...))
+
+	// A configuration path with a space and a quote: quoted, and only so.
+	odd := filepath.Join(t.TempDir(), "it's conf", "q.conf")
+	if err := os.MkdirAll(filepath.Dir(odd), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := os.ReadFile(g.cfg)
+	if err := os.WriteFile(odd, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out := g.run(t, "--config", odd, "install", "arcserve")
+	quoted := g.bin + " --config='" + strings.ReplaceAll(odd, "'", `'\''`) + "' --log-file=" + g.logFile + " arcserve pre-snapshot"
+	if code != 0 || !strings.Contains(out, quoted) {
+		t.Fatalf("install arcserve with %q: exit %d, want %q in\n%s", odd, code, quoted, out)
+	}
+	sh := exec.Command("sh", "-c", quoted+" --dry-run")
+	sh.Env = hookEnv()
+	if got, err := sh.CombinedOutput(); err != nil || !strings.Contains(string(got), "configuration "+odd+" loads") {
+		t.Errorf("sh -c %s: %v\n%s", quoted, err, got)
+	}
+}
+
 // install arcserve and install veeam give commands that carry the
 // configuration, checked with a dry run.
 func TestConsoleCommandsCarryTheConfiguration(t *testing.T) {
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
 	out := g.mustRun(t, "install", "arcserve")
-	want := g.bin + " --config='" + g.cfg + "' --log-file='" + g.logFile + "' arcserve pre-snapshot"
+	want := g.bin + " --config=" + g.cfg + " --log-file=" + g.logFile + " arcserve pre-snapshot"
 	if !strings.Contains(out, want) || !strings.Contains(out, "checked: quiesce arcserve --dry-run: OK") {
 		t.Fatalf("install arcserve lacks %q or its check:\n%s", want, out)
 	}
 	dir := t.TempDir()
 	out = g.mustRun(t, "install", "veeam", "--dir", dir)
-	if !strings.Contains(out, "checked: pre-freeze.sh: quiesce veeam --dry-run: OK") || !strings.Contains(out, "--config='"+g.cfg+"'") {
+	if !strings.Contains(out, "checked: pre-freeze.sh: quiesce veeam --dry-run: OK") || !strings.Contains(out, "--config="+g.cfg) {
 		t.Fatalf("install veeam:\n%s", out)
 	}
 	if code, out := runHook(t, filepath.Join(dir, "pre-freeze.sh")); code != 0 || !strings.Contains(out, "freeze OK") {
@@ -151,5 +202,53 @@ func TestCheckWarnsAboutAHooksConfiguration(t *testing.T) {
 	if code != ExitFailure || !strings.Contains(out, "WARNING: hook "+filepath.Join(dir, "50-quiesce")+" uses its --config "+own+", which does not load") ||
 		!strings.Contains(out, "unknown key") {
 		t.Fatalf("check with a hook whose configuration broke: exit %d %s", code, out)
+	}
+}
+
+// uninstall --all removes every hook quiesce installed, for every caller,
+// where check looks for it (here moved into temp dirs with check's
+// NAME-FLAG options); a file in the way that quiesce did not write is left
+// and named, and is no failure.
+func TestUninstallAllRemovesEveryHook(t *testing.T) {
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
+	tmp := t.TempDir()
+	dir := func(name string) string { return filepath.Join(tmp, name) }
+	g.mustRun(t, "install", "vmware", "--dir", dir("vmware"))
+	g.mustRun(t, "install", "veeam", "--dir", dir("veeam"))
+	if err := os.MkdirAll(dir("nutanix"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	theirs := filepath.Join(dir("nutanix"), "pre_freeze")
+	if err := os.WriteFile(theirs, []byte("#!/bin/sh\nexit 0\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir("root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code, out := g.run(t, "uninstall", "--all", "--vmware-dir", dir("vmware"), "--veeam-dir", dir("veeam"), "--nutanix-dir", dir("nutanix"),
+		"--gcp-dir", dir("gcp"), "--gcp-agent-config", dir("gcp.cfg"), "--azure-dir", dir("azure"), "--azure-plugin-config", dir("azure.json"),
+		"--aws-document", dir("aws.json"), "--root", dir("root"))
+	for _, want := range []string{"removed: " + filepath.Join(dir("vmware"), "50-quiesce"), "removed: " + filepath.Join(dir("veeam"), "pre-freeze.sh"),
+		"removed: " + filepath.Join(dir("veeam"), "post-thaw.sh"), "nutanix: left in place: " + theirs + " was not installed by quiesce"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("uninstall --all: no %q", want)
+		}
+	}
+	if code != 0 {
+		t.Errorf("uninstall --all: exit %d", code)
+	}
+	for _, gone := range []string{filepath.Join(dir("vmware"), "50-quiesce"), filepath.Join(dir("veeam"), "pre-freeze.sh")} {
+		if _, err := os.Stat(gone); err == nil {
+			t.Errorf("uninstall --all left %s", gone)
+		}
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("uninstall --all removed a file quiesce did not write: %v", err)
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+	if code, out := g.run(t, "uninstall"); code != ExitUsage || !strings.Contains(out, "name a caller") {
+		t.Errorf("uninstall without a caller or --all: exit %d %s", code, out)
 	}
 }

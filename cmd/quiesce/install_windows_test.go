@@ -125,3 +125,42 @@ func TestInstallVMwareLegacyScripts(t *testing.T) {
 		t.Fatalf("uninstall --legacy: exit %d, left %v\n%s", code, entries, out)
 	}
 }
+
+// install veeam on Windows writes the scripts beside quiesce's other files,
+// %ProgramData%\quiesce\veeam (not a Linux path), says where, and
+// uninstall removes them from there.
+func TestInstallVeeamOnWindowsUsesProgramData(t *testing.T) {
+	bin := simtest.Binary(t, "quiesce")
+	cfg := testConfig(t)
+	data := t.TempDir()
+	env := append(os.Environ(), "ProgramData="+data)
+	quiesce := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil && cmd.ProcessState == nil {
+			t.Fatal(err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	dir := filepath.Join(data, "quiesce", "veeam")
+	out, code := quiesce("--config", cfg, "install", "veeam")
+	if code != 0 || !strings.Contains(out, "The scripts are in "+dir+":") {
+		t.Fatalf("install veeam: exit %d, want the scripts in %s\n%s", code, dir, out)
+	}
+	for _, name := range []string{"pre-freeze.cmd", "post-thaw.cmd"} {
+		if body, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Contains(body, []byte(`"`+bin+`"`)) {
+			t.Errorf("%s: %v\n%s", name, err, body)
+		}
+	}
+	if strings.Contains(out, "/usr/") {
+		t.Errorf("install veeam names a Linux path:\n%s", out)
+	}
+	if out, code := quiesce("uninstall", "veeam"); code != 0 || strings.Count(out, "removed: "+dir+`\`) != 2 {
+		t.Fatalf("uninstall veeam: exit %d\n%s", code, out)
+	}
+	if out, _ := quiesce("install", "veeam", "--help"); !strings.Contains(out, `(default: `+dir+`)`) {
+		t.Errorf("install veeam --help does not name %s:\n%s", dir, out)
+	}
+}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,6 +155,39 @@ func TestBadConfiguration(t *testing.T) {
 	}
 	if n := len(sim.Procs()); n != running || !sim.Serving() {
 		t.Fatalf("bad configurations touched the server: %d processes (was %d), serving %v", n, running, sim.Serving())
+	}
+}
+
+// A misspelt setting in rc_domino_config (the start script ignores it):
+// check prints the warning with file and line, every command logs it,
+// and nothing fails because of it.
+func TestRcDominoTypoIsWarned(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{ShutdownSeconds: 0.2})
+	body, err := os.ReadFile(sim.RcConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := filepath.Join(t.TempDir(), "rc_domino_config")
+	i := strings.Index(string(body), "DOMINO_SHUTDOWN_TIMEOUT=")
+	if i < 0 {
+		t.Fatalf("no DOMINO_SHUTDOWN_TIMEOUT in %s", sim.RcConfig)
+	}
+	typo := strings.Count(string(body[:i]), "\n") + 1
+	misspelt := strings.Replace(string(body), "DOMINO_SHUTDOWN_TIMEOUT=", "DOMINO_SHUTDOWN_TIMOUT=", 1)
+	if err := os.WriteFile(rc, []byte(misspelt), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s:%d: DOMINO_SHUTDOWN_TIMOUT is no setting quiesce reads: did you mean DOMINO_SHUTDOWN_TIMEOUT?", rc, typo)
+	r := quiesce(t, rc, "check")
+	if !strings.Contains(r.stdout, "warning: "+want) {
+		t.Errorf("check does not warn of the typo (%q):\n%s%s", want, r.stdout, r.stderr)
+	}
+	logFile := filepath.Join(t.TempDir(), "q.log")
+	var out, errb bytes.Buffer
+	code := run([]string{"quiesce", "--config", rc, "--log-file", logFile, "status"}, stdio{out: &out, err: &errb})
+	logged, _ := os.ReadFile(logFile)
+	if code != StatusStopped || errb.Len() != 0 || !strings.Contains(string(logged), `"warning":"`+want) {
+		t.Errorf("status: code %d stderr %q; log:\n%s", code, errb.String(), logged)
 	}
 }
 

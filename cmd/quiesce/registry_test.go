@@ -74,3 +74,31 @@ func TestRegistryLineIsAllANewCallerNeeds(t *testing.T) {
 		t.Fatalf("install's help does not list the new caller:\n%s", help.String())
 	}
 }
+
+// Every caller install offers, uninstall offers too: it removes what
+// install wrote, or, for an installer that only prints what to paste into
+// the caller's console (arcserve), says that nothing is here to remove and
+// where the settings are. install's one-line usage names every caller.
+func TestUninstallAnswersForEveryInstall(t *testing.T) {
+	var names []string
+	for _, a := range adapters() {
+		if a.Install == nil {
+			continue
+		}
+		names = append(names, a.Name)
+		if a.Install.Uninstall == nil && a.Install.Elsewhere == "" {
+			t.Errorf("%s: install without uninstall and without saying where its settings are", a.Name)
+		}
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"quiesce", "uninstall", "arcserve"}, stdio{out: &out, err: &errb})
+	if code != 0 || errb.Len() != 0 || !strings.HasPrefix(out.String(), "nothing to remove: install arcserve wrote no file here") ||
+		!strings.Contains(out.String(), "Arcserve UDP plan (Advanced tab)") {
+		t.Errorf("uninstall arcserve: exit %d stdout %q stderr %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	run([]string{"quiesce", "--help"}, stdio{out: &out, err: &errb})
+	if want := "print what to paste into its console (" + strings.Join(names, ", ") + ")"; !strings.Contains(out.String(), want) {
+		t.Errorf("quiesce --help does not say %q:\n%s", want, out.String())
+	}
+}

@@ -68,6 +68,10 @@ func TestOneInstallPath(t *testing.T) {
 		}
 		packaging := rel == filepath.Join(".ci", "dist.sh") || strings.HasPrefix(rel, filepath.Join("scripts", "packaging")+string(filepath.Separator))
 		section := ""
+		if strings.HasPrefix(rel, "docs"+string(filepath.Separator)) {
+			// The guides' one install paragraph names both ways.
+			body = []byte(strings.ReplaceAll(string(body), guideInstall, strings.Repeat("\n", strings.Count(guideInstall, "\n"))))
+		}
 		for i, line := range strings.Split(string(body), "\n") {
 			if rel == "README.md" && strings.HasPrefix(line, "## ") {
 				section = line
@@ -87,6 +91,79 @@ func TestOneInstallPath(t *testing.T) {
 		if err != nil || !bytes.Contains(b, []byte("/usr/local/sbin/quiesce")) {
 			t.Errorf("%s does not use /usr/local/sbin/quiesce", f)
 		}
+	}
+}
+
+// guideInstall is how every guide with a Linux install step says how to
+// install quiesce: one path per way of installing, the same words in each.
+const guideInstall = "Install quiesce on the guest in one of two ways ([README](../README.md#install)):\n" +
+	"\n" +
+	"* **from the package** (`.deb`, `.rpm`): nothing to copy, it is `/usr/sbin/quiesce`;\n" +
+	"* **from a checkout**: `make build`, then\n" +
+	"  `install -m 0755 bin/quiesce /usr/local/sbin/quiesce`.\n" +
+	"\n" +
+	"Not both: a second copy shadows the first, and `quiesce install` writes the\n" +
+	"path it runs from into the hooks. This guide writes `/usr/local/sbin/quiesce`;\n" +
+	"with the package, read `/usr/sbin/quiesce`.\n"
+
+// guideInstallWindows is the same for a guide's Windows install step.
+const guideInstallWindows = "On Windows, install quiesce with the MSI (or, without msiexec, the zip's\n" +
+	"`install.cmd`): it is `C:\\Program Files\\quiesce\\quiesce.exe`, nothing to\n" +
+	"copy ([windows.md](windows.md)).\n"
+
+// Every guide that installs quiesce says it with the same paragraph: from
+// the package nothing to copy, from a checkout make build and
+// bin/quiesce to /usr/local/sbin. No guide copies a bare "quiesce" (there
+// is none in a checkout, and for a package user it would be a second copy
+// that shadows /usr/sbin/quiesce and is pinned into hooks), and none has
+// install steps of its own besides the paragraph.
+func TestGuidesInstallTheSameWay(t *testing.T) {
+	root := repoRoot(t)
+	guides, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil || len(guides) == 0 {
+		t.Fatalf("no guides in docs/: %v", err)
+	}
+	heading := regexp.MustCompile(`(?m)^## Install\b.*$`)
+	installLine := regexp.MustCompile(`(?m)^.*\binstall -m.*$|^.*[Cc]opy ` + "`" + `quiesce(\.exe)?` + "`" + `.*$`)
+	linux, windows := 0, 0
+	for _, g := range guides {
+		b, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, name := string(b), filepath.Base(g)
+		for _, h := range heading.FindAllString(body, -1) {
+			if strings.Contains(h, "Windows") {
+				windows++
+				if !strings.Contains(body, guideInstallWindows) {
+					t.Errorf("%s: %q lacks the Windows install paragraph:\n%s", name, h, guideInstallWindows)
+				}
+				continue
+			}
+			linux++
+			if !strings.Contains(body, guideInstall) {
+				t.Errorf("%s: %q lacks the install paragraph (package: nothing to copy; checkout: make build, install bin/quiesce):\n%s", name, h, guideInstall)
+			}
+		}
+		rest := strings.ReplaceAll(body, guideInstall, "")
+		for _, l := range installLine.FindAllString(rest, -1) {
+			t.Errorf("%s: an install step outside the install paragraph: %s", name, strings.TrimSpace(l))
+		}
+	}
+	// Those that install: aws azure gcp nutanix qemu veeam vmware
+	// rc_domino arcserve on Linux, vmware on Windows.
+	if linux < 9 || windows < 1 {
+		t.Errorf("%d guides install on Linux, %d on Windows: the test checks too little", linux, windows)
+	}
+	for _, name := range []string{"veeam.md", "vmware.md"} {
+		b, _ := os.ReadFile(filepath.Join(root, "docs", name))
+		if !strings.Contains(string(b), guideInstallWindows) {
+			t.Errorf("%s: no Windows install paragraph", name)
+		}
+	}
+	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
+	if !strings.Contains(string(readme), "make build ") || !strings.Contains(string(readme), "install -m 0755 bin/quiesce /usr/local/sbin/quiesce") {
+		t.Error("README.md: the install from source is not make build and install -m 0755 bin/quiesce /usr/local/sbin/quiesce")
 	}
 }
 

@@ -30,6 +30,10 @@ type File struct {
 	Budgets   Budgets
 	Metrics   Metrics
 	Targets   []Generic // other applications, in start order
+	// Warnings about the file that are no error, each "FILE:LINE: what":
+	// an rc_domino_config variable that looks like a misspelt setting.
+	// The command line logs them and check prints them.
+	Warnings []string
 }
 
 // Metrics: where quiesce leaves numbers for monitoring.
@@ -232,7 +236,14 @@ func Find(path string, defaults []string) (string, error) {
 	if len(defaults) == 1 {
 		return "", &Error{File: defaults[0], Msg: "file not found", Err: os.ErrNotExist}
 	}
-	return "", fmt.Errorf("%w: tried %s; name one with --config", ErrNoConfig, strings.Join(defaults, ", "))
+	tried := make([]string, len(defaults))
+	for i, p := range defaults {
+		tried[i] = p + " does not exist"
+		if commentsOnly(p) {
+			tried[i] = p + " holds only comments (the example the package installs: uncomment and fill in its settings)"
+		}
+	}
+	return "", fmt.Errorf("%w: %s; name one with --config", ErrNoConfig, strings.Join(tried, ", "))
 }
 
 // Load reads path in whichever format it is written, safely (ReadSafe):

@@ -35,6 +35,42 @@ func TestRcDominoSample(t *testing.T) {
 	}
 }
 
+// A near-miss of a setting quiesce reads is no error (the start script
+// ignores it too) but a warning naming the file, the line and the setting
+// meant, which keeps its default; the start script's other variables and
+// a near-miss of a setting that is set are not warned of.
+func TestRcDominoNearMisses(t *testing.T) {
+	body := "DOMINO_USER=notes\n" +
+		"DOMINO_SHUTDOWN_TIMOUT=300\n" + // a letter left out
+		"DOMINO_LANG=en_US.UTF-8\n" +
+		"DOMINO_UMASK=0077\n" +
+		"DOMINO_PID_FILE=/tmp/domino.pid\n" +
+		"DOMINO_CONFIGURED=yes\n" +
+		"DOMINO_NDS_BEFORE_KILL=yes\n" + // two letters swapped
+		"DOMINO_DATA_PAHT=/local/notesdata\n" +
+		"DOMINO_USRE=other\n" + // DOMINO_USER is set: not the one meant
+		"export domino_output_log=/tmp/x.log\n" // lower case
+	d, err := ParseRcDomino("/etc/sysconfig/rc_domino_config", []byte(body), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ShutdownTimeout != DefaultShutdownTimeout {
+		t.Errorf("shutdown timeout %s, want the default", d.ShutdownTimeout)
+	}
+	want := []string{
+		"/etc/sysconfig/rc_domino_config:2: DOMINO_SHUTDOWN_TIMOUT is no setting quiesce reads: did you mean DOMINO_SHUTDOWN_TIMEOUT? That one is not set, so its default applies",
+		"/etc/sysconfig/rc_domino_config:7: DOMINO_NDS_BEFORE_KILL is no setting quiesce reads: did you mean DOMINO_NSD_BEFORE_KILL? That one is not set, so its default applies",
+		"/etc/sysconfig/rc_domino_config:8: DOMINO_DATA_PAHT is no setting quiesce reads: did you mean DOMINO_DATA_PATH? That one is not set, so its default applies",
+		"/etc/sysconfig/rc_domino_config:10: domino_output_log is no setting quiesce reads: did you mean DOMINO_OUTPUT_LOG? That one is not set, so its default applies",
+	}
+	if !reflect.DeepEqual(d.Warnings, want) {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(d.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+	if d, _ := ParseRcDomino("f", []byte("DOMINO_SHUTDOWN_TIMEOUT=300\nLOTUS=/opt/hcl/domino\n"), noEnv); d.Warnings != nil {
+		t.Errorf("warnings for a file without a typo: %q", d.Warnings)
+	}
+}
+
 func TestRcDominoDefaults(t *testing.T) {
 	d, err := ParseRcDomino("f", []byte("# nothing set\n"), noEnv)
 	if err != nil {
@@ -286,7 +322,19 @@ func TestFind(t *testing.T) {
 	if _, err := Find("", []string{filepath.Join(dir, "a"), filepath.Join(dir, "c")}); !errors.Is(err, ErrNoConfig) {
 		t.Fatalf("none exists: %v", err)
 	}
-	_, err := Find("", []string{filepath.Join(dir, "only")})
+	// The package's example, all comments, is passed over, and the
+	// message says that it exists and why it was not read.
+	example := filepath.Join(dir, "quiesce.conf")
+	if err := os.WriteFile(example, []byte("# [domino]\n# user = notes\n\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Find("", []string{example, filepath.Join(dir, "rc_domino_config")})
+	want := "no configuration file: " + example + " holds only comments (the example the package installs: uncomment and fill in its settings), " +
+		filepath.Join(dir, "rc_domino_config") + " does not exist; name one with --config"
+	if !errors.Is(err, ErrNoConfig) || err.Error() != want {
+		t.Fatalf("all-comments example: %v\nwant %s", err, want)
+	}
+	_, err = Find("", []string{filepath.Join(dir, "only")})
 	var ce *Error
 	if !errors.As(err, &ce) || ce.File != filepath.Join(dir, "only") {
 		t.Fatalf("single default: %v", err)

@@ -76,6 +76,7 @@ func fromRcVars(file string, vars map[string]string, lines map[string]int) (File
 		}
 	}
 	d.defaultLogs()
+	d.Warnings = nearMisses(file, vars, lines)
 	return d, nil
 }
 
@@ -88,6 +89,75 @@ func byLine(lines map[string]int) []string {
 	}
 	sort.Slice(names, func(i, j int) bool { return lines[names[i]] < lines[names[j]] })
 	return names
+}
+
+// nearMisses warns of each variable that is not one quiesce reads but
+// looks like a misspelling of one that is not set (DOMINO_SHUTDOWN_TIMOUT):
+// the start script ignores it too, so it is no error, but the setting
+// meant keeps its default. In line order.
+func nearMisses(file string, vars map[string]string, lines map[string]int) []string {
+	var names []string
+	for name := range vars {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool { return lines[names[i]] < lines[names[j]] })
+	var out []string
+	for _, name := range names {
+		if _, known := rcKeys[name]; known {
+			continue
+		}
+		meant := likelyKey(name)
+		if meant == "" || vars[meant] != "" {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s:%d: %s is no setting quiesce reads: did you mean %s? That one is not set, so its default applies",
+			file, lines[name], name, meant))
+	}
+	return out
+}
+
+// likelyKey is the rc_domino variable quiesce reads that name is one or
+// two typing mistakes away from (one for short names), or "".
+func likelyKey(name string) string {
+	best, bestDist := "", 0
+	for key := range rcKeys {
+		limit := 2
+		if len(key) < 10 {
+			limit = 1
+		}
+		d := editDistance(strings.ToUpper(name), key)
+		if d > limit {
+			continue
+		}
+		if best == "" || d < bestDist || d == bestDist && key < best {
+			best, bestDist = key, d
+		}
+	}
+	return best
+}
+
+// editDistance counts the letters inserted, deleted, changed or swapped
+// with their neighbour that turn a into b (optimal string alignment).
+func editDistance(a, b string) int {
+	prev2, prev, cur := make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // seconds parses the whole seconds rc_domino uses.

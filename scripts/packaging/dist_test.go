@@ -75,18 +75,118 @@ func makeDist(t *testing.T) built {
 		if f := strings.Fields(string(out)); dist.err == nil && len(f) == 2 {
 			dist.version, dist.pkgVersion = f[0], f[1]
 		}
-		// The version dist-version printed: a commit in between changes nothing.
-		cmd := exec.Command("make", "-s", "-C", root, "dist", "DIST="+distRoot, "VERSION="+dist.version)
-		out, err := cmd.CombinedOutput()
+		// The version dist-version printed: a commit in between changes
+		// nothing. The Linux packages are built where the Windows tools
+		// are not (they must not need them), the Windows ones after.
+		var tools string
+		if tools, dist.err = pathWithout(distRoot, windowsTools...); dist.err != nil {
+			return
+		}
+		linux := exec.Command("make", "-s", "-C", root, "dist-linux", "DIST="+distRoot, "VERSION="+dist.version)
+		linux.Env = append(os.Environ(), "PATH="+tools)
+		out, err := linux.CombinedOutput()
 		dist.out = string(out)
-		if dist.err == nil {
-			dist.err = err
+		if err != nil {
+			dist.err = fmt.Errorf("make dist-linux without %v: %w", windowsTools, err)
+			return
+		}
+		out, err = exec.Command("make", "-s", "-C", root, "dist-windows", "DIST="+distRoot, "VERSION="+dist.version).CombinedOutput()
+		dist.out += string(out)
+		if dist.err == nil && err != nil {
+			dist.err = fmt.Errorf("make dist-windows: %w", err)
 		}
 	})
 	if dist.err != nil || dist.pkgVersion == "" {
 		t.Fatalf("make dist: %v (version %q)\n%s", dist.err, dist.pkgVersion, dist.out)
 	}
 	return dist
+}
+
+// What only the Windows packages need (dist-windows, so dist).
+var windowsTools = []string{"zip", "wixl", "wixl-heat", "msibuild", "msiinfo"}
+
+// pathWithout is a PATH that finds every command this one does but the
+// named ones: a directory under dir of links to the rest.
+func pathWithout(dir string, hide ...string) (string, error) {
+	bin, err := os.MkdirTemp(dir, "path-")
+	if err != nil {
+		return "", err
+	}
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			link := filepath.Join(bin, e.Name())
+			if contains(hide, e.Name()) {
+				continue
+			}
+			if _, err := os.Lstat(link); err == nil {
+				continue // an earlier directory of PATH has it
+			}
+			if err := os.Symlink(filepath.Join(d, e.Name()), link); err != nil {
+				return "", err
+			}
+		}
+	}
+	return bin, nil
+}
+
+// Without the MSI tools, "make dist" and "make dist-windows" say which
+// tools are missing, which Debian packages bring them and, for dist, that
+// dist-linux needs none of them; they build nothing.
+func TestDistNamesMissingTools(t *testing.T) {
+	_, err := exec.LookPath("make")
+	simtest.Require(t, err == nil, "make is not installed")
+	root := repoRoot(t)
+	dir := t.TempDir()
+	path, err := pathWithout(dir, "wixl", "wixl-heat", "msibuild", "msiinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, want := range map[string]string{
+		"dist":         "make dist: the Windows packages need wixl wixl-heat msibuild msiinfo, not installed (apt-get install wixl msitools); the Linux packages alone need neither: make dist-linux\n",
+		"dist-windows": "make dist-windows: the Windows packages need wixl wixl-heat msibuild msiinfo, not installed (apt-get install wixl msitools)\n",
+	} {
+		out := filepath.Join(dir, target)
+		cmd := exec.Command("make", "-s", "-C", root, target, "DIST="+out, "VERSION=v1.0.0")
+		cmd.Env = append(os.Environ(), "PATH="+path)
+		got, err := cmd.CombinedOutput()
+		if err == nil || !strings.HasPrefix(string(got), want) {
+			t.Errorf("make %s without wixl and msitools: %v\n%s\nwant the line\n%s", target, err, got, want)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) > 0 {
+			t.Errorf("make %s without wixl built something in %s", target, out)
+		}
+	}
+}
+
+// "GOOS=windows make build" writes quiesce.exe and simdomino.exe.
+func TestMakeBuildWindowsExe(t *testing.T) {
+	_, err := exec.LookPath("make")
+	simtest.Require(t, err == nil, "make is not installed")
+	bin := t.TempDir()
+	cmd := exec.Command("make", "-s", "-C", repoRoot(t), "build", "BIN="+bin)
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOOS=windows make build: %v\n%s", err, out)
+	}
+	var names []string
+	entries, _ := os.ReadDir(bin)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "quiesce.exe simdomino.exe" {
+		t.Fatalf("GOOS=windows make build wrote %q, want quiesce.exe simdomino.exe", got)
+	}
+	for _, n := range names {
+		f, err := pe.Open(filepath.Join(bin, n))
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		f.Close()
+	}
 }
 
 // pkg is the path of one package make dist built.
@@ -131,6 +231,7 @@ var packaged = []string{
 	"/etc/quiesce/quiesce.conf",
 	"/usr/share/man/man8/quiesce.8.gz",
 	"/usr/share/bash-completion/completions/quiesce",
+	"/usr/share/doc/quiesce/README.md",
 	"/usr/share/doc/quiesce/configuration.md",
 	"/usr/share/doc/quiesce/examples/domino-linux.conf",
 }
@@ -339,6 +440,11 @@ func TestDebArchitectures(t *testing.T) {
 		}
 		dir := t.TempDir()
 		run(t, "dpkg-deb", "-x", deb, dir)
+		// The README sits beside the guides and links to them there.
+		if readme, err := os.ReadFile(filepath.Join(dir, "usr/share/doc/quiesce/README.md")); err != nil ||
+			!bytes.Contains(readme, []byte("](configuration.md)")) || bytes.Contains(readme, []byte("](docs/")) {
+			t.Errorf("%s: /usr/share/doc/quiesce/README.md missing or its links not beside the guides: %v", deb, err)
+		}
 		f, err := elf.Open(filepath.Join(dir, "usr/sbin/quiesce"))
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,6 +41,11 @@ func msiProperty(t *testing.T, msi, name string) string {
 	}
 	t.Fatalf("%s: no property %s", msi, name)
 	return ""
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // longName is the long name of an MSI "short|long" file or folder name.
@@ -158,6 +164,25 @@ func TestWindowsMSIContents(t *testing.T) {
 		t.Errorf("MSI files (path, component attributes):\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantFiles, "\n"))
 	}
 
+	// Uninstalling (not an upgrade) runs the installed quiesce.exe's
+	// "uninstall --all" as SYSTEM before the files go, and fails if it does.
+	exeFile := ""
+	for _, r := range msiTable(t, msi, "File") {
+		if compDir[r[1]] == `ProgramFiles64Folder\quiesce` && longName(r[2]) == "quiesce.exe" {
+			exeFile = r[0]
+		}
+	}
+	if ca := msiTable(t, msi, "CustomAction"); len(ca) != 1 || strings.Join(ca[0][:4], "|") != "RemoveHooks|3090|"+exeFile+"|uninstall --all" {
+		t.Errorf("CustomAction: %q, want RemoveHooks running %s (%s) uninstall --all, deferred, as SYSTEM, checked (3090)", ca, "quiesce.exe", exeFile)
+	}
+	seq := map[string][2]string{}
+	for _, r := range msiTable(t, msi, "InstallExecuteSequence") {
+		seq[r[0]] = [2]string{r[1], r[2]}
+	}
+	if c := seq["RemoveHooks"]; c[0] != `REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE` || !(atoi(c[1]) > atoi(seq["InstallInitialize"][1]) && atoi(c[1]) < atoi(seq["RemoveFiles"][1])) {
+		t.Errorf("RemoveHooks in InstallExecuteSequence: %q (InstallInitialize %s, RemoveFiles %s)", c, seq["InstallInitialize"][1], seq["RemoveFiles"][1])
+	}
+
 	// A later build (the script "make dist" runs, given a later version)
 	// keeps the UpgradeCode and is a new product of a higher version.
 	next := filepath.Join(t.TempDir(), "next.msi")
@@ -241,9 +266,48 @@ func TestWindowsMSIInstallsUnderWine(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Hooks the admin installed with the installed quiesce.exe: the VMware
+	// Tools hook (backupScripts.d of Tools' default folder, as the registry
+	// names none here), the legacy scripts and the Veeam scripts; and a
+	// hook of the admin's own beside them.
+	hookCfg := filepath.Join(t.TempDir(), "hook.conf")
+	if err := os.WriteFile(hookCfg, []byte("[target app]\r\nmanager = service\r\nservice = quiesce-test-app\r\nprocess_path = C:\\app\r\nready_tcp = 127.0.0.1:1\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exe := `C:\Program Files\quiesce\quiesce.exe`
+	winCfg := "Z:" + strings.ReplaceAll(hookCfg, "/", `\`)
+	must(exe, "--config", winCfg, "install", "vmware")
+	must(exe, "--config", winCfg, "install", "vmware", "--legacy")
+	must(exe, "--config", winCfg, "install", "veeam")
+	drive := filepath.Join(prefix, "drive_c")
+	hooks := []string{
+		filepath.Join(drive, "Program Files", "VMware", "VMware Tools", "backupScripts.d", "50-quiesce.cmd"),
+		filepath.Join(drive, "windows", "pre-freeze-script.bat"),
+		filepath.Join(drive, "windows", "post-thaw-script.bat"),
+		filepath.Join(drive, "ProgramData", "quiesce", "veeam", "pre-freeze.cmd"),
+		filepath.Join(drive, "ProgramData", "quiesce", "veeam", "post-thaw.cmd"),
+	}
+	for _, h := range hooks {
+		if _, err := os.Stat(h); err != nil {
+			t.Fatalf("quiesce.exe install did not write %s: %v", h, err)
+		}
+	}
+	theirs := filepath.Join(filepath.Dir(hooks[0]), "60-theirs.cmd")
+	if err := os.WriteFile(theirs, []byte("@echo off\r\nexit /b 0\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	must("msiexec", "/x", winMSI, "/qn")
 	if _, err := os.Stat(filepath.Join(pf, "quiesce.exe")); err == nil {
 		t.Errorf("uninstall left quiesce.exe")
+	}
+	for _, h := range hooks {
+		if _, err := os.Stat(h); err == nil {
+			t.Errorf("uninstalling the MSI left the hook %s, which calls the removed quiesce.exe", h)
+		}
+	}
+	if _, err := os.Stat(theirs); err != nil {
+		t.Errorf("uninstalling the MSI removed a hook quiesce did not write: %v", err)
 	}
 	if got, err := os.ReadFile(conf); err != nil || !bytes.Equal(got, edited) {
 		t.Fatalf("uninstall did not keep the admin's quiesce.conf: %v", err)

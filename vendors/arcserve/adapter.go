@@ -20,13 +20,15 @@ func Adapter() hook.Adapter {
 				{Name: "post-backup", What: `"Run a command after backup is over": start them if post-snapshot never ran, else nothing`},
 			},
 			Flags: []hook.Flag{{Name: "fail-code", Default: strconv.Itoa(DefaultFailCode),
-				Usage: "exit code for a failure (1-255), to match the plan's \"On exit code\" rule"}},
+				Usage: "exit code `N` for a failure (1-255), to match the plan's \"On exit code\" rule"}},
 			Exits: "0 success, the fail code (default 1) on failure, 2 wrong arguments",
 		},
 		Defaults: Defaults,
 		Hints:    hook.Hints{Budget: "[budgets] arcserve (what the plan allows)", Thaw: "[budgets] arcserve_thaw"},
 		Run:      Run,
-		Install:  &hook.Installer{Usage: "print the Arcserve UDP plan settings", Install: install},
+		Install: &hook.Installer{Usage: "print the Arcserve UDP plan settings", Install: install,
+			Elsewhere: "install arcserve wrote no file here, it printed the plan's commands: take them out of the " +
+				"Arcserve UDP plan (Advanced tab), or the quiesce scripts out of the Linux Backup Server's prepost folder"},
 	}
 }
 

@@ -9,9 +9,9 @@ package arcserve
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,23 +53,17 @@ func JobFrom(getenv func(string) string) Job {
 
 // Run handles one invocation and returns the exit code.
 func Run(ctx context.Context, req hook.Request) int {
-	fs := flag.NewFlagSet("arcserve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	failCode := fs.Int("fail-code", DefaultFailCode, "exit code for a failure")
-	if err := fs.Parse(req.Args); err != nil || fs.NArg() != 1 || *failCode < 1 || *failCode > 255 {
-		fmt.Fprintln(req.Stderr, Usage)
+	word, failCode, err := parseArgs(req.Args)
+	if err != nil {
+		fmt.Fprintf(req.Stderr, "quiesce arcserve: %v; %s\n", err, Usage)
 		return ExitBadArgs
 	}
-	word := fs.Arg(0)
 	var op hook.Op
 	switch word {
 	case "pre-snapshot":
 		op = hook.Freeze
 	case "post-snapshot", "post-backup": // post-backup also thaws: harmless after post-snapshot
 		op = hook.Thaw
-	default:
-		fmt.Fprintf(req.Stderr, "quiesce arcserve: unknown operation %q\n%s\n", word, Usage)
-		return ExitBadArgs
 	}
 	job := JobFrom(req.Getenv)
 	var details []string
@@ -88,9 +82,69 @@ func Run(ctx context.Context, req hook.Request) int {
 	line := "quiesce " + Name + " " + word + ": " + hook.Summary(op, res, err)
 	job.show(req, line)
 	if !hook.Report(req, line, err) {
-		return *failCode
+		return failCode
 	}
 	return ExitOK
+}
+
+// parseArgs reads the operation and --fail-code N (also --fail-code=N),
+// the flag before or after the operation; its error says what is wrong.
+func parseArgs(args []string) (word string, failCode int, err error) {
+	failCode = DefaultFailCode
+	var words []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			words = append(words, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			words = append(words, a)
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "fail-code" {
+			return "", 0, fmt.Errorf("unknown flag %s (the only flag is --fail-code N)", a)
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return "", 0, fmt.Errorf("--fail-code needs a value, an exit code from 1 to 255")
+			}
+			i++
+			value = args[i]
+		}
+		if failCode, err = parseFailCode(value); err != nil {
+			return "", 0, err
+		}
+	}
+	switch {
+	case len(words) == 0:
+		return "", 0, fmt.Errorf("no operation given (pre-snapshot, post-snapshot or post-backup)")
+	case !validOp(words[0]):
+		return "", 0, fmt.Errorf("unknown operation %q (pre-snapshot, post-snapshot or post-backup)", words[0])
+	case len(words) > 1:
+		return "", 0, fmt.Errorf("unexpected argument %q after %s", words[1], words[0])
+	}
+	return words[0], failCode, nil
+}
+
+func validOp(word string) bool {
+	return word == "pre-snapshot" || word == "post-snapshot" || word == "post-backup"
+}
+
+// parseFailCode reads --fail-code's value: an exit code that means
+// failure, 1 to 255.
+func parseFailCode(value string) (int, error) {
+	n, err := strconv.Atoi(value)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("--fail-code %q is not a number: give an exit code from 1 to 255", value)
+	case n == 0:
+		return 0, fmt.Errorf("--fail-code 0 is out of range: 0 means success, give an exit code from 1 to 255")
+	case n < 1 || n > 255:
+		return 0, fmt.Errorf("--fail-code %d is out of range: give an exit code from 1 to 255", n)
+	}
+	return n, nil
 }
 
 // Restore reports whether the job is a restore (restore.bmr,
@@ -144,7 +198,7 @@ func Instructions(w io.Writer, binary string) {
 Agentless plan > Advanced tab (user name and password: an account that runs
 commands as root / as an administrator in this guest):
   Run a command before backup is started:   %[1]s arcserve pre-snapshot
-      On exit code 0: Run Job        (any other code: Fail Job)
+      On exit code 0: Run Job; any other code: Fail Job.
   Run a command after snapshot is taken:    %[1]s arcserve post-snapshot
   Run a command after backup is over:       %[1]s arcserve post-backup
       (tick "run even when the job fails": post-backup starts the server if

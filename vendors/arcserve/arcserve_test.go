@@ -25,6 +25,9 @@ func TestOperationsAndFailCode(t *testing.T) {
 		{[]string{"pre-snapshot"}, hooktest.ErrBoom, DefaultFailCode, "freeze arcserve 77 10m0s"},
 		{[]string{"--fail-code", "9", "pre-snapshot"}, hooktest.ErrBoom, 9, "freeze arcserve 77 10m0s"},
 		{[]string{"--fail-code", "9", "pre-snapshot"}, nil, ExitOK, "freeze arcserve 77 10m0s"},
+		{[]string{"pre-snapshot", "--fail-code", "9"}, hooktest.ErrBoom, 9, "freeze arcserve 77 10m0s"},
+		{[]string{"post-backup", "--fail-code=3"}, hooktest.ErrBoom, 3, "thaw arcserve 77 10m0s"},
+		{[]string{"-fail-code", "255", "post-snapshot"}, hooktest.ErrBoom, 255, "thaw arcserve 77 10m0s"},
 		{[]string{"--fail-code", "0", "pre-snapshot"}, nil, ExitBadArgs, ""},
 		{[]string{"snapshot"}, nil, ExitBadArgs, ""},
 		{nil, nil, ExitBadArgs, ""},
@@ -35,6 +38,34 @@ func TestOperationsAndFailCode(t *testing.T) {
 		code := Run(context.Background(), req)
 		if code != c.code || (c.call != "" && !slices.Equal(rec.Calls, []string{c.call})) || (c.call == "" && len(rec.Calls) != 0) {
 			t.Errorf("%v: code %d calls %v stderr %q", c.args, code, rec.Calls, errb)
+		}
+	}
+}
+
+// A wrong command line is one line on stderr that says what is wrong,
+// with the usage, exit 2, and the engine is never reached.
+func TestUsageErrorsSayWhatIsWrong(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pre-snapshot", "--fail-code", "0"}, "--fail-code 0 is out of range: 0 means success, give an exit code from 1 to 255"},
+		{[]string{"--fail-code", "256", "pre-snapshot"}, "--fail-code 256 is out of range: give an exit code from 1 to 255"},
+		{[]string{"--fail-code=-1", "pre-snapshot"}, "--fail-code -1 is out of range: give an exit code from 1 to 255"},
+		{[]string{"pre-snapshot", "--fail-code", "abc"}, `--fail-code "abc" is not a number: give an exit code from 1 to 255`},
+		{[]string{"pre-snapshot", "--fail-code"}, "--fail-code needs a value, an exit code from 1 to 255"},
+		{[]string{"--fail-code", "3"}, "no operation given (pre-snapshot, post-snapshot or post-backup)"},
+		{nil, "no operation given (pre-snapshot, post-snapshot or post-backup)"},
+		{[]string{"snapshot"}, `unknown operation "snapshot" (pre-snapshot, post-snapshot or post-backup)`},
+		{[]string{"pre-snapshot", "now"}, `unexpected argument "now" after pre-snapshot`},
+		{[]string{"pre-snapshot", "--failcode", "3"}, "unknown flag --failcode (the only flag is --fail-code N)"},
+	} {
+		rec := &hooktest.Recorder{}
+		req, stdout, errb := rec.Request(c.args, nil)
+		code := Run(context.Background(), req)
+		want := "quiesce arcserve: " + c.want + "; " + Usage + "\n"
+		if code != ExitBadArgs || errb.String() != want || stdout.Len() != 0 || len(rec.Calls) != 0 {
+			t.Errorf("%q: code %d calls %v stdout %q stderr\n%q\nwant\n%q", c.args, code, rec.Calls, stdout, errb, want)
 		}
 	}
 }

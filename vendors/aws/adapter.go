@@ -27,8 +27,9 @@ const DocumentName = "quiesce-dlm"
 func Adapter() hook.Adapter {
 	doc := hook.Flag{Name: "document", Default: DefaultDocument, Locates: true, Usage: "where install aws writes the SSM document it prints"}
 	return hook.Adapter{
-		Name:  Name,
-		Usage: "Amazon Data Lifecycle Manager SSM document: pre-script|post-script|dry-run",
+		Name:      Name,
+		LinuxOnly: true, // its Windows agent quiesces through VSS and runs no hook
+		Usage:     "Amazon Data Lifecycle Manager SSM document: pre-script|post-script|dry-run",
 		Help: hook.Help{
 			Args: "[--execution-timeout SECONDS] [--execution-id ID] pre-script|post-script|dry-run",
 			Words: []hook.Word{
@@ -103,7 +104,7 @@ func writeDocument(path string, b []byte) error {
 	old, err := hook.ReadHook(path)
 	switch {
 	case err == nil && !bytes.Contains(old, []byte(hook.Marker)):
-		return fmt.Errorf("%s exists and is %w; move it away or give --document", path, hook.ErrNotOurs)
+		return fmt.Errorf("%s exists and was %w; move it away or give --document", path, hook.ErrNotOurs)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}

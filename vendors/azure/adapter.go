@@ -17,8 +17,9 @@ import (
 // command line starts.
 func Adapter() hook.Adapter {
 	return hook.Adapter{
-		Name:  Name,
-		Usage: "Azure Backup pre-script|post-script (VMSnapshotScriptPluginConfig.json)",
+		Name:      Name,
+		LinuxOnly: true, // its Windows agent quiesces through VSS and runs no hook
+		Usage:     "Azure Backup pre-script|post-script (VMSnapshotScriptPluginConfig.json)",
 		Help: hook.Help{
 			Args: "[--plugin-config FILE] pre-script|post-script [PARAMS...]",
 			Words: []hook.Word{

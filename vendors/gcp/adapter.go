@@ -28,8 +28,9 @@ func Adapter() hook.Adapter {
 	}
 	enable := hook.Flag{Name: "enable-agent", Bool: true, Usage: "also set [Snapshots] enabled = true in the agent's configuration (kept otherwise as it is; a copy of the old file is left next to it)"}
 	return hook.Adapter{
-		Name:  Name,
-		Usage: "Google Cloud guest agent snapshot script: pre|post DISKS",
+		Name:      Name,
+		LinuxOnly: true, // its Windows agent quiesces through VSS and runs no hook
+		Usage:     "Google Cloud guest agent snapshot script: pre|post DISKS",
 		Help: hook.Help{
 			Args: "pre|post DISKS",
 			Words: []hook.Word{

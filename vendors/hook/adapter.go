@@ -30,6 +30,9 @@ type Adapter struct {
 	// Install puts the hook in place (or prints what to paste into the
 	// caller's console); nil when there is nothing to install.
 	Install *Installer
+	// LinuxOnly: the caller runs a hook on Linux guests only (on Windows
+	// its agent quiesces through VSS), so quiesce for Windows leaves it out.
+	LinuxOnly bool
 }
 
 // Help documents a caller command, whose arguments the adapter parses
@@ -69,6 +72,14 @@ type Installer struct {
 	UninstallUsage string // "" when there is nothing to take away
 	UninstallFlags []Flag
 	Uninstall      func(s Site) error
+	// UninstallAll, for "uninstall --all", removes every variant of the
+	// hook quiesce may have installed (VMware's legacy scripts too); nil:
+	// Uninstall with the flags' defaults.
+	UninstallAll func(s Site) error
+	// Elsewhere, for an installer that writes nothing on this machine (it
+	// prints what to paste into the caller's console), says where the
+	// settings it printed live: what "uninstall NAME" answers.
+	Elsewhere string
 	// Hooks are the places a hook of this caller that quiesce installed
 	// may be, for check (Site answers the Locates flags).
 	Hooks func(s Site) []string
@@ -103,6 +114,17 @@ type Site interface {
 // Registry is the list of adapters the command line offers, in the order
 // it lists them.
 type Registry []Adapter
+
+// For is the registry of the callers that run a hook on goos.
+func (r Registry) For(goos string) Registry {
+	var out Registry
+	for _, a := range r {
+		if !a.LinuxOnly || goos == "linux" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // Find returns the adapter named name.
 func (r Registry) Find(name string) (Adapter, bool) {

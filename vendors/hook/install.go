@@ -59,7 +59,7 @@ func InstallFileMode(path string, content []byte, mode os.FileMode) (string, err
 	old, err := ReadHook(path)
 	switch {
 	case err == nil && !bytes.Contains(old, []byte(Marker)):
-		return "", fmt.Errorf("%s exists and was not installed by quiesce (it lacks the line %q); move it away first: %w", path, Marker, ErrNotOurs)
+		return "", fmt.Errorf("%s exists and was %w; move it away first", path, ErrNotOurs)
 	case err == nil && bytes.Equal(old, content):
 		if err := WriteAtomic(path, content, mode); err != nil { // mode and owner as they must be
 			return "", err
@@ -144,7 +144,7 @@ func RemoveFile(path string) (string, error) {
 		return "", err
 	}
 	if !bytes.Contains(old, []byte(Marker)) {
-		return "", fmt.Errorf("%s %w; not removing it", path, ErrNotOurs)
+		return "", fmt.Errorf("%s was %w; not removing it", path, ErrNotOurs)
 	}
 	if err := os.Remove(path); err != nil {
 		return "", err

@@ -30,11 +30,11 @@ func TestInstallFileIdempotentAndGuarded(t *testing.T) {
 	if err := os.WriteFile(foreign, []byte("#!/bin/sh\necho mine\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := InstallFile(foreign, body); !errors.Is(err, ErrNotOurs) {
-		t.Fatalf("overwrote a foreign file: %v", err)
+	if _, err := InstallFile(foreign, body); !errors.Is(err, ErrNotOurs) || err.Error() != foreign+" exists and was not installed by quiesce; move it away first" {
+		t.Fatalf("overwrote a foreign file, or said it wrongly: %v", err)
 	}
-	if _, err := RemoveFile(foreign); !errors.Is(err, ErrNotOurs) {
-		t.Fatalf("removed a foreign file: %v", err)
+	if _, err := RemoveFile(foreign); !errors.Is(err, ErrNotOurs) || err.Error() != foreign+" was not installed by quiesce; not removing it" {
+		t.Fatalf("removed a foreign file, or said it wrongly: %v", err)
 	}
 	if b, _ := os.ReadFile(foreign); string(b) != "#!/bin/sh\necho mine\n" {
 		t.Fatal("foreign file changed")

@@ -94,16 +94,40 @@ func ParseOptions(content []byte) (o Options, ok bool) {
 }
 
 // CommandLine is binary with the options, as one line to paste into a
-// backup console: shell quoting, or batch quoting for Windows.
+// backup console. A console may run it through a shell or split it on
+// spaces itself, so a word is quoted only when it must be (shell quoting,
+// or batch quoting for Windows): with plain paths the line reads the same
+// either way.
 func (o Options) CommandLine(binary string, windows bool) string {
+	word := shellWord
 	if windows {
-		if strings.ContainsAny(binary, " &()") {
-			binary = `"` + binary + `"`
-		}
-		return binary + o.batch()
+		word = batchWord
 	}
-	if strings.ContainsAny(binary, " '\"$&;|<>()*?`\\") {
-		binary = "'" + strings.ReplaceAll(binary, "'", `'\''`) + "'"
+	line := word(binary)
+	for _, p := range o.pairs() {
+		line += " --" + p[0] + "=" + word(p[1])
 	}
-	return binary + o.shell()
+	return line
+}
+
+// shellSafe are the characters a POSIX shell takes literally in a word.
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellWord is s as one shell word: as it is when that is safe, else
+// single-quoted.
+func shellWord(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// batchWord is s as one word for cmd and for Windows' own command-line
+// split: double-quoted when it holds a space or a character cmd acts on
+// (Windows paths cannot hold a double quote).
+func batchWord(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t&()[]{}^=;!'+,`~|<>%") {
+		return s
+	}
+	return `"` + s + `"`
 }

@@ -15,8 +15,9 @@ func Adapter() hook.Adapter {
 		{Name: "root", Default: "/", Locates: true, Shared: true, Usage: "the guest's root directory (an image or a test tree)"},
 	}
 	return hook.Adapter{
-		Name:  Name,
-		Usage: "qemu-guest-agent fsfreeze hook: freeze|thaw",
+		Name:      Name,
+		LinuxOnly: true, // its Windows agent quiesces through VSS and runs no hook
+		Usage:     "qemu-guest-agent fsfreeze hook: freeze|thaw",
 		Help: hook.Help{
 			Args: "freeze|thaw",
 			Words: []hook.Word{

@@ -4,18 +4,32 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
-// DefaultDir is where install veeam writes the scripts.
-const DefaultDir = "/usr/local/share/quiesce/veeam"
+// LinuxDir is where install veeam writes the scripts on Linux.
+const LinuxDir = "/usr/local/share/quiesce/veeam"
+
+// DefaultDir is where install veeam writes the scripts: on Windows beside
+// quiesce's configuration, state and log, %ProgramData%\quiesce\veeam.
+func DefaultDir() string {
+	if runtime.GOOS != "windows" {
+		return LinuxDir
+	}
+	data := os.Getenv("ProgramData")
+	if data == "" {
+		data = `C:\ProgramData`
+	}
+	return filepath.Join(data, "quiesce", "veeam")
+}
 
 // Adapter is Veeam as the command line offers it.
 func Adapter() hook.Adapter {
-	dir := hook.Flag{Name: "dir", Default: DefaultDir, Usage: "where install veeam writes the scripts", Locates: true}
+	dir := hook.Flag{Name: "dir", Default: DefaultDir(), Usage: "where install veeam writes the scripts", Locates: true}
 	return hook.Adapter{
 		Name:  Name,
 		Usage: "Veeam pre-freeze|post-thaw script (never writes to stderr)",

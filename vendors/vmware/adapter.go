@@ -1,6 +1,11 @@
 package vmware
 
-import "github.com/quiesce/quiesce/vendors/hook"
+import (
+	"errors"
+	"runtime"
+
+	"github.com/quiesce/quiesce/vendors/hook"
+)
 
 // Adapter is VMware Tools as the command line offers it.
 func Adapter() hook.Adapter {
@@ -38,6 +43,7 @@ func installer() *hook.Installer {
 		UninstallUsage: "remove the VMware Tools hook",
 		UninstallFlags: []hook.Flag{dir, legacy},
 		Uninstall:      uninstall,
+		UninstallAll:   uninstallAll,
 		Hooks:          func(s hook.Site) []string { return []string{HookPath(scriptDir(s, false))} },
 	}
 }
@@ -60,6 +66,16 @@ func uninstall(s hook.Site) error {
 		return say(s)(UninstallLegacy(legacyDir(s)))
 	}
 	return say(s)(Uninstall(scriptDir(s, true)))
+}
+
+// uninstallAll removes the backupScripts.d hook and, on Windows, the
+// legacy scripts in the Windows folder, each only if quiesce wrote it.
+func uninstallAll(s hook.Site) error {
+	err := say(s)(Uninstall(scriptDir(s, true)))
+	if runtime.GOOS == "windows" {
+		err = errors.Join(err, say(s)(UninstallLegacy(LegacyDir())))
+	}
+	return err
 }
 
 // say prints what a step did, or returns its error.
