@@ -52,12 +52,6 @@ func (s *Server) openInput() *os.File {
 	return f
 }
 
-// readUserFile reads at most limit bytes of a file in a directory the
-// Domino user controls, as that user, never blocking on a FIFO.
-func (s *Server) readUserFile(path string, limit int64) ([]byte, error) {
-	return runas.ReadFile(s.acct, path, limit)
-}
-
 // openUserFile opens a file for reading as the Domino user (see
 // readUserFile).
 func (s *Server) openUserFile(path string) (*os.File, error) {

@@ -50,5 +50,3 @@ type Result struct {
 	Fallback bool          // freeze: online mode failed; the application was stopped instead
 	Holders  []string      // callers still holding the freeze
 }
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }

@@ -183,10 +183,12 @@ func (e *Method) Holds(ctx context.Context, r *freeze.Run) error {
 	case err != nil && !errors.Is(err, ErrNoStatus):
 		return err
 	case !st.Ours(b.Token) || st.State != DominoDone:
-		return fmt.Errorf("Domino Backup %s is no longer waiting for the snapshot (status %q)", b.ID, st.State) //lint:ignore ST1005 product name
+		//lint:ignore ST1005 "Domino Backup" is a product name
+		return fmt.Errorf("Domino Backup %s is no longer waiting for the snapshot (status %q)", b.ID, st.State)
 	}
 	if tasks, err := e.srv.BackupTasks(); err != nil || len(tasks) == 0 {
-		return fmt.Errorf("Domino Backup %s is not running any more", b.ID) //lint:ignore ST1005 product name
+		//lint:ignore ST1005 "Domino Backup" is a product name
+		return fmt.Errorf("Domino Backup %s is not running any more", b.ID)
 	}
 	return nil
 }

@@ -53,20 +53,6 @@ func (w *dirWatch) read() {
 
 func (w *dirWatch) Close() { _ = w.f.Close() }
 
-// next waits for the next change, the deadline or the end of ctx; it
-// reports whether a change came.
-func (w *dirWatch) next(ctx context.Context, deadline time.Time) bool {
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case _, ok := <-w.C:
-		return ok
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	return false
-}
-
 // errTimeout: the condition did not hold before the deadline.
 var errTimeout = errors.New("timed out")
 

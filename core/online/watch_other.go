@@ -18,7 +18,6 @@ func newDirWatch(dirs ...string) (*dirWatch, error) { return nil, ErrUnsupported
 
 func (w *dirWatch) Close() {}
 
-func (w *dirWatch) next(ctx context.Context, deadline time.Time) bool { return false }
 
 var errTimeout = errors.New("timed out")
 
