@@ -18,7 +18,6 @@ func newDirWatch(dirs ...string) (*dirWatch, error) { return nil, ErrUnsupported
 
 func (w *dirWatch) Close() {}
 
-
 var errTimeout = errors.New("timed out")
 
 func (w *dirWatch) until(ctx context.Context, deadline time.Time, ended <-chan error, cond func() (bool, error)) error {
