@@ -8,7 +8,7 @@ BIN     ?= bin
 # .exe for GOOS=windows: "GOOS=windows make build" writes bin/quiesce.exe.
 EXE     := $(shell $(GO) env GOEXE)
 
-.PHONY: build demo dist dist-linux dist-windows dist-version fmt-check lint test test-windows test-oldest-go bench fuzz soak soak-long clean
+.PHONY: build demo dist dist-linux dist-windows dist-version fmt-check lint test test-short test-packaging test-windows test-oldest-go bench fuzz soak soak-long clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/quiesce$(EXE) ./cmd/quiesce
@@ -36,13 +36,25 @@ dist-version:
 # The whole test suite: gofmt, staticcheck, vet, the Windows build, and
 # every test.
 test: fmt-check lint
-	$(GO) vet ./...
+	$(GO) vet -tags packaging ./...
 	GOOS=windows $(GO) vet ./...
 	GOOS=windows $(GO) build ./...
 	$(GO) test -count=1 -timeout 25m ./... # the conformance package plays eight callers through every scenario
+	$(MAKE) --no-print-directory test-packaging
 	@if command -v wine >/dev/null; then $(MAKE) --no-print-directory test-windows; \
 	elif [ "$$CI" = true ]; then echo "make test: wine is not installed (.ci/run installs it)" >&2; exit 1; \
 	else echo "make test: wine not installed: Windows tier not run (see .ci/wine/README.md)"; fi
+
+# The fast tier, for the edit-test loop: the same packages with -short
+# (the soaks, the long waits and the earlier release's build are left
+# out); under 90 s on 2 cores.
+test-short:
+	$(GO) test -count=1 -short -timeout 5m ./...
+
+# The packages, built (make dist) and installed for real (dpkg, wine's
+# msiexec): a step of its own, apart from the timing-sensitive tests.
+test-packaging:
+	$(GO) test -count=1 -tags packaging -timeout 15m ./scripts/packaging/
 
 # The Windows tier: the Windows tests of core/, vendors/ and cmd/ run as
 # real Windows binaries under wine 8 (.ci/wine/). Prints ran/passed/skipped;
@@ -72,8 +84,8 @@ LINT_TOOLCHAIN  = $(shell v=$$($(GO) env GOVERSION); \
 	if [ "$$(printf '%s\n' $(TOOLS_GO) "$$v" | sort -V | head -n 1)" = $(TOOLS_GO) ]; then echo local; else echo $(TOOLS_GO); fi)
 lint:
 	@toolchain=$(LINT_TOOLCHAIN); echo "staticcheck: go toolchain $$toolchain (tools.mod wants $(TOOLS_GO) or newer)"; \
-	set -x; GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod staticcheck ./... && \
-	GOTOOLCHAIN=$$toolchain GOOS=windows "$$(GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod -n staticcheck)" -checks inherit,-U1000 ./...
+	set -x; GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod staticcheck -tags packaging ./... && \
+	GOTOOLCHAIN=$$toolchain GOOS=windows "$$(GOTOOLCHAIN=$$toolchain $(GO) tool -modfile=tools.mod -n staticcheck)" -tags packaging -checks inherit,-U1000 ./...
 
 # The oldest Go the README promises (go.mod's go line), fetched through the
 # Go module proxy: vet and build (Linux and Windows), lint (staticcheck

@@ -39,7 +39,11 @@ const rcDominoName = "rc_domino"
 func run(args []string, io stdio) int { return runWith(args, io, adapters()) }
 
 // runWith runs a command line with the callers of reg.
-func runWith(args []string, io stdio, reg hook.Registry) int {
+func runWith(args []string, io stdio, reg hook.Registry) int { return runMethods(args, io, reg, nil) }
+
+// runMethods runs a command line with the callers of reg and the freeze
+// methods of methods (nil: engine.Methods()).
+func runMethods(args []string, io stdio, reg hook.Registry, methods engine.Registry) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	args, _ = reg.Invoked(args)
@@ -47,7 +51,7 @@ func runWith(args []string, io stdio, reg hook.Registry) int {
 		io.err = io.out // e.g. Veeam fails a job on any byte on stderr
 	}
 	prog := filepath.Base(args[0])
-	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem(), adapters: reg}
+	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem(), adapters: reg, methods: methods}
 	defer env.close()
 	app := newApp(env)
 	markUsageErrors(app)

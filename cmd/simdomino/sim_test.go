@@ -18,9 +18,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
+	os.Exit(simtest.Main(m)) // fails the run when the host's own quiesce files changed
 }
 
 // asUser runs an installed tool as the simulator's user in its data dir.

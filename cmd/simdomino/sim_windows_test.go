@@ -15,9 +15,7 @@ import (
 // processes under Domino's names, nsd.exe -kill, and verify.
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
+	os.Exit(simtest.Main(m)) // fails the run when the host's own quiesce files changed
 }
 
 // tool runs an installed Domino binary in the data directory.

@@ -18,13 +18,12 @@ import (
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
+	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/proc"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
+	os.Exit(simtest.Main(m)) // fails the run when the host's own quiesce files changed
 }
 
 func newServer(t *testing.T, sim *simtest.Sim, cfg config.File) *domino.Server {
@@ -296,4 +295,61 @@ func TestLauncherInFlightCountsAsRunning(t *testing.T) {
 	if servers != 1 {
 		t.Fatalf("%d servers", servers)
 	}
+}
+
+// The escalation is data: a stop takes the steps its plan counts, in the
+// plan's order, none longer than the plan gives it, so the plan's sum is
+// what a stop can take. Every step of the way, with a pre-shutdown
+// command and a full nsd: the hung task ignores SIGTERM and nsd -kill
+// fails, so the stop ends at SIGKILL.
+func TestStopTakesOnlyThePlannedSteps(t *testing.T) {
+	sim := simtest.New(t, simtest.Options{ShutdownSeconds: 0.2, Ini: map[string]string{"SimHangTask": "amgr", "SimIgnoreTerm": "amgr", "SimNsdFail": "1"}})
+	cfg := sim.Config(500 * time.Millisecond)
+	cfg.PreShutdownCommand, cfg.PreShutdownDelay, cfg.NsdBeforeKill = "tell amgr quit", 200*time.Millisecond, true
+	cfg.KillWait = 700 * time.Millisecond
+	s := newServer(t, sim, cfg)
+	if _, err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	plan := freeze.PlanFor(0, domino.Freezable{S: s}.Timeouts())
+	res, err := s.Stop(context.Background())
+	if err != nil || res.Outcome != domino.KilledBySignal {
+		t.Fatalf("stop: %v %v", res.Outcome, err)
+	}
+	const slack = 300 * time.Millisecond // a step's own bookkeeping past its deadline (a process scan)
+	next := 0
+	for _, ph := range res.Phases {
+		for next < len(plan.Steps) && plan.Steps[next].Name != ph.Name {
+			next++
+		}
+		if next == len(plan.Steps) {
+			t.Fatalf("the stop took step %q, which its plan %v does not count (or not there)", ph.Name, stepNames(plan.Steps))
+		}
+		if limit := plan.Steps[next].Limit; ph.Duration > limit+slack {
+			t.Errorf("step %s took %s, its plan gives it %s", ph.Name, ph.Duration, limit)
+		}
+		next++
+	}
+	if want := []string{"pre-shutdown", "graceful", "nsd", "nsd-kill", "sigterm", "sigkill"}; !slices.Equal(phaseNames(res.Phases), want) {
+		t.Fatalf("steps taken %v, want every one of %v", phaseNames(res.Phases), want)
+	}
+	if res.Total > plan.Worst+time.Duration(len(res.Phases))*slack {
+		t.Fatalf("the stop took %s, its plan says at most %s", res.Total, plan.Worst)
+	}
+}
+
+func stepNames(steps []freeze.Step) []string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func phaseNames(ps []domino.Phase) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
 }

@@ -23,9 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts")
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
+	os.Exit(simtest.Main(m)) // fails the run when the host's own quiesce files changed
 }
 
 // rig is one simulated server with quiesce configured for it, as a guest

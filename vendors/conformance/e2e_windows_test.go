@@ -26,9 +26,7 @@ import (
 // checks a copy of the data taken at the "snapshot", not only exit codes.
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	simtest.Cleanup()
-	os.Exit(code)
+	os.Exit(simtest.Main(m)) // fails the run when the host's own quiesce files changed
 }
 
 // winRig is one simulated Domino service with quiesce configured for it.
