@@ -77,7 +77,9 @@ func TestRegistryLineIsAllANewMethodNeeds(t *testing.T) {
 	dir := t.TempDir()
 	fence := filepath.Join(dir, "fence")
 	var calls []string
-	methods := append(engine.Methods()[:0:0], engine.Spec{Name: "fence", Kinds: []string{"target"}, Online: true, New: func(engine.App, engine.Deps, freeze.Policy) (freeze.Method, error) { return fenceMethod{fence, &calls}, nil }})
+	methods := append(engine.Methods()[:0:0], engine.Spec{Name: "fence", Kinds: []string{"target"}, Online: true, New: func(engine.App, engine.Deps, freeze.Policy) (freeze.Method, error) {
+		return fenceMethod{fence, &calls}, nil
+	}})
 	methods = append(methods, engine.Methods()...)
 	cfg := filepath.Join(dir, "quiesce.conf")
 	body := "[target app]\nmanager = systemd\nunit = app.service\nmethod = online\nprocess_path = " + dir + "\nready_tcp = 127.0.0.1:1\n\n[freeze]\nstate_dir = " + filepath.Join(dir, "state") + "\ndeadline = 2s\n"
