@@ -51,7 +51,7 @@ func runMethods(args []string, io stdio, reg hook.Registry, methods engine.Regis
 		io.err = io.out // e.g. Veeam fails a job on any byte on stderr
 	}
 	prog := filepath.Base(args[0])
-	env := &env{io: io, prog: prog, clock: clock.Real{}, source: proc.NewSystem(), adapters: reg, methods: methods}
+	env := &env{io: io, prog: prog, clock: newClock(), source: proc.NewSystem(), adapters: reg, methods: methods}
 	defer env.close()
 	app := newApp(env)
 	markUsageErrors(app)
@@ -65,6 +65,19 @@ func runMethods(args []string, io stdio, reg hook.Registry, methods engine.Regis
 	}
 	env.log.Info("exit", zap.Int("code", code))
 	return code
+}
+
+// clockOffsetEnv names a file whose duration shifts quiesce's wall clock
+// (clock.Shifted): how tests step the clock of every quiesce process they
+// start, the watchdogs included, without touching the machine's.
+const clockOffsetEnv = "QUIESCE_TEST_CLOCK_OFFSET_FILE"
+
+// newClock is the real clock, shifted when the test clock is set.
+func newClock() clock.Clock {
+	if f := os.Getenv(clockOffsetEnv); f != "" {
+		return clock.Shifted{File: f}
+	}
+	return clock.Real{}
 }
 
 // stdoutOnly reports whether the command line runs a caller that fails

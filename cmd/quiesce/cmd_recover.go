@@ -94,6 +94,7 @@ func (e *env) moveCorrupt(store *state.Store, key, name string) error {
 }
 
 func (e *env) watchdogAction(c *cli.Context) error {
+	spareFromOOM(e.log)
 	eng, err := e.engine(c)
 	if err != nil {
 		return err
@@ -112,8 +113,12 @@ func (e *env) watchdogAction(c *cli.Context) error {
 	return nil
 }
 
-// spawnWatchdog starts "quiesce watchdog" detached: its own session, no
-// standard streams, so it outlives this process and its caller.
+// spawnWatchdog starts "quiesce watchdog" for an instance, so that it
+// outlives this process and its caller: where systemd runs (and quiesce is
+// root) as a transient service systemd restarts should the watchdog die
+// (killed, or picked by the OOM killer), else detached (its own session,
+// no standard streams). Either way it asks the kernel to spare it from
+// the OOM killer (watchdogAction).
 func (e *env) spawnWatchdog(cfgPath, stateDir, instance string) error {
 	if e.io.self == "" {
 		e.log.Warn("no watchdog: not running from the quiesce binary")
@@ -123,7 +128,14 @@ func (e *env) spawnWatchdog(cfgPath, stateDir, instance string) error {
 	if e.logPath != "" {
 		args = append(args, "--log-file", e.logPath)
 	}
-	cmd := exec.Command(e.io.self, append(args, "watchdog", "--instance", instance)...)
+	args = append(args, "watchdog", "--instance", instance)
+	if unit, err := e.spawnSupervised(instance, filepath.Dir(stateDir), args); err == nil {
+		e.log.Info("watchdog armed", zap.String("watchdog_unit", unit))
+		return nil
+	} else if !errors.Is(err, errNoSupervisor) {
+		e.log.Warn("cannot start the watchdog under systemd; starting it detached, without a supervisor", zap.Error(err))
+	}
+	cmd := exec.Command(e.io.self, args...)
 	cmd.Dir = filepath.Dir(stateDir)
 	detach(cmd)
 	if err := cmd.Start(); err != nil {

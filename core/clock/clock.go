@@ -3,7 +3,9 @@
 package clock
 
 import (
+	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -139,3 +141,30 @@ func (f *Fake) Next() (at time.Time, ok bool) {
 	}
 	return at, len(f.waiters) > 0
 }
+
+// Shifted is the real clock with its wall time moved by the duration
+// written in File ("1h", "-30m"; read at every Now, missing: none): tests
+// step the wall clock of every quiesce process they start, as NTP or an
+// administrator would, without touching the machine's. The boot clock is
+// the real one.
+type Shifted struct{ File string }
+
+// Now returns the shifted wall time.
+func (s Shifted) Now() time.Time {
+	now := time.Now()
+	b, err := os.ReadFile(s.File)
+	if err != nil {
+		return now
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(string(b)))
+	if err != nil {
+		return now
+	}
+	return now.Add(d)
+}
+
+// After is time.After.
+func (Shifted) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// SinceBoot reads the system's boot clock.
+func (Shifted) SinceBoot() (string, time.Duration, bool) { return sinceBoot() }

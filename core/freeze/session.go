@@ -323,7 +323,11 @@ func (s *Session) timeLeft(rec state.Record) error {
 // freeze expired is told so.
 func (s *Session) Thaw(ctx context.Context, c Caller) (Result, error) {
 	res, err := s.locked(ctx, "thaw by "+c.Name, func(r *Run) (Result, error) {
-		settled := s.settleFirst(ctx, r)
+		missed := s.missedDeadline(ctx, r, c)
+		var settled *Result
+		if missed == "" {
+			settled = s.settleFirst(ctx, r)
+		}
 		if !r.Rec.Held() {
 			if res, late, err := s.lateThaw(r, c); late {
 				return res, err
@@ -346,10 +350,37 @@ func (s *Session) Thaw(ctx context.Context, c Caller) (Result, error) {
 		window := s.window(*r.Rec)
 		res, err := m.Leave(ctx, r, b)
 		res.Method, res.Window = m.Name(), window
+		if missed != "" {
+			res.Warnings = append(res.Warnings, missed)
+		}
 		return res, err
 	})
 	s.done(ctx, OpThaw, c, res, err)
 	return res, err
+}
+
+// missedDeadline is a thaw by c of a freeze past its deadline that nothing
+// ended (no watchdog ran: it was killed, or could not be started): when
+// the instance is still held as the record says, the freeze held until
+// this thaw, and c's snapshot is what the freeze promised. The thaw is
+// then an ordinary thaw, late, and says so; "" otherwise (the freeze is
+// settled first, and c's thaw is told it is late).
+func (s *Session) missedDeadline(ctx context.Context, r *Run, c Caller) string {
+	if !r.Rec.Frozen() || r.Rec.Interrupted() || !s.expired(*r.Rec) {
+		return ""
+	}
+	held := false
+	for _, h := range r.Rec.Holders {
+		held = held || h.Caller == c.Name
+	}
+	m := s.method(r.Rec.Method)
+	if !held || m.Holds(ctx, r) != nil {
+		return ""
+	}
+	s.log.Error("a freeze ran past its deadline and nothing ended it (no watchdog guarded it)", zap.String("caller", c.Name),
+		zap.Time("deadline", r.Rec.Deadline), zap.Strings("holders", holderNames(r.Rec.Holders)))
+	return fmt.Sprintf("late thaw: the freeze's deadline was %s and nothing ended it (no watchdog ran): %s stayed %s until this thaw, so the snapshot is as the freeze left it",
+		r.Rec.Deadline.Format(time.RFC3339), s.inst.Name, m.Describe(r))
 }
 
 // window is how long the freeze in rec held the instance consistent, to

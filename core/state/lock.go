@@ -46,7 +46,7 @@ const lockPoll = 25 * time.Millisecond
 // Lock takes the lock of target, waiting up to wait.
 func (s *Store) Lock(ctx context.Context, target, op string, wait time.Duration) (*Lock, error) {
 	path := filepath.Join(s.dir, target+".lock")
-	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLock(path)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -71,6 +71,18 @@ func (s *Store) Lock(ctx context.Context, target, op string, wait time.Duration)
 		case <-time.After(lockPoll):
 		}
 	}
+}
+
+// openLock opens a lock file, creating it when missing. On a file system
+// gone read-only an existing lock file is opened for reading, which is
+// enough to lock it: bringing an application back must not wait for the
+// state directory to be writable again.
+func openLock(path string) (*os.File, error) {
+	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil && readOnly(err) {
+		return openNoFollow(path, os.O_RDONLY, 0)
+	}
+	return f, err
 }
 
 // Unlock releases the lock.
@@ -102,7 +114,7 @@ func readOwner(f *os.File) Owner {
 // taking it and without touching the owner it names.
 func (s *Store) Held(name string) (bool, error) {
 	path := filepath.Join(s.dir, name+".lock")
-	f, err := openNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLock(path)
 	if err != nil {
 		return false, fmt.Errorf("lock %s: %w", path, err)
 	}

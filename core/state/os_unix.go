@@ -45,3 +45,6 @@ func checkPerm(dir string, st fs.FileInfo) error {
 	}
 	return nil
 }
+
+// readOnly reports whether err says the file system is read-only.
+func readOnly(err error) bool { return errors.Is(err, syscall.EROFS) }

@@ -36,3 +36,6 @@ func syncDir(string) error { return nil }
 // mode bits, only ACLs, set at installation like the configuration's), so
 // a mode check would refuse every state directory.
 func checkPerm(string, fs.FileInfo) error { return nil }
+
+// readOnly reports whether err says the file system is read-only.
+func readOnly(err error) bool { return errors.Is(err, windows.ERROR_WRITE_PROTECT) }

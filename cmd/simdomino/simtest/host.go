@@ -17,6 +17,9 @@ import (
 // read or write them (every test gets its own), least of all while a real
 // freeze may be in place on a machine that runs the suite as root.
 func Main(m *testing.M) int {
+	// No quiesce a test starts may start services of the host's systemd
+	// (the watchdog's supervisor); a test of it runs its own systemd.
+	os.Setenv("QUIESCE_TEST_NO_SUPERVISOR", "1")
 	before := hostPrint()
 	code := m.Run()
 	Cleanup()
