@@ -48,9 +48,12 @@ const (
 	fOverlap    fault = "two callers overlap"
 	fDupThaw    fault = "duplicate thaws"
 	fReboot     fault = "simulated reboot"
+	fKillWatch  fault = "watchdog SIGKILLed"
+	fStateFull  fault = "state file system full"
 )
 
-var allFaults = []fault{fNone, fHang, fIgnoreTerm, fFailStart, fSlowStart, fKillFreeze, fKillThaw, fThawNever, fOverlap, fDupThaw, fReboot}
+var allFaults = []fault{fNone, fHang, fIgnoreTerm, fFailStart, fSlowStart, fKillFreeze, fKillThaw, fThawNever, fOverlap, fDupThaw, fReboot,
+	fKillWatch, fStateFull}
 
 // soak is the state of one soak run.
 type soak struct {
@@ -84,6 +87,8 @@ func (s *soak) draw() draw {
 		d.delay = time.Duration(s.rnd.Intn(400)) * time.Millisecond
 	case fKillThaw:
 		d.delay = time.Duration(s.rnd.Intn(500)) * time.Millisecond
+	case fKillWatch, fStateFull:
+		d.delay = time.Duration(s.rnd.Intn(2)) // which of two variants
 	}
 	return d
 }
@@ -142,6 +147,19 @@ func newSoakRig(t *testing.T) *rig {
 	cfg := strings.TrimPrefix(r.env[0], "QUIESCE_CONFIG=")
 	b, _ := os.ReadFile(cfg)
 	b = []byte(strings.Replace(string(b), "kill_wait = 2s", "kill_wait = 1s", 1) + fmt.Sprintf("deadline = %s\n", soakDeadline))
+	// The state directory on a small file system of its own, which the
+	// "state file system full" fault fills.
+	fsdir := filepath.Join(t.TempDir(), "statefs")
+	if err := os.Mkdir(fsdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", fsdir).CombinedOutput()
+	simtest.Require(t, err == nil, fmt.Sprintf("a small file system for the soak's state (root, tmpfs): %v %s", err, out))
+	t.Cleanup(func() {
+		simtest.KillWatchdogs(filepath.Join(fsdir, "state"))
+		_ = exec.Command("umount", "-l", fsdir).Run()
+	})
+	b = []byte(strings.Replace(string(b), "state_dir = ", "state_dir = "+filepath.Join(fsdir, "state")+"\n# was: ", 1))
 	if err := os.WriteFile(cfg, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -431,6 +449,54 @@ func (s *soak) cycle(i int, d draw) {
 		if first != 0 || second != 0 {
 			s.fail(i, f, "cycle %d (%s): thaw exit %d, duplicate thaw exit %d", i, f, first, second)
 		}
+	case fKillWatch:
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
+		simtest.KillWatchdogs(s.stateDir())
+		if d.delay == 1 { // past the deadline with no watchdog: the thaw finds the hold intact
+			time.Sleep(soakDeadline + 500*time.Millisecond)
+		}
+		if thaw() != 0 {
+			s.fail(i, f, "cycle %d (%s): thaw after the watchdog was killed failed", i, f)
+		}
+		if d.delay == 1 {
+			s.expectLog(i, f, "nothing ended it (no watchdog ran)")
+		}
+		row.recovered++
+	case fStateFull:
+		filler := s.fillState()
+		if d.delay == 0 { // full before the freeze: nothing may be stopped that cannot be recorded
+			if freeze() == 0 {
+				s.snapshot(i, f, row)
+				row.freezeOK++
+			} else {
+				row.freezeFailed++
+				s.servingBy(i, f, 5*time.Second)
+			}
+			_ = os.Remove(filler)
+			// A thaw after a freeze that failed before it could record
+			// anything (not even that this caller's earlier, expired freeze
+			// is superseded) may be told of that earlier freeze: honest,
+			// once; the next thaw finds nothing.
+			if thaw() != 0 && (!strings.Contains(s.newLog(), "late thaw: the freeze by "+c[0]) || thaw() != 0) {
+				s.fail(i, f, "cycle %d (%s): thaw failed", i, f)
+			}
+			break
+		}
+		_ = os.Remove(filler)
+		if !s.mustFreeze(i, f, freeze, row) {
+			break
+		}
+		filler = s.fillState() // full between freeze and thaw: the thaw starts Domino all the same
+		code := thaw()
+		s.servingBy(i, f, 5*time.Second)
+		_ = os.Remove(filler)
+		if code != 0 {
+			s.expectLog(i, f, "could not") // it said what it could not record
+			thaw()                          // and the next thaw settles what is left
+		}
+		row.recovered++
 	case fReboot:
 		if !s.mustFreeze(i, f, freeze, row) {
 			break
@@ -529,6 +595,23 @@ func (s *soak) reboot() {
 }
 
 // stateDir is the state directory of the soak's configuration.
+// fillState fills the state directory's file system and returns the
+// file that does it.
+func (s *soak) fillState() string {
+	path := filepath.Join(filepath.Dir(s.stateDir()), "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			return path
+		}
+	}
+}
+
 // record is the path of the server's freeze record.
 func (s *soak) record() string {
 	key := freeze.Instance{Kind: domino.TargetName, Ident: domino.CanonicalData(s.r.sim.Data)}.Key()
