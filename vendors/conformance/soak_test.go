@@ -494,7 +494,7 @@ func (s *soak) cycle(i int, d draw) {
 		_ = os.Remove(filler)
 		if code != 0 {
 			s.expectLog(i, f, "could not") // it said what it could not record
-			thaw()                          // and the next thaw settles what is left
+			thaw()                         // and the next thaw settles what is left
 		}
 		row.recovered++
 	case fReboot:
