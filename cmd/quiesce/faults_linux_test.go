@@ -215,6 +215,7 @@ func mustRead(t *testing.T, path string) string {
 // its databases are not closed, and a snapshot would be only
 // crash-consistent. crashed = accept takes it, with a warning.
 func TestFreezeOfACrashedServer(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
 	g.mustRun(t, "start")
 	for _, p := range g.sim.Procs() {

@@ -19,6 +19,7 @@ import (
 // server: each caller's freeze and thaw, the outage and the window, as a
 // table and as JSON, the last N per target.
 func TestHistoryShowsCycles(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.3}, "")
 	g.mustRun(t, "start")
 	g.mustRun(t, "qemu", "freeze")

@@ -64,6 +64,7 @@ func decodeStrict(dec *json.Decoder, key string, num func(key string, v float64)
 // duration is in seconds (no nanosecond counts); stop phases use the same
 // names as "stop phase done".
 func TestLogLinesHaveOneNamePerMeaning(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "")
 	for _, args := range [][]string{{"start"}, {"status"}, {"vmware", "freeze"}, {"status"}, {"vmware", "thaw"},
 		{"restart"}, {"qemu", "freeze"}, {"qemu", "thaw"}, {"stop"}, {"recover"}, {"check"}} {

@@ -36,9 +36,12 @@ func quiesce(t *testing.T, cfg string, args ...string) result {
 // fastConfig writes a native config for sim with test-sized timeouts.
 func fastConfig(t *testing.T, sim *simtest.Sim, shutdown string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "quiesce.conf")
-	body := "[domino]\nuser = " + sim.User + "\nlotus = " + sim.Lotus + "\ndata = " + sim.Data +
-		"\nshutdown_timeout = " + shutdown + "\nkill_wait = 2s\nstart_timeout = 20s\n"
+	dir := t.TempDir()
+	path := filepath.Join(dir, "quiesce.conf")
+	// The test's own log and state: a hook installed with this
+	// configuration, or a run without --log-file, never writes the host's.
+	body := "log_file = " + filepath.Join(dir, "quiesce.log") + "\n[domino]\nuser = " + sim.User + "\nlotus = " + sim.Lotus + "\ndata = " + sim.Data +
+		"\nshutdown_timeout = " + shutdown + "\nkill_wait = 2s\nstart_timeout = 20s\n\n[freeze]\nstate_dir = " + filepath.Join(dir, "state") + "\n"
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -216,9 +219,9 @@ func TestRcDominoName(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim := simtest.New(t, simtest.Options{ShutdownSeconds: 0.2})
-	logFile := filepath.Join(t.TempDir(), "q.log")
+	logFile, state := filepath.Join(t.TempDir(), "q.log"), filepath.Join(t.TempDir(), "state")
 	runRc := func(args ...string) (int, string) {
-		cmd := exec.Command(link, append([]string{"--config", sim.RcConfig, "--log-file", logFile}, args...)...)
+		cmd := exec.Command(link, append([]string{"--config", sim.RcConfig, "--log-file", logFile, "--state-dir", state}, args...)...)
 		out, _ := cmd.CombinedOutput()
 		return cmd.ProcessState.ExitCode(), string(out)
 	}

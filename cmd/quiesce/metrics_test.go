@@ -22,6 +22,7 @@ import (
 // window are there, and the counters go on counting across the quiesce
 // processes of two cycles (each hook call is a process of its own).
 func TestMetricsTextfile(t *testing.T) {
+	simtest.Slow(t)
 	promDir := filepath.Join(t.TempDir(), "textfile_collector")
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.3}, "\n[metrics]\ntextfile_dir = "+promDir+"\n")
 	g.mustRun(t, "start")
@@ -128,6 +129,7 @@ next:
 // starts the server at the deadline and counts a watchdog restart with the
 // outage it ended.
 func TestMetricsWatchdogRestart(t *testing.T) {
+	simtest.Slow(t)
 	promDir := t.TempDir()
 	// The deadline leaves a loaded machine's stop room: a freeze whose stop
 	// uses up the window is refused.
@@ -153,6 +155,7 @@ func TestMetricsWatchdogRestart(t *testing.T) {
 // the window's end and reports it: op "watchdog", caller "watchdog", outcome
 // "released", a success (the backup task ended).
 func TestMetricsOnlineWatchdog(t *testing.T) {
+	simtest.Slow(t)
 	promDir := t.TempDir()
 	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "\n[metrics]\ntextfile_dir = "+promDir+"\n")
 	g.mustRun(t, "start")

@@ -160,6 +160,7 @@ func statusShowsOnlineFreeze(t *testing.T, g *guest, id string, holders ...strin
 // Faults before the snapshot: online fails cleanly (method = online) or
 // falls back to stop/start (auto); never a database left in backup mode.
 func TestOnlineFaults(t *testing.T) {
+	simtest.Slow(t)
 	cases := []struct {
 		name, method string
 		ini          map[string]string
@@ -203,6 +204,7 @@ func TestOnlineFaults(t *testing.T) {
 // Domino's own snapshot limit runs out before the thaw: the thaw says the
 // snapshot is not restorable, and backup mode is over.
 func TestOnlineDominoLimitBeforeThaw(t *testing.T) {
+	simtest.Slow(t)
 	g := newOnlineGuest(t, simtest.Options{Ini: map[string]string{"SimBackupSnapshotTimeout": "1"}}, "online", "", "")
 	g.mustRun(t, "start")
 	g.mustRun(t, "vmware", "freeze")
@@ -220,6 +222,7 @@ func TestOnlineDominoLimitBeforeThaw(t *testing.T) {
 // No thaw comes: the watchdog ends backup mode at the window's end, before
 // Domino's own limit; a late thaw fails: that snapshot has no deltas.
 func TestOnlineWatchdogEndsBackupMode(t *testing.T) {
+	simtest.Slow(t)
 	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "")
 	g.mustRun(t, "start")
 	client := nrpcwatch.Start(g.sim.Port)
@@ -239,6 +242,7 @@ func TestOnlineWatchdogEndsBackupMode(t *testing.T) {
 // quiesce is killed while the databases enter backup mode: the watchdog
 // armed before it cancels the backup; a reboot voids an online freeze.
 func TestOnlineCrashAndReboot(t *testing.T) {
+	simtest.Slow(t)
 	g := newOnlineGuest(t, simtest.Options{Ini: map[string]string{"SimBackupMsPerDB": "300"}}, "online", "", "")
 	g.mustRun(t, "start")
 	cmd := g.cmd("vmware", "freeze")
@@ -278,6 +282,7 @@ func TestOnlineCrashAndReboot(t *testing.T) {
 // written through; a forged DOMINO-DONE without the freeze's token never
 // counts.
 func TestDominoBackupSideIsUnprivileged(t *testing.T) {
+	simtest.Slow(t)
 	g := newOnlineGuest(t, simtest.Options{Ini: map[string]string{"SimBackupMsPerDB": "200"}}, "online", "", "")
 	g.mustRun(t, "start")
 	args := []string{"domino-backup", "snapshot-start", "--data", g.sim.Data, "", "", "", "SimServer", "SimServer/SimOrg", "SNAP", "20260101000000", g.sim.DeltaDir}

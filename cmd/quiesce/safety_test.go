@@ -92,6 +92,7 @@ func (g *guest) mustRun(t *testing.T, args ...string) string {
 // freeze and outliving it, starts the server by the deadline and logs who
 // never thawed; a late thaw then succeeds with a warning.
 func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 6s\n") // the freeze must leave a quarter of it, on a loaded machine too
 	g.mustRun(t, "start")
 	g.mustRun(t, "vmware", "freeze")
@@ -117,6 +118,7 @@ func TestWatchdogEndsAFreezeNeverThawed(t *testing.T) {
 // An administrator who stops the server by hand during a freeze ends the
 // freeze's ownership: neither the watchdog nor the thaw starts it.
 func TestManualStopDuringFreezeIsRespected(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2}, "deadline = 4s\n") // the freeze must leave a quarter of it, on a loaded machine too
 	g.mustRun(t, "start")
 	g.mustRun(t, "veeam", "pre-freeze")
@@ -146,6 +148,7 @@ func TestManualStopDuringFreezeIsRespected(t *testing.T) {
 // timeout): the watchdog armed before the stop finishes it and brings the
 // server back.
 func TestSigkillMidFreeze(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 2}, "")
 	g.mustRun(t, "start")
 	cmd := g.cmd("vmware", "freeze")

@@ -324,6 +324,7 @@ func TestInstallRefusesAFolderOthersWrite(t *testing.T) {
 // [target] command never runs (the red-team run won the race in 7 of 25
 // tries when the file was read and then checked by name).
 func TestConfigSwapRaceNeverWins(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{}, "")
 	a := newAttacker(t, g.sim)
 	r := newRootOnly(t)

@@ -98,6 +98,7 @@ func (s *sdns) prop(unit, name string) string {
 // freeze and thaw go through systemctl: the unit goes inactive and active
 // again, with no failure and no restart counted.
 func TestSystemdUnitFreezeThaw(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.2}, "")
 	body, _ := os.ReadFile(g.cfg)
 	if err := os.WriteFile(g.cfg, []byte(strings.Replace(string(body), "[freeze]", "manager = auto\nunit = domino.service\n\n[freeze]", 1)), 0o644); err != nil {
@@ -171,6 +172,7 @@ func logHas(log string, parts ...string) bool {
 // cgroup (vmtoolsd.service, say). A freeze must never stop the agent's
 // unit: it acts on Domino directly, even with domino.service loaded.
 func TestSystemdAgentUnitIsNeverStopped(t *testing.T) {
+	simtest.Slow(t)
 	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.3, StartSeconds: 0.2}, "")
 	quiesce := fmt.Sprintf("%s --config %s --log-file %s", g.bin, g.cfg, g.logFile)
 	domino := strings.ReplaceAll(string(scripts.Read("systemd/domino.service")), "/usr/local/sbin/quiesce", quiesce)

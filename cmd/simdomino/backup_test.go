@@ -70,6 +70,7 @@ func runBackupTask(t *testing.T, sim *simtest.Sim) (ok bool, id string) {
 }
 
 func TestBackupSnapshotIsRestorableOnlyWithItsDeltas(t *testing.T) {
+	simtest.Slow(t)
 	copies := filepath.Join(scratch(t), "copies")
 	sim := startSim(t, simtest.Options{Backup: true, BackupCommand: standIn(t, copies, 300*time.Millisecond)})
 	ok, first := runBackupTask(t, sim)

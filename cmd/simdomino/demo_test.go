@@ -16,6 +16,7 @@ import (
 // (the simulator's user when the test runs as root): it must succeed and
 // name the user the simulated server runs as.
 func TestDemoAsOrdinaryUser(t *testing.T) {
+	simtest.Slow(t)
 	sim, quiesce := simtest.Binary(t, "simdomino"), simtest.Binary(t, "quiesce")
 	name := simtest.User(t)
 	cmd := exec.Command(sim, "demo", "--quiesce", quiesce)

@@ -110,6 +110,7 @@ func TestStopHungTaskKilledByNsd(t *testing.T) {
 }
 
 func TestStopSignalsWhenNsdFails(t *testing.T) {
+	simtest.Slow(t)
 	cases := []struct {
 		name      string
 		ini       map[string]string

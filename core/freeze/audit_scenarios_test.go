@@ -8,13 +8,18 @@
 
 package freeze_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+)
 
 // TestStateMachineAudit plays every scenario: each first operation killed
 // at each of its steps, then each next operation killed at each of its
 // steps or not at all, with the first operation's watchdog running after
 // the next operation or before it.
 func TestStateMachineAudit(t *testing.T) {
+	simtest.Slow(t)
 	rows, failed := 0, 0
 	perFirst := map[string]int{}
 	for _, fst := range firsts {

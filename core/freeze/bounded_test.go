@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap/zaptest"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/freeze/stopstart"
@@ -105,6 +106,7 @@ var qemu10 = freeze.Caller{Name: "qemu", Budget: 10 * time.Minute, Limits: freez
 // watchdog, whose recovery waits until the application serves and notes
 // the outcome.
 func TestBoundedThawHandsReadinessToWatchdog(t *testing.T) {
+	simtest.Slow(t)
 	tg := newSlow()
 	f, store, armed := slowRig(t, tg)
 	if _, err := f.Freeze(ctx, qemu10); err != nil {
@@ -144,6 +146,7 @@ func TestBoundedThawHandsReadinessToWatchdog(t *testing.T) {
 // The launched application went away before serving: the watchdog starts
 // it again. One that runs but never serves is reported, never started twice.
 func TestBoundedThawFollowUps(t *testing.T) {
+	simtest.Slow(t)
 	short := freeze.Caller{Name: "qemu", Budget: time.Minute, Limits: freeze.Limits{Thaw: 3 * time.Second}}
 	t.Run("went away", func(t *testing.T) {
 		tg := newSlow()
@@ -208,6 +211,7 @@ func mustFreezeThawLaunched(t *testing.T, f *freeze.Session, c freeze.Caller) {
 // VMware's one timer counts from the freeze: a thaw late in the cycle
 // waits only for what is left of it, not for the whole thaw share.
 func TestCycleThawWaitsWhatTheTimerLeaves(t *testing.T) {
+	simtest.Slow(t)
 	tg := newSlow()
 	f, _, _ := slowRig(t, tg)
 	c := freeze.Caller{Name: "vmware", Budget: 13 * time.Second, Limits: freeze.Limits{Thaw: 10 * time.Second, Snapshot: time.Second, Cycle: true}}

@@ -123,6 +123,7 @@ func TestCloudLimitRefusesAStopThatCannotFit(t *testing.T) {
 // Domino's shutdown. The watchdog the freeze armed first brings the
 // server back once it is down, and clears the freeze.
 func TestCloudHookKilledAtLimitLeavesNothingDown(t *testing.T) {
+	simtest.Slow(t)
 	for _, name := range hardCallers {
 		t.Run(name, func(t *testing.T) {
 			r := newRigWith(t, simtest.Options{ShutdownSeconds: 3}, "fail",

@@ -39,6 +39,7 @@ func newOnlineRigShutdown(t *testing.T, o simtest.Options, method, shutdown stri
 // snapshot is restorable with its deltas. With method = stop the same
 // setup is refused at once, leaving Domino serving.
 func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
+	simtest.Slow(t)
 	for _, name := range hardCallers {
 		t.Run(name, func(t *testing.T) {
 			r := newOnlineRigShutdown(t, simtest.Options{ShutdownSeconds: 0.2}, "auto", "10m")

@@ -63,6 +63,7 @@ func TestCloudOnlineWithinDefaultLimits(t *testing.T) {
 // /etc/azure/VMSnapshotPluginHost.conf, which quiesce does not read).
 // Either way the server serves again and no freeze is left behind.
 func TestCloudHookCutAtTheLimitLeavesNothingDown(t *testing.T) {
+	simtest.Slow(t)
 	cases := []struct {
 		name string
 		make func(t *testing.T, r *rig) Harness

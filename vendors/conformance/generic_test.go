@@ -152,6 +152,7 @@ func TestGenericRedis(t *testing.T) {
 // when Domino's stop then fails, Redis is started again before the freeze
 // reports failure.
 func TestGroupFreezeFailingPartWayRestores(t *testing.T) {
+	simtest.Slow(t)
 	sim := simtest.New(t, simtest.Options{ShutdownSeconds: 0.2, Ini: map[string]string{"SimHangTask": "router"}})
 	dir, port := redisSetup(t, sim.User)
 	body := fmt.Sprintf("[domino]\nuser = %s\nlotus = %s\ndata = %s\nshutdown_timeout = 1s\nkill_wait = 2s\n", sim.User, sim.Lotus, sim.Data) +

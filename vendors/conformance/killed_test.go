@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 )
 
@@ -19,6 +20,7 @@ import (
 // soon as the server begins to shut down. Both callers see a failed
 // freeze; the server must serve again within the soak's deadline + 5 s.
 func TestKilledFreezeThenKilledFreezeRestores(t *testing.T) {
+	simtest.Slow(t)
 	r := newSoakRig(t)
 	r.startServer(t)
 	s := &soak{t: t, r: r}

@@ -46,6 +46,7 @@ func waitNote(t *testing.T, r *rig, outcome string, limit time.Duration) string 
 // 10 s, the server is launched, the detached watchdog proves it serves,
 // and status and the log say so.
 func TestQemuThawWithinTenSeconds(t *testing.T) {
+	simtest.Slow(t)
 	r := newRigWith(t, simtest.Options{ShutdownSeconds: 0.2, StartSeconds: 0.2}, "fail",
 		"shutdown_timeout = 10s\nkill_wait = 2s\nstart_timeout = 60s\n", "\n[budgets]\nqemu_thaw = 10s\n")
 	h := harnesses[3].make(t, r).(*qemuHarness)
@@ -90,6 +91,7 @@ func TestQemuThawWithinTenSeconds(t *testing.T) {
 // it serves would have run past the timer, and VMware would have killed
 // the thaw.)
 func TestVMwareOneTimerLeavesTheThawItsTime(t *testing.T) {
+	simtest.Slow(t)
 	r := newRigWith(t, simtest.Options{ShutdownSeconds: 0.5, StartSeconds: 0.2}, "fail",
 		"shutdown_timeout = 120s\nkill_wait = 1s\nstart_timeout = 60s\n",
 		"\n[budgets]\nvmware = 55s\nvmware_snapshot = 2s\nvmware_thaw = 6s\n")

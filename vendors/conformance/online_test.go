@@ -52,6 +52,7 @@ func backupTasks(r *rig) int {
 // to stop/start (auto) or fails cleanly (online), never leaving a database
 // in backup mode.
 func TestConformanceOnline(t *testing.T) {
+	simtest.Slow(t)
 	for _, hs := range harnesses {
 		t.Run(hs.name, func(t *testing.T) {
 			t.Run("freeze-snapshot-thaw", func(t *testing.T) {

@@ -100,6 +100,9 @@ func TestPartitionsNeverShareAFreeze(t *testing.T) {
 			for _, bFirst := range []bool{true, false} {
 				mode := map[bool]string{false: "stop", true: "online"}[online]
 				order := map[bool]string{true: "A B B A", false: "A B A B"}[bFirst]
+				if testing.Short() && (c.name != "vmware" || !bFirst) {
+					continue // the short tier: one caller, both modes
+				}
 				t.Run(c.name+"/"+mode+"/"+order, func(t *testing.T) {
 					a, b, _ := newPartitions(t, online, "")
 					freezeOK := map[bool]string{false: " stopped (clean)", true: "every database in backup mode"}[online]
@@ -168,6 +171,7 @@ func backupIDOf(line string) string {
 // one partition's stop is finished by its watchdog, for that partition
 // only. The other stays frozen until its own thaw.
 func TestPartitionWatchdogRestoresItsOwnOnly(t *testing.T) {
+	simtest.Slow(t)
 	a, b, _ := newPartitions(t, false, "")
 	// A with a short fixed deadline in a configuration of its own
 	short := strings.Replace(mustRead(t, a.cfg), "lock_wait = 30s\n", "lock_wait = 30s\ndeadline = 6s\n", 1)
@@ -237,6 +241,7 @@ func mustRead(t *testing.T, path string) string {
 // them: one freeze, which the second caller joins, and one start, at the
 // last thaw.
 func TestOneInstanceThroughTwoConfigurations(t *testing.T) {
+	simtest.Slow(t)
 	sim := simtest.New(t, simtest.Options{ShutdownSeconds: 0.2, StartSeconds: 0.2})
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")

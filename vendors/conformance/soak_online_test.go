@@ -24,6 +24,7 @@ import (
 // status file outlive a cycle. QUIESCE_SOAK_CYCLES scales it (a fifth of
 // the plain soak's cycles, at least 10); QUIESCE_SOAK_SEED replays a run.
 func TestSoakOnline(t *testing.T) {
+	simtest.Slow(t)
 	seed := time.Now().UnixNano()
 	if s, err := strconv.ParseInt(os.Getenv("QUIESCE_SOAK_SEED"), 10, 64); err == nil {
 		seed = s

@@ -109,6 +109,7 @@ func soakCycles() int {
 }
 
 func TestSoak(t *testing.T) {
+	simtest.Slow(t)
 	seed := time.Now().UnixNano()
 	if s, err := strconv.ParseInt(os.Getenv("QUIESCE_SOAK_SEED"), 10, 64); err == nil {
 		seed = s

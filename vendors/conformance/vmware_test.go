@@ -75,6 +75,7 @@ func TestVMwareOrder(t *testing.T) {
 // SIGTERM, and SIGKILL 5 s later. A freeze cut short while Domino is still
 // shutting down leaves a watchdog that starts it again once it is down.
 func TestVMwareTimeoutRestores(t *testing.T) {
+	simtest.Slow(t)
 	r := newRigTimeout(t, simtest.Options{ShutdownSeconds: 3}, "fail", "60s")
 	h := harnesses[0].make(t, r).(*vmwareHarness)
 	h.budget = time.Second

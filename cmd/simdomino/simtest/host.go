@@ -99,3 +99,13 @@ func diffLines(a, b string) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// Slow leaves a test out of the short tier (go test -short, make
+// test-short): one that waits for deadlines, soaks, or plays a caller
+// through every scenario. The full tier, and CI, run it.
+func Slow(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: not in the short tier (go test without -short runs it)")
+	}
+}
