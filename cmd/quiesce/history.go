@@ -37,6 +37,7 @@ type logLine struct {
 	By       string    `json:"by"`
 	Outcome  string    `json:"outcome"`
 	Downtime *float64  `json:"downtime"`
+	Forced   bool      `json:"forced"`
 	Window   *float64  `json:"window"`
 	Warnings []string  `json:"warnings"`
 	Error    string    `json:"error"`
@@ -115,7 +116,12 @@ func (h *historian) freeze(l logLine, failed bool) {
 	}
 	c := cycle{When: l.TS, Target: l.Target, Caller: l.Caller, Job: l.Job, Freeze: l.Outcome, Warnings: l.Warnings, open: true}
 	if failed {
-		c.Freeze, c.Error, c.open = "failed", l.Error, false
+		// a failed freeze that stopped (or killed) the application and
+		// started it again caused an outage of its own
+		c.Freeze, c.Error, c.open, c.Outage = "failed", l.Error, false, positive(l.Downtime)
+		if l.Forced {
+			c.Warnings = append(c.Warnings, "the application had to be killed")
+		}
 	}
 	h.cycles = append(h.cycles, c)
 }

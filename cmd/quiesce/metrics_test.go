@@ -184,3 +184,35 @@ func TestMetricsOnlineWatchdog(t *testing.T) {
 		t.Fatalf("after quiesce recover:\n%s", b)
 	}
 }
+
+// A freeze that has to kill Domino and then fails (forced_stop = fail,
+// the default) restarts it: the kill and the outage it caused are counted
+// and shown everywhere, in the caller's one line, the log, the metrics and
+// history (#21: they said forced false, downtime 0).
+func TestForcedFailedFreezeIsCounted(t *testing.T) {
+	promDir := filepath.Join(t.TempDir(), "textfile_collector")
+	g := newGuest(t, simtest.Options{ShutdownSeconds: 0.2, Ini: map[string]string{"SimHangTask": "router"}}, "\n[metrics]\ntextfile_dir = "+promDir+"\n")
+	body := strings.Replace(mustRead(t, g.cfg), "shutdown_timeout = 20s", "shutdown_timeout = 1s", 1)
+	if err := os.WriteFile(g.cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g.mustRun(t, "start")
+	code, out := g.run(t, "veeam", "pre-freeze")
+	if code == 0 || !strings.Contains(out, "could only be stopped by force") || !strings.Contains(out, "started again (down ") {
+		t.Fatalf("forced freeze: exit %d %s", code, out)
+	}
+	if !g.sim.Serving() {
+		t.Fatal("not serving after the failed freeze")
+	}
+	if !logHas(g.log(t), `"msg":"operation failed"`, `"op":"freeze"`, `"forced":true`) || logHas(g.log(t), `"msg":"operation failed"`, `"op":"freeze"`, `"downtime":0,`) {
+		t.Fatalf("the log does not count the kill and its outage:\n%s", g.log(t))
+	}
+	fams := parseProm(t, filepath.Join(promDir, metrics.FileName))
+	if value(t, fams, "quiesce_forced_stops_total", "target="+g.name(), "caller=veeam") != 1 || value(t, fams, "quiesce_last_outage_seconds", "target="+g.name()) <= 0 {
+		t.Fatal("the metrics do not count the kill and its outage")
+	}
+	hist := g.mustRun(t, "history", "--json")
+	if !strings.Contains(hist, `"freeze":"failed"`) || !strings.Contains(hist, `"outage_seconds":`) || !strings.Contains(hist, "had to be killed") {
+		t.Fatalf("history does not show the kill and its outage: %s", hist)
+	}
+}

@@ -24,12 +24,16 @@ type FreezeError struct {
 	NotStopped bool
 	Pending    bool // the application was still going down: the watchdog starts it once it is
 	RestoreErr error
+	Down       time.Duration // how long the application was down when it was started again
+	Killed     bool          // the application had to be killed
 }
 
 func (e *FreezeError) Error() string {
 	switch {
 	case e.NotStopped:
 		return fmt.Sprintf("%v; the application was not stopped and is still running", e.Cause)
+	case e.Restored && e.Down > 0:
+		return fmt.Sprintf("%v; the application was started again (down %.1fs)", e.Cause, e.Down.Seconds())
 	case e.Restored:
 		return fmt.Sprintf("%v; the application was started again", e.Cause)
 	case e.Pending:

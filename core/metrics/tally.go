@@ -90,7 +90,7 @@ func (t *Tally) Apply(ev freeze.Event) {
 // a start after a stop, or the end of an online freeze (no outage at all).
 func outage(ev freeze.Event) (time.Duration, bool) {
 	switch {
-	case ev.Outcome == freeze.Started.String() && ev.Outage > 0:
+	case ev.Outage > 0: // a start after a stop, or a failed freeze that stopped the application and started it again
 		return ev.Outage, true
 	case ev.Outcome == freeze.Released.String():
 		return 0, true

@@ -201,7 +201,7 @@ func (m *Method) Abort(ctx context.Context, r *freeze.Run, c freeze.Caller, caus
 	if serr != nil { // already running: the failed stop never took it down
 		return freeze.Result{}, &freeze.FreezeError{Cause: cause, NotStopped: true}
 	}
-	return down, &freeze.FreezeError{Cause: cause, Restored: true}
+	return down, &freeze.FreezeError{Cause: cause, Restored: true, Down: down.Downtime}
 }
 
 // Leave implements freeze.Method: the target is started when the freeze
