@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -28,8 +29,9 @@ func defaultLogFile(cfg config.File) string {
 
 // openLog sets up the JSON log, and the system's own log beside it (the
 // systemd journal; on Windows the Application event log for warnings and
-// errors). A log that cannot be opened is reported on standard error and
-// the operation goes on: a backup must not fail for it.
+// errors). A log that cannot be opened is kept for check and status (and
+// the system log), never put on the caller's stream, and the operation
+// goes on: a backup must not fail for it.
 func (e *env) openLog(flag string, cfg config.File) {
 	path := flag
 	if path == "" {
@@ -40,14 +42,18 @@ func (e *env) openLog(flag string, cfg config.File) {
 	}
 	cores, err := oslog.Cores()
 	if err != nil {
-		fmt.Fprintf(e.io.err, "%s: warning: %v (system log not written)\n", e.prog, err)
+		e.logProblem = fmt.Sprintf("%v (system log not written)", err)
 	}
 	f, err := openLogFile(path)
 	if err != nil {
-		fmt.Fprintf(e.io.err, "%s: warning: cannot open log file %s: %v (logging disabled)\n", e.prog, path, err)
+		// Not on the caller's stream: there the operation's own outcome
+		// must come first and alone (Veeam shows, and fails on, the first
+		// line). The system log has it, and check and status say it.
+		e.logProblem = strings.TrimPrefix(e.logProblem+"; ", "; ") + fmt.Sprintf("cannot open log file %s: %v (logging to the file disabled)", path, err)
 		if len(cores) > 0 {
 			e.log = zap.New(zapcore.NewTee(cores...)).With(zap.Int("pid", os.Getpid()))
 		}
+		e.log.Warn(e.logProblem)
 		return
 	}
 	enc := zap.NewProductionEncoderConfig()
@@ -56,6 +62,9 @@ func (e *env) openLog(flag string, cfg config.File) {
 	e.log = zap.New(zapcore.NewTee(append([]zapcore.Core{file}, cores...)...)).With(zap.Int("pid", os.Getpid()))
 	e.logPath = path
 	e.logClose = func() { _ = e.log.Sync(); f.Close() }
+	if e.logProblem != "" {
+		e.log.Warn(e.logProblem)
+	}
 }
 
 // openLogFile opens path for appending: directory 0700 and file 0600 when

@@ -176,6 +176,9 @@ func (e *env) statusAction(c *cli.Context) error {
 			e.say("freeze state not readable: %v", serr)
 		}
 	}
+	if e.logProblem != "" {
+		e.say("log: %s", e.logProblem)
+	}
 	return err
 }
 
