@@ -48,7 +48,9 @@ func timedRun(b *testing.B, cfg, logFile string, action ...string) (time.Duratio
 func statRun(b *testing.B, cfg, logFile string, action ...string) runStats {
 	b.Helper()
 	bin := simtest.Binary(b, "quiesce")
-	cmd := exec.Command(bin, append([]string{"--config", cfg, "--log-file", logFile}, action...)...)
+	// the benchmark's own state beside its log: never the host's
+	state := filepath.Join(filepath.Dir(logFile), "state")
+	cmd := exec.Command(bin, append([]string{"--config", cfg, "--log-file", logFile, "--state-dir", state}, action...)...)
 	began := time.Now()
 	out, err := cmd.CombinedOutput()
 	wall := time.Since(began)

@@ -179,7 +179,7 @@ func TestRcDominoTypoIsWarned(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf("%s:%d: DOMINO_SHUTDOWN_TIMOUT is no setting quiesce reads: did you mean DOMINO_SHUTDOWN_TIMEOUT?", rc, typo)
-	r := quiesce(t, rc, "check")
+	r := quiesce(t, rc, "check", "--all")
 	if !strings.Contains(r.stdout, "warning: "+want) {
 		t.Errorf("check does not warn of the typo (%q):\n%s%s", want, r.stdout, r.stderr)
 	}
@@ -258,7 +258,7 @@ func TestPermission(t *testing.T) {
 	}
 	bin := simtest.Binary(t, "quiesce")
 	cmd := exec.Command("setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups",
-		bin, "--config", sim.RcConfig, "--log-file", "/dev/null", "start")
+		bin, "--config", sim.RcConfig, "--log-file", "/dev/null", "--state-dir", t.TempDir(), "start")
 	out, _ := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != ExitPrivilege || !strings.Contains(string(out), "run as root or as "+sim.User) {
 		t.Fatalf("code %d: %s", code, out)
