@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -94,18 +95,19 @@ func stdoutOnly(reg hook.Registry, args []string) bool {
 
 // env is what the commands share within one run.
 type env struct {
-	io       stdio
-	prog     string
-	clock    clock.Clock
-	source   proc.Source
-	adapters hook.Registry
-	log      *zap.Logger
-	logClose func()
-	logPath  string
-	eng      *engine.Engine  // the applications and their freeze sessions, once built
-	methods  engine.Registry // the freeze methods (nil: engine.Methods())
-	cfg      *config.File    // the configuration, once loaded
-	exit     int             // set when the command line named no command
+	io         stdio
+	prog       string
+	clock      clock.Clock
+	source     proc.Source
+	adapters   hook.Registry
+	log        *zap.Logger
+	logClose   func()
+	logPath    string
+	logProblem string          // why the log file could not be opened, for check and status
+	eng        *engine.Engine  // the applications and their freeze sessions, once built
+	methods    engine.Registry // the freeze methods (nil: engine.Methods())
+	cfg        *config.File    // the configuration, once loaded
+	exit       int             // set when the command line named no command
 }
 
 func (e *env) close() {
@@ -156,6 +158,7 @@ func newApp(e *env) *cli.App {
 			return nil
 		},
 	})
+	app.Commands = noArgs(e, app.Commands)
 	return app
 }
 
@@ -167,6 +170,40 @@ func commands(e *env) []*cli.Command {
 	all = append(observed(e, all), historyCommand(e))
 	all = append(all, docsCommands(e)...) // hidden: man page and completion (cmd_docs.go)
 	return all
+}
+
+// commandPath is the command's words after the program name ("install
+// vmware").
+func commandPath(c *cli.Context, prog string) string {
+	var words []string
+	for _, l := range c.Lineage() {
+		if l.Command != nil && l.Command.Name != "" && l.Command.Name != prog {
+			words = append([]string{l.Command.Name}, words...)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// noArgs makes a word after a command that takes none (start, stop,
+// status, ...) a usage error that names it: "quiesce stop now" must not
+// stop Domino as if "now" meant something.
+func noArgs(e *env, cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		noArgs(e, cmd.Subcommands)
+		if cmd.Action == nil || cmd.ArgsUsage != "" || cmd.SkipFlagParsing || len(cmd.Subcommands) > 0 {
+			continue // it takes words of its own (a caller's, check's callers, install's caller)
+		}
+		action := cmd.Action
+		cmd.Action = func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				name := commandPath(c, e.prog)
+				return &exitError{code: ExitUsage, msg: fmt.Sprintf("%s %s: unexpected argument %q: %s takes none (see %s %s --help)",
+					e.prog, name, c.Args().First(), name, e.prog, name)}
+			}
+			return action(c)
+		}
+	}
+	return cmds
 }
 
 // configDefaults are the files tried when no --config is given: under the

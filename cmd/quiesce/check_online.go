@@ -83,3 +83,20 @@ func (e *env) counted(c *cli.Context, a hook.Adapter, caller freeze.Caller) bool
 	}
 	return false
 }
+
+// onlineFits reports, without a word, whether online mode covers a
+// caller whose limit cannot hold the stop: Domino alone, frozen online,
+// set up and fitting the limit.
+func (e *env) onlineFits(ss []*freeze.Session, caller freeze.Caller) bool {
+	if len(ss) != 1 {
+		return false
+	}
+	m, ok := ss[0].Methods()[0].(*online.Method)
+	return ok && m.Configured() && online.FitCaller(caller, m.Settings()).Fits
+}
+
+// quietSite is a check site that says nothing: the verdict uses what a
+// caller's check finds, the full plan shows what it says.
+type quietSite struct{ hook.Site }
+
+func (quietSite) Say(string, ...any) {}

@@ -21,7 +21,7 @@ func TestWindowsHelpAndCheckSayWindows(t *testing.T) {
 		{[]string{"--help"}, []string{`%ProgramData%\quiesce)`, `%ProgramData%\quiesce\quiesce.log)`, "then TerminateProcess", "vmware, veeam, arcserve, nutanix)"}},
 		{[]string{"stop", "--help"}, []string{"then TerminateProcess"}},
 		{[]string{"install", "--help"}, []string{"vmware", "veeam", "arcserve", "nutanix"}},
-		{[]string{"--config", cfg, "check"}, []string{"vmware ", "nutanix ", "nsd -kill and TerminateProcess waits"}},
+		{[]string{"--config", cfg, "check", "--all"}, []string{"vmware ", "nutanix ", "nsd -kill and TerminateProcess waits"}},
 	} {
 		out, _ := runBinary(t, bin, c.args...)
 		for _, w := range c.want {

@@ -102,7 +102,7 @@ func TestCheckShowsTheQemuHook(t *testing.T) {
 	if r := runCLI("--config", cfg, "install", "qemu", "--root", root, "--binary", bin); r.code != ExitOK || !strings.Contains(r.stdout, "WARNING: qemu-ga is started without -F") {
 		t.Fatalf("install: %+v", r)
 	}
-	r := quiesce(t, cfg, "check", "--root", root)
+	r := quiesce(t, cfg, "check", "--all", "--root", root)
 	if r.code != ExitFailure || !strings.Contains(r.stdout, "hook      qemu-ga runs /etc/qemu/fsfreeze-hook") ||
 		!strings.Contains(r.stdout, "quiesce is installed at /etc/qemu/fsfreeze-hook.d/50-quiesce, but qemu-ga will NOT run it") {
 		t.Fatalf("check: %+v", r)
@@ -110,7 +110,7 @@ func TestCheckShowsTheQemuHook(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "/etc/qemu/qemu-ga.conf"), []byte("[general]\nfsfreeze-hook=/etc/qemu/fsfreeze-hook\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = quiesce(t, cfg, "check", "--root", root)
+	r = quiesce(t, cfg, "check", "--all", "--root", root)
 	if r.code != ExitOK || !strings.Contains(r.stdout, "qemu-ga runs /etc/qemu/fsfreeze-hook (fsfreeze-hook in /etc/qemu/qemu-ga.conf)") ||
 		!strings.Contains(r.stdout, "quiesce is installed at /etc/qemu/fsfreeze-hook.d/50-quiesce\n") {
 		t.Fatalf("check: %+v", r)

@@ -78,7 +78,7 @@ func TestCheckAdvises(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := quiesce(t, cfg, "check")
+	r := quiesce(t, cfg, "check", "--all")
 	for _, want := range []string{
 		"vmware    DOES NOT FIT: one timer of 15m0s for freeze, snapshot and thaw",
 		"freeze    worst 8m30s (graceful wait 7m50s, escalation 40s)",
@@ -95,7 +95,7 @@ func TestCheckAdvises(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body+"DOMINO_SHUTDOWN_TIMEOUT=180\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := quiesce(t, cfg, "check"); r.code != ExitOK || strings.Contains(r.stdout, "DOES NOT FIT") || !strings.Contains(r.stdout, "vmware    fits") {
+	if r := quiesce(t, cfg, "check", "--all"); r.code != ExitOK || strings.Contains(r.stdout, "DOES NOT FIT") || !strings.Contains(r.stdout, "vmware    fits") {
 		t.Fatalf("check with 180 s: %+v", r)
 	}
 }
@@ -129,7 +129,7 @@ func TestCheckAdvisesGenericNamedDomino(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := quiesce(t, cfg, "check")
+	r := quiesce(t, cfg, "check", "--all")
 	if r.code != ExitFailure || !strings.Contains(r.stdout, "set stop_timeout of [target domino] to at most") {
 		t.Fatalf("check does not advise the generic target's own key: %+v", r)
 	}

@@ -32,7 +32,7 @@ func TestVSSWriterStandAside(t *testing.T) {
 	if code, out = g.run(t, "vmware", "thaw"); code != 0 || !g.sim.Serving() {
 		t.Fatalf("vmware thaw: %d %q", code, out)
 	}
-	_, out = g.run(t, "check")
+	_, out = g.run(t, "check", "--all")
 	if !strings.Contains(out, "stands aside for veeam") || !strings.Contains(out, "set vss_stand_aside = vmware") {
 		t.Fatalf("check does not say what the VSS writer changes:\n%s", out)
 	}
@@ -45,7 +45,7 @@ func TestVSSWriterStandAside(t *testing.T) {
 	if code, out = g.run(t, "veeam", "post-thaw"); code != 0 || !g.sim.Serving() {
 		t.Fatalf("veeam post-thaw: %d %q", code, out)
 	}
-	if _, out = g.run(t, "check"); !strings.Contains(out, "does not load backupvss") {
+	if _, out = g.run(t, "check", "--all"); !strings.Contains(out, "does not load backupvss") {
 		t.Fatalf("check does not warn that the writer is missing:\n%s", out)
 	}
 }

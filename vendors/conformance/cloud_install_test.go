@@ -50,14 +50,14 @@ func TestNutanixInstallSafety(t *testing.T) {
 	if out := r.quiesce(t, "install", "nutanix", "--dir", dir, "--binary", r.bin); strings.Count(out, "already installed: ") != 2 {
 		t.Fatalf("reinstall: %s", out)
 	}
-	if out := r.quiesce(t, "check", "--nutanix-dir", dir); !strings.Contains(out, filepath.Join(dir, "pre_freeze")+": quiesce's, as NGT demands it") {
+	if out := r.quiesce(t, "check", "--all", "--nutanix-dir", dir); !strings.Contains(out, filepath.Join(dir, "pre_freeze")+": quiesce's, as NGT demands it") {
 		t.Fatalf("check:\n%s", out)
 	}
 	pre := filepath.Join(dir, "pre_freeze")
 	if err := os.Chmod(pre, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if out := r.quiesceFails(t, "check", "--nutanix-dir", dir); !strings.Contains(out, "mode 0755, NGT demands 0700") {
+	if out := r.quiesceFails(t, "check", "--all", "--nutanix-dir", dir); !strings.Contains(out, "mode 0755, NGT demands 0700") {
 		t.Fatalf("check of a 0755 script:\n%s", out)
 	}
 	r.quiesce(t, "uninstall", "nutanix", "--dir", dir)
@@ -98,7 +98,7 @@ func TestGCPInstallAgentConsent(t *testing.T) {
 	for _, n := range []string{"pre.sh", "post.sh"} {
 		rootOnly(t, filepath.Join(dir, n))
 	}
-	if out := r.quiesceFails(t, "check", "--gcp-dir", dir, "--gcp-agent-config", cfg); !strings.Contains(out, "the agent will NOT run them: [Snapshots] enabled = true is not set") {
+	if out := r.quiesceFails(t, "check", "--all", "--gcp-dir", dir, "--gcp-agent-config", cfg); !strings.Contains(out, "the agent will NOT run them: [Snapshots] enabled = true is not set") {
 		t.Fatalf("check:\n%s", out)
 	}
 	r.quiesce(t, "install", "gcp", "--dir", dir, "--agent-config", cfg, "--enable-agent", "--binary", r.bin)
@@ -109,7 +109,7 @@ func TestGCPInstallAgentConsent(t *testing.T) {
 	if b, _ := os.ReadFile(cfg + ".quiesce-old"); string(b) != orig {
 		t.Fatalf("the old configuration was not kept:\n%s", b)
 	}
-	if out := r.quiesce(t, "check", "--gcp-dir", dir, "--gcp-agent-config", cfg); !strings.Contains(out, "it kills each after timeout_in_seconds = 90") {
+	if out := r.quiesce(t, "check", "--all", "--gcp-dir", dir, "--gcp-agent-config", cfg); !strings.Contains(out, "it kills each after timeout_in_seconds = 90") {
 		t.Fatalf("check:\n%s", out)
 	}
 	out = r.quiesce(t, "uninstall", "gcp", "--dir", dir, "--agent-config", cfg)

@@ -43,7 +43,7 @@ func checkFlags(h Harness) []string {
 // check runs quiesce check and returns its output and exit code.
 func (r *rig) check(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(r.bin, append([]string{"check"}, args...)...)
+	cmd := exec.Command(r.bin, append([]string{"check", "--all"}, args...)...)
 	cmd.Env = append(os.Environ(), r.env...)
 	out, _ := cmd.CombinedOutput()
 	return string(out), cmd.ProcessState.ExitCode()
