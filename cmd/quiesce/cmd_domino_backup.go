@@ -34,8 +34,8 @@ func dominoBackupCommand(e *env) *cli.Command {
 				return nil
 			}}
 	}
-	parse := func(c *cli.Context, s online.Side, post bool) (online.Args, bool) {
-		a, err := online.ParseArgs(c.Args().Slice(), post)
+	parse := func(c *cli.Context, s online.Side, restore bool) (online.Args, bool) {
+		a, err := online.ParseArgs(c.Args().Slice(), restore)
 		if err != nil {
 			s.Out.Write([]byte(online.Err + " - " + err.Error() + "\n"))
 			return a, false
@@ -46,15 +46,17 @@ func dominoBackupCommand(e *env) *cli.Command {
 		Name:  "domino-backup",
 		Usage: "the commands Domino Backup runs in online mode (snapshot-start, snapshot, post), as the Domino user",
 		Subcommands: []*cli.Command{
-			sub("snapshot-start", "Snapshot Start Command: every database is in backup mode", nil, func(c *cli.Context, s online.Side) int {
-				a, ok := parse(c, s, false)
-				if !ok {
-					return ExitUsage
-				}
-				return s.SnapshotStart(a)
-			}),
-			sub("snapshot", "Backup Snapshot Command: hold backup mode until the snapshot is taken",
-				[]cli.Flag{&cli.DurationFlag{Name: "timeout", Value: 110 * time.Second, Usage: "give up (and fail the backup) after this; keep it below Domino Backup's own limit (120s)"}},
+			sub("snapshot-start", "Snapshot Start Command: every database is in backup mode; holds it until the snapshot is taken",
+				[]cli.Flag{holdTimeout()},
+				func(c *cli.Context, s online.Side) int {
+					a, ok := parse(c, s, false)
+					if !ok {
+						return ExitUsage
+					}
+					return s.SnapshotStart(c.Context, a, c.Duration("timeout"))
+				}),
+			sub("snapshot", "Backup Snapshot Command: returns once the snapshot is taken (the start command held backup mode until then)",
+				[]cli.Flag{holdTimeout()},
 				func(c *cli.Context, s online.Side) int {
 					a, ok := parse(c, s, false)
 					if !ok {
@@ -66,7 +68,7 @@ func dominoBackupCommand(e *env) *cli.Command {
 				[]cli.Flag{&cli.IntFlag{Name: "keep", Value: 7, Usage: "keep the deltas of this many backups, prune older ones (0: never prune)"},
 					&cli.StringFlag{Name: "copy-to", Usage: "also copy each backup's deltas under this directory"}},
 				func(c *cli.Context, s online.Side) int {
-					a, ok := parse(c, s, true)
+					a, ok := parse(c, s, false)
 					if !ok {
 						return ExitUsage
 					}
@@ -74,4 +76,14 @@ func dominoBackupCommand(e *env) *cli.Command {
 				}),
 		},
 	}
+}
+
+// holdTimeout is the --timeout of the commands that hold backup mode for
+// the snapshot. Domino documents no limit of its own for them; HCL's
+// scripts give up after 120 s. quiesce's thaw or watchdog ends backup mode
+// by backup_max_window (100 s); this is the Domino side's own bound,
+// should neither come.
+func holdTimeout() cli.Flag {
+	return &cli.DurationFlag{Name: "timeout", Value: 110 * time.Second,
+		Usage: "give up (and fail the backup) when no snapshot is reported after this; HCL's scripts give up after 120s"}
 }
