@@ -78,4 +78,3 @@ func list(names []string) string {
 	}
 	return strings.Join(names, ", ")
 }
-
