@@ -400,9 +400,13 @@ func runCommand(cfg backupConfig, data string, con *console, what, item, results
 	setGroup(cmd)
 	b, err := cmd.CombinedOutput()
 	out := string(b)
+	task := "Backup"
+	if results == "Restore" {
+		task = "Restore"
+	}
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l != "" {
-			con.printf("Backup: [%s] %s", what, l)
+			con.printf("%s: [%s] %s", task, what, l)
 		}
 	}
 	okStr, errStr := cfg.get(results+"OkString"), cfg.get(results+"ErrString")

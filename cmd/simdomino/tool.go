@@ -22,6 +22,8 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 		return runUninstall(args[2:], stdout, stderr)
 	case "verify":
 		return runVerify(args[2:], stdout, stderr)
+	case "restore":
+		return runRestore(args[2:], stdout, stderr)
 	case "demo":
 		return runDemo(self, args[2:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -22,6 +22,7 @@ import (
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/runas"
 )
 
 // exeSuffix is what executables are named with on this platform.
@@ -389,6 +390,21 @@ func Require(t testing.TB, ok bool, why string) {
 func (s *Sim) VerifyWithDeltas(copyDir, deltaDir string) (int, string) {
 	s.t.Helper()
 	cmd := exec.Command(s.Bin, "verify", copyDir, "--delta", deltaDir)
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// Restore plays Domino's restore task (simdomino restore) as the Domino
+// user: database db of backup id restored to the new name to, with
+// RestoreFileName passed as names says ("dad" or "plain"). It returns the
+// exit code and the task's console lines.
+func (s *Sim) Restore(id, db, to, names string) (int, string) {
+	s.t.Helper()
+	acct, err := runas.Lookup(s.User)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := runas.Command(acct, s.Data, s.Bin, "restore", "--data", s.Data, "--backup", id, "--db", db, "--to", to, "--restore-name", names)
 	out, _ := cmd.CombinedOutput()
 	return cmd.ProcessState.ExitCode(), string(out)
 }
