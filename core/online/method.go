@@ -414,13 +414,13 @@ func (e *Method) Leave(ctx context.Context, r *freeze.Run, _ freeze.Bound) (free
 	st, err := e.readStatus()
 	if err != nil || !st.Ours(b.Token) || st.State != DominoDone {
 		e.finish(r)
-		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup %s is not waiting for the snapshot any more (status %q): Domino Backup failed or timed out; this snapshot is not restorable", b.ID, st.State), Ended: true}
+		return freeze.Result{}, &Failure{Cause: freeze.NotQuiesced(fmt.Errorf("backup %s is not waiting for the snapshot any more (status %q): Domino Backup failed or timed out; this snapshot is not restorable", b.ID, st.State)), Ended: true}
 	}
 	tasks, _ := e.srv.BackupTasks()
 	if len(tasks) == 0 {
 		e.finish(r)
 		//lint:ignore ST1005 "Domino Backup" is a product name
-		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s is not running any more (it gave up: see the server console): this snapshot is not restorable", b.ID), Ended: true}
+		return freeze.Result{}, &Failure{Cause: freeze.NotQuiesced(fmt.Errorf("Domino Backup %s is not running any more (it gave up: see the server console): this snapshot is not restorable", b.ID)), Ended: true}
 	}
 	deadline := began.Add(e.set.ReleaseTimeout)
 	ended := watchExit(ctx, tasks, deadline)
@@ -440,7 +440,7 @@ func (e *Method) Leave(ctx context.Context, r *freeze.Run, _ freeze.Bound) (free
 	case errors.Is(err, errTaskEnded):
 		e.finish(r)
 		//lint:ignore ST1005 "Domino Backup" is a product name
-		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s ended without completing (see the server console): this snapshot is not restorable", b.ID), Ended: true}
+		return freeze.Result{}, &Failure{Cause: freeze.NotQuiesced(fmt.Errorf("Domino Backup %s ended without completing (see the server console): this snapshot is not restorable", b.ID)), Ended: true}
 	case err != nil:
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup mode did not end within %s: %w", e.set.ReleaseTimeout, err)}
 	}
