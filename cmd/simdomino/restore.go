@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
@@ -59,6 +60,10 @@ func runRestore(args []string, stdout, stderr io.Writer) int {
 	}
 	if q.data == "" || q.backup == "" || q.db == "" || q.to == "" || fs.NArg() > 0 || (q.names != restoreNameDAD && q.names != restoreNamePlain) {
 		fmt.Fprintln(stderr, "usage: "+synopsis)
+		return 2
+	}
+	if runtime.GOOS == "windows" {
+		fmt.Fprintln(stderr, "simdomino restore: Domino Backup is simulated on Linux only")
 		return 2
 	}
 	q.con = newConsole(q.data, stdout)
