@@ -29,7 +29,7 @@ const Name = state.LegacyBackupMethod
 // Settings are the online method's limits.
 type Settings struct {
 	EnterTimeout   time.Duration // all databases in backup mode by then, else the freeze fails
-	MaxWindow      time.Duration // backup mode never lasts longer (below Domino's own snapshot limit)
+	MaxWindow      time.Duration // backup mode never lasts longer (below the 120 s of HCL's scripts)
 	ReleaseTimeout time.Duration // thaw: backup mode ended and deltas written by then
 	TaskWait       time.Duration // the backup task must appear by then after "load backup -s"
 	DeltaDir       string        // BackupTargetDirDb as configured in dominobackup.nsf; "" when not told
@@ -83,7 +83,7 @@ type data struct {
 	ID        string    `json:"id,omitempty"`         // Domino's BackupStartDT, once reported
 	Requested time.Time `json:"requested"`            // when quiesce asked for backup mode
 	InMode    time.Time `json:"in_mode,omitempty"`    // when every database was in backup mode
-	Window    time.Time `json:"window_end,omitempty"` // backup mode must end by then (Domino's own limit)
+	Window    time.Time `json:"window_end,omitempty"` // backup mode must end by then (backup_max_window)
 }
 
 func backupOf(r *freeze.Run) data {
@@ -155,7 +155,7 @@ func (e *Method) Check(ctx context.Context, c freeze.Caller) (freeze.Result, boo
 }
 
 // Deadline implements freeze.Method: backup mode ends at the caller's
-// budget, never later than its window (below Domino's own limit).
+// budget, never later than its window (backup_max_window).
 func (e *Method) Deadline(r *freeze.Run, c freeze.Caller, now time.Time) time.Time {
 	d := now.Add(e.set.MaxWindow)
 	if c.Budget > 0 && now.Add(c.Budget).Before(d) {
