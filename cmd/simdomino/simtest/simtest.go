@@ -280,17 +280,25 @@ type Snap struct {
 	From, To time.Time
 }
 
-// TakeSnapshot copies the data directory as Snapshot does, and notes when.
+// SnapshotTail is how long a snapshot takes to complete after its data
+// is captured: a hypervisor's snapshot is done, and the caller thaws,
+// some time after the instant it holds. The application must stay
+// consistent (in backup mode) until then.
+const SnapshotTail = 250 * time.Millisecond
+
+// TakeSnapshot copies the data directory as Snapshot does, and notes when:
+// the snapshot spans the copy and SnapshotTail after it.
 func (s *Sim) TakeSnapshot() Snap {
 	s.t.Helper()
 	from := time.Now()
 	dir := s.Snapshot()
+	time.Sleep(SnapshotTail)
 	return Snap{Dir: dir, From: from, To: time.Now()}
 }
 
 // CheckOnline reports why snap is not a good online snapshot of backup
-// id (nil when it is): by the simulator's timeline, the whole copy must
-// have been taken while every database was in id's backup mode, and the
+// id (nil when it is): by the simulator's timeline, the whole snapshot
+// (the copy and its tail) must lie inside id's backup mode, and the
 // copy restored with id's deltas must be consistent. Call it once the
 // backup is complete (after the thaw).
 func (s *Sim) CheckOnline(snap Snap, id string) error {
