@@ -167,7 +167,7 @@ func commands(e *env) []*cli.Command {
 	for _, group := range [][]*cli.Command{serviceCommands(e), callerCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
 		all = append(all, group...)
 	}
-	all = append(observed(e, all), historyCommand(e))
+	all = append(observed(e, all), historyCommand(e), verifyCommand(e))
 	all = append(all, docsCommands(e)...) // hidden: man page and completion (cmd_docs.go)
 	return all
 }

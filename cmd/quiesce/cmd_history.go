@@ -141,14 +141,14 @@ func printCycles(w io.Writer, cycles []cycle) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tTARGET\tCALLER\tFREEZE\tTHAW\tOUTAGE\tWINDOW\tWARNINGS")
+	fmt.Fprintln(tw, "WHEN\tTARGET\tCALLER\tFREEZE\tTHAW\tQUIESCED\tOUTAGE\tWINDOW\tWARNINGS")
 	for _, cy := range cycles {
 		warn := strings.Join(cy.Warnings, "; ")
 		if cy.Error != "" {
 			warn = strings.TrimPrefix(warn+"; error: "+cy.Error, "; ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cy.When.Local().Format("2006-01-02 15:04:05"), cell(cy.Target), cell(cy.Caller),
-			cell(cy.Freeze), cell(cy.Thaw), seconds(cy.Outage), seconds(cy.Window), cell(warn))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cy.When.Local().Format("2006-01-02 15:04:05"), cell(cy.Target), cell(cy.Caller),
+			cell(cy.Freeze), cell(cy.Thaw), yesNo(cy.Quiesced), seconds(cy.Outage), seconds(cy.Window), cell(warn))
 	}
 	tw.Flush()
 }
@@ -166,6 +166,16 @@ func cell(s string) string {
 		}
 		return r
 	}, s)
+}
+
+func yesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return "-"
+	case *b:
+		return "yes"
+	}
+	return "no"
 }
 
 func seconds(s *float64) string {

@@ -12,18 +12,38 @@ import (
 // cycle is one freeze and the thaw (or recovery) that ended it, as
 // quiesce's JSON log tells it.
 type cycle struct {
-	When     time.Time `json:"when"` // the freeze (or a thaw without a freeze)
-	Target   string    `json:"target"`
-	Caller   string    `json:"caller"`
-	Job      string    `json:"job,omitempty"`
-	Freeze   string    `json:"freeze,omitempty"` // the freeze's outcome, "failed"
-	Thaw     string    `json:"thaw,omitempty"`   // the thaw's outcome; "expired: ..." when the watchdog ended it
-	Outage   *float64  `json:"outage_seconds,omitempty"`
-	Window   *float64  `json:"window_seconds,omitempty"`
-	Warnings []string  `json:"warnings,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	When   time.Time `json:"when"` // the freeze (or a thaw without a freeze)
+	Target string    `json:"target"`
+	Caller string    `json:"caller"`
+	Job    string    `json:"job,omitempty"`
+	Freeze string    `json:"freeze,omitempty"` // the freeze's outcome, "failed"
+	Thaw   string    `json:"thaw,omitempty"`   // the thaw's outcome; "expired: ..." when the watchdog ended it
+	Outage *float64  `json:"outage_seconds,omitempty"`
+	Window *float64  `json:"window_seconds,omitempty"`
+	// Quiesced: whether the snapshot of this cycle was (see quiesced);
+	// nil when the log does not say (no thaw yet, a thaw without freeze).
+	Quiesced *bool    `json:"quiesced,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Error    string   `json:"error,omitempty"`
 	open     bool
 }
+
+// notQuiesced are the words of a thaw's error that say its snapshot is
+// not consistent (freeze.ErrNotQuiesced: a late thaw, an online backup
+// that failed); a thaw that failed otherwise (a start after a stop)
+// leaves the snapshot as good as the freeze made it.
+var notQuiesced = []string{"late thaw", "not restorable"}
+
+func quiescedAfter(thawErr string) bool {
+	for _, w := range notQuiesced {
+		if strings.Contains(thawErr, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func boolPtr(b bool) *bool { return &b }
 
 // logLine is what history reads of a log line.
 type logLine struct {
@@ -118,7 +138,7 @@ func (h *historian) freeze(l logLine, failed bool) {
 	if failed {
 		// a failed freeze that stopped (or killed) the application and
 		// started it again caused an outage of its own
-		c.Freeze, c.Error, c.open, c.Outage = "failed", l.Error, false, positive(l.Downtime)
+		c.Freeze, c.Error, c.open, c.Outage, c.Quiesced = "failed", l.Error, false, positive(l.Downtime), boolPtr(false)
 		if l.Forced {
 			c.Warnings = append(c.Warnings, "the application had to be killed")
 		}
@@ -135,8 +155,12 @@ func (h *historian) thaw(l logLine, failed bool) {
 	c.open = false
 	c.Thaw, c.Outage, c.Window = l.Outcome, positive(l.Downtime), positive(l.Window)
 	c.Warnings = append(c.Warnings, l.Warnings...)
-	if failed {
+	switch {
+	case failed:
 		c.Thaw, c.Error = "failed", l.Error
+		c.Quiesced = boolPtr(quiescedAfter(l.Error))
+	case c.Freeze != "" && l.Outcome != "nothing-to-thaw":
+		c.Quiesced = boolPtr(true)
 	}
 }
 
@@ -153,7 +177,7 @@ func (h *historian) recovered(l logLine) {
 			continue
 		}
 		c.open = false
-		c.Thaw, c.Outage = "expired: "+l.Outcome+" by "+l.By, positive(l.Downtime)
+		c.Thaw, c.Outage, c.Quiesced = "expired: "+l.Outcome+" by "+l.By, positive(l.Downtime), boolPtr(false)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -43,12 +44,12 @@ func TestHistoryShowsCycles(t *testing.T) {
 	}
 	for i, caller := range []string{"qemu", "vmware"} {
 		c := cycles[i]
-		if c.Target != g.name() || c.Caller != caller || c.Freeze != "stopped" || c.Thaw != "started" ||
+		if c.Target != g.name() || c.Caller != caller || c.Freeze != "stopped" || c.Thaw != "started" || c.Quiesced == nil || !*c.Quiesced ||
 			c.Outage == nil || *c.Outage < 0.6 || c.Window == nil || *c.Window <= 0 || *c.Window >= *c.Outage {
 			t.Fatalf("cycle %d: %+v", i, c)
 		}
 	}
-	if c := cycles[2]; c.Caller != "veeam" || c.Freeze != "" || c.Thaw != "nothing-to-thaw" || c.Outage != nil {
+	if c := cycles[2]; c.Caller != "veeam" || c.Freeze != "" || c.Thaw != "nothing-to-thaw" || c.Outage != nil || c.Quiesced != nil {
 		t.Fatalf("thaw without freeze: %+v", c)
 	}
 	if !cycles[0].When.Before(cycles[1].When) {
@@ -57,8 +58,8 @@ func TestHistoryShowsCycles(t *testing.T) {
 
 	table := g.mustRun(t, "history", "-n", "2", "--target", "domino")
 	lines := strings.Split(strings.TrimSpace(table), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "WHEN") || !strings.Contains(lines[1], "vmware") ||
-		!strings.Contains(lines[1], "stopped") || !strings.Contains(lines[1], "started") || !strings.Contains(lines[2], "veeam") {
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "WHEN") || !strings.Contains(lines[0], "QUIESCED") || !strings.Contains(lines[1], "vmware") ||
+		!strings.Contains(lines[1], "stopped") || !regexp.MustCompile(`started +yes `).MatchString(lines[1]) || !strings.Contains(lines[2], "veeam") {
 		t.Fatalf("history -n 2:\n%s", table)
 	}
 	if none := g.mustRun(t, "history", "--target", "redis"); !strings.Contains(none, "no freeze or thaw") {
@@ -150,6 +151,39 @@ func TestHistoryLogsTried(t *testing.T) {
 		}
 		if strings.Join(got, ", ") != c.want {
 			t.Errorf("flag %q root %v: %v, want %s", c.flag, c.root, got, c.want)
+		}
+	}
+}
+
+// Whether each cycle's snapshot was quiesced, from the log: a failed
+// freeze, a late thaw, an online backup that failed and a freeze the
+// watchdog ended say no; a thaw that ended its hold, even one whose start
+// failed, says yes.
+func TestHistoryQuiesced(t *testing.T) {
+	lines := []string{
+		`{"ts":"2026-12-01T10:00:00Z","msg":"operation failed","instance":"domino","op":"freeze","caller":"qemu","error":"x"}`,
+		`{"ts":"2026-12-01T11:00:00Z","msg":"operation done","instance":"domino","op":"freeze","caller":"vmware","outcome":"backup-mode"}`,
+		`{"ts":"2026-12-01T11:01:00Z","msg":"operation failed","instance":"domino","op":"thaw","caller":"vmware","error":"late thaw: the freeze by vmware expired at ... is not restorable"}`,
+		`{"ts":"2026-12-01T12:00:00Z","msg":"operation done","instance":"domino","op":"freeze","caller":"veeam","outcome":"backup-mode"}`,
+		`{"ts":"2026-12-01T12:01:00Z","msg":"operation failed","instance":"domino","op":"thaw","caller":"veeam","error":"online backup failed: Domino Backup 1 ended without completing (see the server console): this snapshot is not restorable"}`,
+		`{"ts":"2026-12-01T13:00:00Z","msg":"operation done","instance":"domino","op":"freeze","caller":"arcserve","outcome":"stopped"}`,
+		`{"ts":"2026-12-01T13:01:00Z","msg":"operation failed","instance":"domino","op":"thaw","caller":"arcserve","error":"thaw failed: the server did not start"}`,
+		`{"ts":"2026-12-01T14:00:00Z","msg":"operation done","instance":"domino","op":"freeze","caller":"qemu","outcome":"stopped"}`,
+		`{"ts":"2026-12-01T14:09:00Z","msg":"recovered","instance":"domino","op":"watchdog","by":"watchdog","outcome":"started"}`,
+		`{"ts":"2026-12-01T15:00:00Z","msg":"operation done","instance":"domino","op":"freeze","caller":"vmware","outcome":"not-running"}`,
+		`{"ts":"2026-12-01T15:01:00Z","msg":"operation done","instance":"domino","op":"thaw","caller":"vmware","outcome":"not-started"}`,
+	}
+	cycles, err := readCycles(strings.NewReader(strings.Join(lines, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{false, false, false, true, false, true}
+	if len(cycles) != len(want) {
+		t.Fatalf("%d cycles: %+v", len(cycles), cycles)
+	}
+	for i, c := range cycles {
+		if c.Quiesced == nil || *c.Quiesced != want[i] {
+			t.Errorf("cycle %d (%s, freeze %s, thaw %s): quiesced %v, want %v", i, c.Caller, c.Freeze, c.Thaw, c.Quiesced, want[i])
 		}
 	}
 }

@@ -57,6 +57,10 @@ func TestMetricsTextfile(t *testing.T) {
 		if got := value(t, fams, "quiesce_failures_total", "target="+g.name(), "caller=qemu", "op=freeze"); got != 0 {
 			t.Fatalf("failures = %v", got)
 		}
+		if q, n := value(t, fams, "quiesce_last_snapshot_quiesced", "target="+g.name(), "caller=qemu"),
+			value(t, fams, "quiesce_snapshots_total", "target="+g.name(), "caller=qemu", "quiesced=yes"); q != 1 || n != float64(cycle) {
+			t.Fatalf("cycle %d: last snapshot quiesced %v, quiesced snapshots %v", cycle, q, n)
+		}
 	}
 	// A thaw of nothing is an operation too: it is the last thaw now, and
 	// the outage of the last real freeze stays.
@@ -156,8 +160,12 @@ func TestMetricsWatchdogRestart(t *testing.T) {
 // "released", a success (the backup task ended).
 func TestMetricsOnlineWatchdog(t *testing.T) {
 	simtest.Slow(t)
+	forOrders(t, metricsOnlineWatchdog)
+}
+
+func metricsOnlineWatchdog(t *testing.T, o simtest.Options) {
 	promDir := t.TempDir()
-	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "\n[metrics]\ntextfile_dir = "+promDir+"\n")
+	g := newOnlineGuest(t, o, "online", "backup_max_window = 2s\n", "\n[metrics]\ntextfile_dir = "+promDir+"\n")
 	g.mustRun(t, "start")
 	g.mustRun(t, "vmware", "freeze")
 	prom := filepath.Join(promDir, metrics.FileName)

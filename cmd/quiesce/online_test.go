@@ -41,6 +41,15 @@ func newOnlineGuest(t *testing.T, o simtest.Options, method, domino, freeze stri
 	return g
 }
 
+// forOrders runs an online test under each order in which Domino may run
+// the snapshot commands (simtest.Orders): backup mode ending when the
+// Snapshot Start Command returns, or when the Backup Snapshot Command does.
+func forOrders(t *testing.T, test func(t *testing.T, o simtest.Options)) {
+	for _, order := range simtest.Orders {
+		t.Run("order-"+order, func(t *testing.T) { test(t, simtest.Options{BackupOrder: order}) })
+	}
+}
+
 // nrpcDone ends the client and fails the test on any outage it saw.
 func nrpcDone(t *testing.T, c *nrpcwatch.Watch) {
 	t.Helper()
@@ -81,57 +90,61 @@ func noBackupMode(t *testing.T, g *guest) {
 }
 
 func TestOnlineCycleKeepsServingAndIsRestorable(t *testing.T) {
-	g := newOnlineGuest(t, simtest.Options{}, "online", "", "")
-	g.mustRun(t, "start")
-	client := nrpcwatch.Start(g.sim.Port)
-	out := g.mustRun(t, "vmware", "freeze")
-	id := backupID(t, out)
-	snap := g.sim.Snapshot()
-	thaw := g.mustRun(t, "vmware", "thaw")
-	nrpcDone(t, client)
-	if !strings.Contains(thaw, "delta files of Domino Backup "+id) {
-		t.Fatalf("thaw does not report the deltas: %s", thaw)
-	}
-	if rep := g.sim.Verify(snap); rep.Consistent() {
-		t.Fatal("the snapshot verifies without its deltas: the databases were not being written")
-	}
-	if code, v := g.sim.VerifyWithDeltas(snap, g.sim.BackupDeltaDir(id)); code != 0 {
-		t.Fatalf("snapshot + deltas: %s", v)
-	}
-	noBackupMode(t, g)
-	// The next backup's deltas do not restore this snapshot.
-	id2 := backupID(t, g.mustRun(t, "veeam", "pre-freeze"))
-	g.mustRun(t, "veeam", "post-thaw")
-	if code, v := g.sim.VerifyWithDeltas(snap, g.sim.BackupDeltaDir(id2)); code == 0 || id2 == id {
-		t.Fatalf("snapshot of %s verified with the deltas of %s: %s", id, id2, v)
-	}
+	forOrders(t, func(t *testing.T, o simtest.Options) {
+		g := newOnlineGuest(t, o, "online", "", "")
+		g.mustRun(t, "start")
+		client := nrpcwatch.Start(g.sim.Port)
+		out := g.mustRun(t, "vmware", "freeze")
+		id := backupID(t, out)
+		snap := g.sim.TakeSnapshot()
+		thaw := g.mustRun(t, "vmware", "thaw")
+		nrpcDone(t, client)
+		if !strings.Contains(thaw, "delta files of Domino Backup "+id) {
+			t.Fatalf("thaw does not report the deltas: %s", thaw)
+		}
+		if rep := g.sim.Verify(snap.Dir); rep.Consistent() {
+			t.Fatal("the snapshot verifies without its deltas: the databases were not being written")
+		}
+		if err := g.sim.CheckOnline(snap, id); err != nil {
+			t.Fatalf("a snapshot reported OK: %v\n%s", err, g.sim.Console())
+		}
+		noBackupMode(t, g)
+		// The next backup's deltas do not restore this snapshot.
+		id2 := backupID(t, g.mustRun(t, "veeam", "pre-freeze"))
+		g.mustRun(t, "veeam", "post-thaw")
+		if code, v := g.sim.VerifyWithDeltas(snap.Dir, g.sim.BackupDeltaDir(id2)); code == 0 || id2 == id {
+			t.Fatalf("snapshot of %s verified with the deltas of %s: %s", id, id2, v)
+		}
+	})
 }
 
 func TestOnlineNestedCallersJoin(t *testing.T) {
-	g := newOnlineGuest(t, simtest.Options{}, "auto", "", "")
-	g.mustRun(t, "start")
-	client := nrpcwatch.Start(g.sim.Port)
-	id := backupID(t, g.mustRun(t, "veeam", "pre-freeze"))
-	if out := g.mustRun(t, "vmware", "freeze"); !strings.Contains(out, "vmware joined") || !strings.Contains(out, id) {
-		t.Fatalf("second caller: %s", out)
-	}
-	snap := g.sim.Snapshot()
-	statusShowsOnlineFreeze(t, g, id, "veeam", "vmware")
-	if out := g.mustRun(t, "veeam", "post-thaw"); !strings.Contains(out, "veeam thawed; still in backup mode") || !strings.Contains(out, "by vmware") {
-		t.Fatalf("first thaw: %s", out)
-	}
-	if backupTasks(g) != 1 {
-		t.Fatal("backup mode ended while vmware still held it")
-	}
-	g.mustRun(t, "vmware", "thaw")
-	nrpcDone(t, client)
-	if code, v := g.sim.VerifyWithDeltas(snap, g.sim.BackupDeltaDir(id)); code != 0 {
-		t.Fatalf("snapshot + deltas: %s", v)
-	}
-	noBackupMode(t, g)
-	if out := g.mustRun(t, "status"); strings.Contains(out, "FROZEN") {
-		t.Fatalf("status after the last thaw still shows a freeze:\n%s", out)
-	}
+	forOrders(t, func(t *testing.T, o simtest.Options) {
+		g := newOnlineGuest(t, o, "auto", "", "")
+		g.mustRun(t, "start")
+		client := nrpcwatch.Start(g.sim.Port)
+		id := backupID(t, g.mustRun(t, "veeam", "pre-freeze"))
+		if out := g.mustRun(t, "vmware", "freeze"); !strings.Contains(out, "vmware joined") || !strings.Contains(out, id) {
+			t.Fatalf("second caller: %s", out)
+		}
+		snap := g.sim.TakeSnapshot()
+		statusShowsOnlineFreeze(t, g, id, "veeam", "vmware")
+		if out := g.mustRun(t, "veeam", "post-thaw"); !strings.Contains(out, "veeam thawed; still in backup mode") || !strings.Contains(out, "by vmware") {
+			t.Fatalf("first thaw: %s", out)
+		}
+		if backupTasks(g) != 1 {
+			t.Fatal("backup mode ended while vmware still held it")
+		}
+		g.mustRun(t, "vmware", "thaw")
+		nrpcDone(t, client)
+		if err := g.sim.CheckOnline(snap, id); err != nil {
+			t.Fatalf("a snapshot reported OK: %v", err)
+		}
+		noBackupMode(t, g)
+		if out := g.mustRun(t, "status"); strings.Contains(out, "FROZEN") {
+			t.Fatalf("status after the last thaw still shows a freeze:\n%s", out)
+		}
+	})
 }
 
 // statusShowsOnlineFreeze: during an online freeze, status says Domino
@@ -173,77 +186,114 @@ func TestOnlineFaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			g := newOnlineGuest(t, simtest.Options{Ini: c.ini}, c.method, "", "")
-			g.mustRun(t, "start")
-			code, out := g.run(t, "vmware", "freeze")
-			noBackupMode(t, g)
-			if !c.fallback {
-				if code == 0 || !strings.Contains(out, "online backup failed") || !strings.Contains(out, "no database left in backup mode") {
-					t.Fatalf("freeze: exit %d %s", code, out)
-				}
-				if !g.sim.Serving() {
-					t.Fatal("a failed online freeze left the server not serving")
-				}
-				g.mustRun(t, "vmware", "thaw")
-				return
-			}
-			if code != 0 || !strings.Contains(out, "fell back to stop/start") {
-				t.Fatalf("freeze: exit %d %s", code, out)
-			}
-			if rep := g.sim.Verify(g.sim.Snapshot()); !rep.Consistent() || g.sim.Serving() {
-				t.Fatalf("fallback: serving=%v snapshot %+v", g.sim.Serving(), rep)
-			}
-			g.mustRun(t, "vmware", "thaw")
-			if !g.sim.Serving() {
-				t.Fatal("not serving after the thaw")
-			}
+			forOrders(t, func(t *testing.T, o simtest.Options) { onlineFault(t, o, c.method, c.ini, c.fallback) })
 		})
 	}
 }
 
-// Domino's own snapshot limit runs out before the thaw: the thaw says the
-// snapshot is not restorable, and backup mode is over.
+func onlineFault(t *testing.T, o simtest.Options, method string, ini map[string]string, fallback bool) {
+	o.Ini = ini
+	g := newOnlineGuest(t, o, method, "", "")
+	g.mustRun(t, "start")
+	code, out := g.run(t, "vmware", "freeze")
+	noBackupMode(t, g)
+	if !fallback {
+		if code == 0 || !strings.Contains(out, "online backup failed") || !strings.Contains(out, "no database left in backup mode") {
+			t.Fatalf("freeze: exit %d %s", code, out)
+		}
+		if !g.sim.Serving() {
+			t.Fatal("a failed online freeze left the server not serving")
+		}
+		g.mustRun(t, "vmware", "thaw")
+		return
+	}
+	if code != 0 || !strings.Contains(out, "fell back to stop/start") {
+		t.Fatalf("freeze: exit %d %s", code, out)
+	}
+	if rep := g.sim.Verify(g.sim.Snapshot()); !rep.Consistent() || g.sim.Serving() {
+		t.Fatalf("fallback: serving=%v snapshot %+v", g.sim.Serving(), rep)
+	}
+	g.mustRun(t, "vmware", "thaw")
+	if !g.sim.Serving() {
+		t.Fatal("not serving after the thaw")
+	}
+}
+
+// Domino's own limit for the snapshot start command (the simulator's;
+// Domino documents none) runs out before the thaw: Domino kills the
+// command that holds backup mode, so its tag stays behind. The thaw says
+// the snapshot is not restorable, and backup mode is over. The next
+// snapshot holds exactly its own tag (the stale one is gone) and
+// restores.
 func TestOnlineDominoLimitBeforeThaw(t *testing.T) {
 	simtest.Slow(t)
-	g := newOnlineGuest(t, simtest.Options{Ini: map[string]string{"SimBackupSnapshotTimeout": "1"}}, "online", "", "")
-	g.mustRun(t, "start")
-	g.mustRun(t, "vmware", "freeze")
-	simtest.Eventually(t, 10*time.Second, "Domino Backup gives up", func() bool { return backupTasks(g) == 0 })
-	code, out := g.run(t, "vmware", "thaw")
-	if code == 0 || !strings.Contains(out, "not restorable") {
-		t.Fatalf("thaw after Domino's limit: exit %d %s", code, out)
-	}
-	noBackupMode(t, g)
-	if !g.sim.Serving() {
-		t.Fatal("not serving")
-	}
+	forOrders(t, func(t *testing.T, o simtest.Options) {
+		o.Ini = map[string]string{"SimBackupSnapshotTimeout": "1"}
+		g := newOnlineGuest(t, o, "online", "", "")
+		g.mustRun(t, "start")
+		stale := backupID(t, g.mustRun(t, "vmware", "freeze"))
+		simtest.Eventually(t, 10*time.Second, "Domino Backup gives up", func() bool { return backupTasks(g) == 0 })
+		code, out := g.run(t, "vmware", "thaw")
+		if code == 0 || !strings.Contains(out, "not restorable") {
+			t.Fatalf("thaw after Domino's limit: exit %d %s", code, out)
+		}
+		noBackupMode(t, g)
+		if !g.sim.Serving() {
+			t.Fatal("not serving")
+		}
+		if _, err := os.Stat(filepath.Join(g.sim.Data, online.TagName(stale))); err != nil {
+			t.Fatalf("the killed command's tag is not left behind (%v): this test proves nothing", err)
+		}
+
+		g.sim.SetIni("SimBackupSnapshotTimeout", "")
+		id := backupID(t, g.mustRun(t, "vmware", "freeze"))
+		snap := g.sim.TakeSnapshot()
+		g.mustRun(t, "vmware", "thaw")
+		tags, _ := filepath.Glob(filepath.Join(snap.Dir, "dominobackup_*.tag"))
+		if len(tags) != 1 || filepath.Base(tags[0]) != online.TagName(id) {
+			t.Fatalf("the next snapshot holds the tags %v, want only %s", tags, online.TagName(id))
+		}
+		if err := g.sim.CheckOnline(snap, id); err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(g.sim.Data, "dominobackup_*.tag")); len(left) != 0 {
+			t.Fatalf("tags left in the data directory: %v", left)
+		}
+	})
 }
 
 // No thaw comes: the watchdog ends backup mode at the window's end, before
 // Domino's own limit; a late thaw fails: that snapshot has no deltas.
 func TestOnlineWatchdogEndsBackupMode(t *testing.T) {
 	simtest.Slow(t)
-	g := newOnlineGuest(t, simtest.Options{}, "online", "backup_max_window = 2s\n", "")
-	g.mustRun(t, "start")
-	client := nrpcwatch.Start(g.sim.Port)
-	g.mustRun(t, "vmware", "freeze")
-	simtest.Eventually(t, 2*time.Second+8*time.Second, "the watchdog ends backup mode", func() bool { return backupTasks(g) == 0 })
-	nrpcDone(t, client)
-	noBackupMode(t, g)
-	if log := g.log(t); !strings.Contains(log, "online freeze ended without a thaw") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
-		t.Fatalf("log:\n%s", log)
-	}
-	if code, out := g.run(t, "vmware", "thaw"); code == 0 || !strings.Contains(out, "late thaw") || !strings.Contains(out, "not restorable") {
-		t.Fatalf("late thaw: exit %d %s", code, out)
-	}
-	g.mustRun(t, "vmware", "thaw") // and then nothing is frozen
+	forOrders(t, func(t *testing.T, o simtest.Options) {
+		g := newOnlineGuest(t, o, "online", "backup_max_window = 2s\n", "")
+		g.mustRun(t, "start")
+		client := nrpcwatch.Start(g.sim.Port)
+		g.mustRun(t, "vmware", "freeze")
+		simtest.Eventually(t, 2*time.Second+8*time.Second, "the watchdog ends backup mode", func() bool { return backupTasks(g) == 0 })
+		nrpcDone(t, client)
+		noBackupMode(t, g)
+		if log := g.log(t); !strings.Contains(log, "online freeze ended without a thaw") || !strings.Contains(log, `"never_thawed":["vmware"]`) {
+			t.Fatalf("log:\n%s", log)
+		}
+		if code, out := g.run(t, "vmware", "thaw"); code == 0 || !strings.Contains(out, "late thaw") || !strings.Contains(out, "not restorable") {
+			t.Fatalf("late thaw: exit %d %s", code, out)
+		}
+		g.mustRun(t, "vmware", "thaw") // and then nothing is frozen
+	})
 }
 
 // quiesce is killed while the databases enter backup mode: the watchdog
 // armed before it cancels the backup; a reboot voids an online freeze.
 func TestOnlineCrashAndReboot(t *testing.T) {
 	simtest.Slow(t)
-	g := newOnlineGuest(t, simtest.Options{Ini: map[string]string{"SimBackupMsPerDB": "300"}}, "online", "", "")
+	forOrders(t, onlineCrashAndReboot)
+}
+
+func onlineCrashAndReboot(t *testing.T, o simtest.Options) {
+	o.Ini = map[string]string{"SimBackupMsPerDB": "300"}
+	g := newOnlineGuest(t, o, "online", "", "")
 	g.mustRun(t, "start")
 	cmd := g.cmd("vmware", "freeze")
 	if err := cmd.Start(); err != nil {
@@ -283,7 +333,12 @@ func TestOnlineCrashAndReboot(t *testing.T) {
 // counts.
 func TestDominoBackupSideIsUnprivileged(t *testing.T) {
 	simtest.Slow(t)
-	g := newOnlineGuest(t, simtest.Options{Ini: map[string]string{"SimBackupMsPerDB": "200"}}, "online", "", "")
+	forOrders(t, dominoBackupSideIsUnprivileged)
+}
+
+func dominoBackupSideIsUnprivileged(t *testing.T, o simtest.Options) {
+	o.Ini = map[string]string{"SimBackupMsPerDB": "200"}
+	g := newOnlineGuest(t, o, "online", "", "")
 	g.mustRun(t, "start")
 	args := []string{"domino-backup", "snapshot-start", "--data", g.sim.Data, "", "", "", "SimServer", "SimServer/SimOrg", "SNAP", "20260101000000", g.sim.DeltaDir}
 	if code, out := g.run(t, args...); code != ExitPrivilege || !strings.Contains(out, "Return: ERROR") || !strings.Contains(out, "root") {

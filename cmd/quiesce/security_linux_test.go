@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/manifest"
 )
 
 // The Domino user must never become root through quiesce: quiesce runs as
@@ -205,27 +206,38 @@ func TestCleanupRemovesOnlyWhatTheUserCould(t *testing.T) {
 	}
 }
 
-// Domino Backup's status file: root writes it as the Domino user, so the
-// file belongs to that user and a link planted in its place is replaced,
-// never followed.
+// Domino Backup's status file and the snapshot manifest: root writes them
+// as the Domino user, so each file belongs to that user and a link
+// planted in its place is replaced, never followed; the thaw's removal of
+// the manifest removes the link, never what it points to.
 func TestStatusFileWrittenAsTheDominoUser(t *testing.T) {
-	g := newOnlineGuest(t, simtest.Options{Backup: true}, "online", "", "")
+	forOrders(t, statusFileWrittenAsTheDominoUser)
+}
+
+func statusFileWrittenAsTheDominoUser(t *testing.T, o simtest.Options) {
+	g := newOnlineGuest(t, o, "online", "", "")
 	a := newAttacker(t, g.sim)
 	r := newRootOnly(t)
 	status := filepath.Join(g.sim.Data, "dominobackup_snapshot.lck")
+	proof := filepath.Join(g.sim.Data, manifest.Name)
 	a.sh(t, fmt.Sprintf("ln -sf %s %s", r.secret, status))
+	a.sh(t, fmt.Sprintf("ln -sf %s %s", r.secret, proof))
 	g.mustRun(t, "start")
 	out := g.mustRun(t, "vmware", "freeze")
 	if !strings.Contains(out, "backup mode") {
 		t.Fatalf("not frozen online: %s", out)
 	}
-	st, err := os.Lstat(status)
-	if err != nil {
-		t.Fatal(err)
+	for _, path := range []string{status, proof} {
+		st, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid := st.Sys().(*syscall.Stat_t).Uid; uid != a.uid || !st.Mode().IsRegular() {
+			t.Errorf("%s: uid %d mode %s, want the Domino user's regular file", path, uid, st.Mode())
+		}
 	}
-	if uid := st.Sys().(*syscall.Stat_t).Uid; uid != a.uid || !st.Mode().IsRegular() {
-		t.Errorf("status file: uid %d mode %s, want the Domino user's regular file", uid, st.Mode())
-	}
+	r.intact(t, "online freeze")
+	a.sh(t, fmt.Sprintf("ln -sf %s %s", r.secret, proof)) // planted again before the thaw removes it
 	g.mustRun(t, "vmware", "thaw")
 	r.intact(t, "online freeze and thaw")
 }

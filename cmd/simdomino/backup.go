@@ -33,9 +33,35 @@ const backupDB = "dominobackup.nsf"
 // FULL, SNAP, TRANSLOG, INCR, DELTA, SELECT in HCL's documentation).
 const backupMode = "SNAP"
 
-// defaultSnapshotLimit is how long Domino Backup lets the snapshot command
-// run before it fails the backup (notes.ini SimBackupSnapshotTimeout).
+// defaultSnapshotLimit is how long the simulated Domino Backup lets each
+// of the two snapshot commands run before it kills it and fails the backup
+// (notes.ini SimBackupSnapshotTimeout). Domino documents no such limit;
+// 120 s is the TIMEOUT of HCL's own scripts, modelled here as Domino's.
 const defaultSnapshotLimit = 120 * time.Second
+
+// The orders in which Domino may run the snapshot commands (HCL documents
+// both; which one real Domino uses is not known here). notes.ini
+// SimBackupOrder, set by install --backup-order.
+const (
+	// orderStart: the Snapshot Start Command takes the snapshot; backup
+	// mode ends when it returns, the deltas are written, and only then
+	// the Backup Snapshot Command runs (HCL's docs/snapshot.md and
+	// interface.md, the admin help's "Snapshot backups").
+	orderStart = "start"
+	// orderSnapshot: backup mode lasts until the Backup Snapshot Command
+	// returns (HCL's Veeam integration, concept.md).
+	orderSnapshot = "snapshot"
+)
+
+// backupOrders are the orders install --backup-order takes.
+var backupOrders = []string{orderStart, orderSnapshot}
+
+// defaultRetentionDays is the 9th argument of the backup commands
+// (BackupRetentionDays of HCL's Veeam configuration).
+const defaultRetentionDays = "7"
+
+// backupName is the BackupName Domino passes ("usually Default").
+const backupName = "Default"
 
 // Timeline events of the backup task.
 const (
@@ -43,6 +69,7 @@ const (
 	evBackupModeAll = "backup-mode-all"    // every database is in backup mode
 	evBackupEnding  = "backup-mode-ending" // the snapshot command returned; backup mode ends
 	evBackupEnded   = "backup-mode-ended"  // every database is out of backup mode, deltas written
+	evBackupDBState = "backup-db-state"    // detail "ID SHA256 REL": a database as its delta restores it (at the end of backup mode)
 	evBackupDone    = "backup-done"
 	evBackupFailed  = "backup-failed"
 )
@@ -71,7 +98,7 @@ func readBackupConfig(data string) (backupConfig, error) {
 	if cfg.get("BackupSnapshotMode") != "1" {
 		return nil, fmt.Errorf("snapshot mode is not enabled in the backup configuration (%s: BackupSnapshotMode)", backupDB)
 	}
-	for _, item := range []string{"BackupSnapshotStartCommand", "BackupSnapshotCommand", "BackupTargetDirDb"} {
+	for _, item := range []string{"BackupSnapshotStartCommand", "BackupTargetDirDb"} {
 		if cfg.get(item) == "" {
 			return nil, fmt.Errorf("the backup configuration has no %s (%s)", item, backupDB)
 		}
@@ -80,9 +107,18 @@ func readBackupConfig(data string) (backupConfig, error) {
 }
 
 // writeBackupConfig writes a snapshot configuration for quiesce, as an
-// administrator would set it in dominobackup.nsf.
-func writeBackupConfig(data, quiesce, deltaDir string) error {
+// administrator would set it in dominobackup.nsf: quiesce as the snapshot
+// commands, and as both restore commands (the database of a snapshot
+// backup goes to the Restore Snapshot Command, its .DELTA to the Restore
+// Db Command: HCL's interface.md), with restoreOpts before the arguments.
+// The strings are those of HCL's Veeam configuration for Linux
+// (backup_veeam_linux.dxl): RestoreOkString is "PROCESSED".
+func writeBackupConfig(data, quiesce, deltaDir, restoreOpts string) error {
 	cmd := func(op string) string { return quiesce + " domino-backup " + op }
+	restore := cmd("restore-db")
+	if restoreOpts != "" {
+		restore += " " + restoreOpts
+	}
 	items := []string{
 		"Status=1", "ConfigType=D", "Platform=LINUX",
 		"BackupSnapshotMode=1",
@@ -92,7 +128,12 @@ func writeBackupConfig(data, quiesce, deltaDir string) error {
 		"SnapshotStartOkString=Return: PROCESSED", "SnapshotStartErrString=Return: ERROR",
 		"SnapshotOkString=Return: PROCESSED", "SnapshotErrString=Return: ERROR",
 		"BackupOkString=Return: PROCESSED",
+		"BackupRetentionDays=" + defaultRetentionDays,
 		"BackupTargetDirDb=" + deltaDir,
+		"RestoreSnapshotCommand=" + restore,
+		"RestoreDbCommand=" + restore,
+		"RestorePostCommand=" + cmd("restore-post"),
+		"RestoreOkString=PROCESSED",
 	}
 	return nsf.CreateWith(filepath.Join(data, backupDB), []byte(strings.Join(items, "\n")+"\n"))
 }
@@ -183,29 +224,49 @@ func (b *backupRun) run() error {
 	}
 	_ = timeline.Append(b.data, evBackupModeAll, b.id)
 	b.con.printf("Backup: %d databases in backup mode (backup %s)", len(b.dbs), b.id)
-	if err := b.command("snapshot start", "BackupSnapshotStartCommand", "SnapshotStart", 0, ""); err != nil {
-		b.leaveAll(false)
-		return err
-	}
 	limit := b.ini.seconds("SimBackupSnapshotTimeout", defaultSnapshotLimit)
-	if err := b.command("snapshot", "BackupSnapshotCommand", "Snapshot", limit, ""); err != nil {
+	if err := b.command("snapshot start", "BackupSnapshotStartCommand", "SnapshotStart", limit); err != nil {
 		b.leaveAll(false)
 		return err
 	}
-	_ = timeline.Append(b.data, evBackupEnding, b.id)
-	if err := b.leaveAll(true); err != nil {
-		return err
+	if b.ini.get("SimBackupOrder") == orderStart {
+		// The snapshot exists when the start command returns: backup
+		// mode ends, then the Backup Snapshot Command (optional) runs.
+		if err := b.endBackupMode(); err != nil {
+			return err
+		}
+		if b.cfg.get("BackupSnapshotCommand") != "" {
+			if err := b.command("snapshot", "BackupSnapshotCommand", "Snapshot", limit); err != nil {
+				return err
+			}
+		}
+	} else {
+		if err := b.command("snapshot", "BackupSnapshotCommand", "Snapshot", limit); err != nil {
+			b.leaveAll(false)
+			return err
+		}
+		if err := b.endBackupMode(); err != nil {
+			return err
+		}
 	}
-	_ = timeline.Append(b.data, evBackupEnded, b.id)
-	dir := b.deltaDir()
-	b.con.printf("Backup: backup mode ended for %d databases; delta files in %s", len(b.dbs), dir)
 	if b.cfg.get("BackupPostCommand") != "" {
-		if err := b.command("post", "BackupPostCommand", "Backup", 0, ""); err != nil {
+		if err := b.command("post", "BackupPostCommand", "Backup", 0); err != nil {
 			return err
 		}
 	}
 	b.con.printf("Backup: Snapshot backup %s completed", b.id)
 	_ = timeline.Append(b.data, evBackupDone, b.id)
+	return nil
+}
+
+// endBackupMode ends backup mode database by database, writing the deltas.
+func (b *backupRun) endBackupMode() error {
+	_ = timeline.Append(b.data, evBackupEnding, b.id)
+	if err := b.leaveAll(true); err != nil {
+		return err
+	}
+	_ = timeline.Append(b.data, evBackupEnded, b.id)
+	b.con.printf("Backup: backup mode ended for %d databases; delta files in %s", len(b.dbs), b.deltaDir())
 	return nil
 }
 
@@ -284,25 +345,42 @@ func (b *backupRun) leaveAll(deltas bool) error {
 		if err := d.Write(filepath.Join(b.deltaDir(), rel+nsf.DeltaExt)); err != nil {
 			return err
 		}
+		// What a restore of this database with its delta must give:
+		// Domino's restore task checks the restored database against it.
+		_ = timeline.Append(b.data, evBackupDBState, b.id+" "+d.Final+" "+filepath.ToSlash(rel))
 	}
 	return nil
 }
 
-// command runs a configured command with Domino Backup's positional
-// arguments and judges it by the configured result strings: an error
-// string found fails it; an OK string configured must be found; without
-// an OK string the exit code decides. limit > 0 bounds its run time.
-func (b *backupRun) command(what, item, results string, limit time.Duration, restore string) error {
-	line := b.cfg.get(item)
+// command runs a configured backup command with Domino Backup's 9
+// positional arguments (HCL's "Native OS commands": the 9th is
+// RetentionDays) and judges it by the configured result strings. limit > 0
+// bounds its run time: at the limit the command is killed and the backup
+// fails.
+func (b *backupRun) command(what, item, results string, limit time.Duration) error {
+	retention := b.cfg.get("BackupRetentionDays")
+	if retention == "" {
+		retention = defaultRetentionDays
+	}
+	args := []string{"", "", "", b.node, backupName, backupMode, b.id, b.target, retention}
+	_, err := runCommand(b.cfg, b.data, b.con, what, item, results, limit, b.abort, args)
+	return err
+}
+
+// runCommand runs the configured command item with args in the data
+// directory, as Domino runs its backup and restore commands: through the
+// shell, the arguments appended. It logs the output on the console and
+// judges it by the configured result strings: an error string found fails
+// it; an OK string configured must be found; without an OK string the
+// exit code decides. limit > 0 bounds its run time; abort (may be nil)
+// kills it.
+func runCommand(cfg backupConfig, data string, con *console, what, item, results string, limit time.Duration, abort <-chan struct{}, args []string) (string, error) {
+	line := cfg.get(item)
 	if line == "" {
-		return fmt.Errorf("no %s command configured (%s)", what, item)
+		return "", fmt.Errorf("no %s command configured (%s)", what, item)
 	}
-	if dir := b.cfg.get("ScriptDir"); dir != "" && !filepath.IsAbs(line) {
+	if dir := cfg.get("ScriptDir"); dir != "" && !filepath.IsAbs(line) {
 		line = filepath.Join(dir, line)
-	}
-	args := []string{"", "", "", b.node, b.ini.get("ServerName"), backupMode, b.id, b.target}
-	if item == "BackupPostCommand" {
-		args = append(args, restore)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -312,34 +390,39 @@ func (b *backupRun) command(what, item, results string, limit time.Duration, res
 	}
 	go func() {
 		select {
-		case <-b.abort:
+		case <-abort:
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
 	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", line + ` "$@"`, "sh"}, args...)...)
-	cmd.Dir = b.data
+	cmd.Dir = data
 	setGroup(cmd)
-	out, err := cmd.CombinedOutput()
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	b, err := cmd.CombinedOutput()
+	out := string(b)
+	task := "Backup"
+	if results == "Restore" {
+		task = "Restore"
+	}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if l != "" {
-			b.con.printf("Backup: [%s] %s", what, l)
+			con.printf("%s: [%s] %s", task, what, l)
 		}
 	}
-	okStr, errStr := b.cfg.get(results+"OkString"), b.cfg.get(results+"ErrString")
+	okStr, errStr := cfg.get(results+"OkString"), cfg.get(results+"ErrString")
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return fmt.Errorf("%s command did not return within %s", what, limit)
+		return out, fmt.Errorf("%s command did not return within %s", what, limit)
 	case ctx.Err() != nil:
-		return fmt.Errorf("%s command interrupted: the server is going down", what)
-	case errStr != "" && strings.Contains(string(out), errStr):
-		return fmt.Errorf("%s command reported an error (%q)", what, errStr)
-	case okStr != "" && !strings.Contains(string(out), okStr):
-		return fmt.Errorf("%s command did not report %q", what, okStr)
+		return out, fmt.Errorf("%s command interrupted: the server is going down", what)
+	case errStr != "" && strings.Contains(out, errStr):
+		return out, fmt.Errorf("%s command reported an error (%q)", what, errStr)
+	case okStr != "" && !strings.Contains(out, okStr):
+		return out, fmt.Errorf("%s command did not report %q", what, okStr)
 	case okStr == "" && err != nil:
-		return fmt.Errorf("%s command failed: %v", what, err)
+		return out, fmt.Errorf("%s command failed: %v", what, err)
 	}
-	return nil
+	return out, nil
 }
 
 // runVerifyDeltas restores a copy of a data directory taken in backup mode

@@ -18,6 +18,12 @@ import (
 // product: at "snapshot" it copies the data directory (the snapshot) while
 // the server keeps writing, then returns after hold.
 func standIn(t *testing.T, copyDir string, hold time.Duration) string {
+	return standInAt(t, copyDir, hold, "snapshot")
+}
+
+// standInAt is standIn taking the copy in the command op (snapshot-start
+// or snapshot).
+func standInAt(t *testing.T, copyDir string, hold time.Duration, op string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "simdomino-standin-") // reachable by the server's user
 	if err != nil {
@@ -27,14 +33,16 @@ func standIn(t *testing.T, copyDir string, hold time.Duration) string {
 	_ = os.Chmod(dir, 0o755)
 	script := filepath.Join(dir, "integration.sh")
 	// $1 = domino-backup, $2 = the operation, then Domino's arguments:
-	// $3 PhysicalFileName ... $9 BackupStartDT, ${10} BackupTargetDir.
+	// $3 PhysicalFileName ... $9 BackupStartDT, ${10} BackupTargetDir,
+	// ${11} RetentionDays.
 	body := fmt.Sprintf(`#!/bin/sh
+[ $# = 11 ] || { echo "Return: ERROR - $# arguments"; exit 1; }
 case "$2" in
-snapshot-start) echo "$9" > "dominobackup_$9.tag"; echo "Return: PROCESSED" ;;
-snapshot) mkdir -p %[1]q && cp -r . %[1]q/copy-$9 && sleep %[2]f; rm -f "dominobackup_$9.tag"; echo "Return: PROCESSED" ;;
-post) echo "Return: PROCESSED" ;;
+snapshot-start) echo "$9" > "dominobackup_$9.tag" ;;
 esac
-`, copyDir, hold.Seconds())
+if [ "$2" = %[3]q ]; then mkdir -p %[1]q && cp -r . %[1]q/copy-$9 && sleep %[2]f; rm -f "dominobackup_$9.tag"; fi
+echo "Return: PROCESSED"
+`, copyDir, hold.Seconds(), op)
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +105,36 @@ func TestBackupSnapshotIsRestorableOnlyWithItsDeltas(t *testing.T) {
 	}
 	if code, out := sim.VerifyWithDeltas(copyDir, sim.BackupDeltaDir(second)); code == 0 {
 		t.Fatalf("a copy verifies with another backup's deltas: %s", out)
+	}
+}
+
+// The two orders HCL documents: backup mode ends when the Snapshot Start
+// Command returns ("start"), or when the Backup Snapshot Command does
+// ("snapshot"). A snapshot taken in the command that holds backup mode
+// restores with its deltas; one taken in the other command, under the
+// start order, is outside backup mode and does not.
+func TestBackupOrders(t *testing.T) {
+	for _, c := range []struct {
+		order, copyAt string
+		restorable    bool
+	}{
+		{"snapshot", "snapshot", true},
+		{"snapshot", "snapshot-start", true},
+		{"start", "snapshot-start", true},
+		{"start", "snapshot", false},
+	} {
+		t.Run(c.order+"-order-copy-at-"+c.copyAt, func(t *testing.T) {
+			copies := filepath.Join(scratch(t), "copies")
+			sim := startSim(t, simtest.Options{Backup: true, BackupOrder: c.order, BackupCommand: standInAt(t, copies, 300*time.Millisecond, c.copyAt)})
+			ok, id := runBackupTask(t, sim)
+			if !ok {
+				t.Fatalf("backup failed:\n%s", sim.Console())
+			}
+			code, out := sim.VerifyWithDeltas(filepath.Join(copies, "copy-"+id), sim.BackupDeltaDir(id))
+			if (code == 0) != c.restorable {
+				t.Fatalf("restorable %v, want %v: %s", code == 0, c.restorable, out)
+			}
+		})
 	}
 }
 

@@ -13,10 +13,18 @@ import (
 // with the error on stderr.
 func TestToolHelp(t *testing.T) {
 	flags := map[string][]string{
-		"install": {"root", "user", "port", "tasks", "shutdown-seconds", "start-seconds", "shutdown-timeout"},
+		"install": {"root", "user", "port", "tasks", "shutdown-seconds", "start-seconds", "shutdown-timeout", "backup", "backup-order", "restore-options"},
 		"verify":  nil,
+		"restore": {"data", "backup", "db", "to", "restore-name"},
 		"demo":    {"quiesce", "keep"},
 		"":        {},
+	}
+	var usage bytes.Buffer
+	runTool("/nonexistent/simdomino", []string{"simdomino", "help"}, &usage, &usage)
+	for _, want := range []string{"--backup-order start|snapshot", "SimBackupOrder", "simdomino restore "} {
+		if !strings.Contains(usage.String(), want) {
+			t.Errorf("simdomino's help does not name %s:\n%s", want, usage.String())
+		}
 	}
 	for cmd, names := range flags {
 		for _, h := range []string{"--help", "-h"} {

@@ -24,6 +24,8 @@ type installOpts struct {
 	backup            bool   // configure Domino Backup's snapshot mode for quiesce
 	quiesce           string // the quiesce binary the snapshot commands run
 	deltaDir          string // BackupTargetDirDb: where the .DELTA files go
+	backupOrder       string // orderStart or orderSnapshot: when Domino ends backup mode (notes.ini SimBackupOrder)
+	restoreOpts       string // options of quiesce domino-backup restore-db in the restore commands
 }
 
 // linkOrCopy puts the simulator's binary at dst: a hard link keeps the
@@ -49,6 +51,9 @@ SimStartSeconds=%s
 `, strings.Join(tasks, ","), o.port, o.shutdownSeconds, o.startSeconds)
 	if o.service != "" {
 		ini += "SimServiceName=" + o.service + "\n"
+	}
+	if o.backup && o.backupOrder != "" {
+		ini += "SimBackupOrder=" + o.backupOrder + "\n"
 	}
 	if err := os.WriteFile(filepath.Join(data, "notes.ini"), []byte(ini), 0o644); err != nil {
 		return err

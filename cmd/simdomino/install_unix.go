@@ -57,7 +57,7 @@ func install(self string, o installOpts, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "installed simulated Domino in %s\n  LOTUS=%s\n  DOMINO_DATA_PATH=%s\n  DOMINO_USER=%s\n  NRPC port %d\n  config %s\n",
 		root, l.lotus, l.data, u.Username, o.port, l.sysconfig)
 	if o.backup {
-		fmt.Fprintf(stdout, "  Domino Backup snapshot mode: %s domino-backup ..., deltas in %s\n", o.quiesce, deltaDirOf(l, o))
+		fmt.Fprintf(stdout, "  Domino Backup snapshot mode: %s domino-backup ..., deltas in %s, backup mode ends after the %s command\n", o.quiesce, deltaDirOf(l, o), map[string]string{orderStart: "snapshot start", orderSnapshot: "backup snapshot"}[o.backupOrder])
 	}
 	return nil
 }
@@ -167,7 +167,7 @@ func installBackup(l layout, o installOpts) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return writeBackupConfig(l.data, o.quiesce, dir)
+	return writeBackupConfig(l.data, o.quiesce, dir, o.restoreOpts)
 }
 
 func chownBackupDir(l layout, o installOpts, u *user.User) error {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
@@ -21,6 +22,8 @@ func runTool(self string, args []string, stdout, stderr io.Writer) int {
 		return runUninstall(args[2:], stdout, stderr)
 	case "verify":
 		return runVerify(args[2:], stdout, stderr)
+	case "restore":
+		return runRestore(args[2:], stdout, stderr)
 	case "demo":
 		return runDemo(self, args[2:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -44,12 +47,18 @@ func runInstall(self string, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.backup, "backup", false, "configure Domino Backup's snapshot mode (dominobackup.nsf) to run quiesce")
 	fs.StringVar(&o.quiesce, "quiesce", "quiesce", "the quiesce binary the snapshot commands run (with --backup)")
 	fs.StringVar(&o.deltaDir, "delta-dir", "", "BackupTargetDirDb, where the .DELTA files go (default ROOT/local/backup/nsf)")
+	fs.StringVar(&o.backupOrder, "backup-order", orderSnapshot, "when Domino Backup ends backup mode (with --backup): \"start\", when the Snapshot Start Command returns (HCL's docs/snapshot.md), or \"snapshot\", when the Backup Snapshot Command returns (HCL's Veeam integration)")
+	fs.StringVar(&o.restoreOpts, "restore-options", "", "options for \"quiesce domino-backup restore-db\" in the restore commands (with --backup), e.g. \"--mount-root /mnt/restore\"")
 	fs.StringVar(&o.service, "service", defaultService, "Windows: the name of the service to register")
 	if code, ok := parseFlags(fs, "simdomino install --root DIR [options]: install a simulated Domino server under DIR", args, stdout, stderr); !ok {
 		return code
 	}
 	if o.root == "" {
 		fmt.Fprintln(stderr, "simdomino install: --root is required")
+		return 2
+	}
+	if !slices.Contains(backupOrders, o.backupOrder) {
+		fmt.Fprintf(stderr, "simdomino install: --backup-order %q: want %s\n", o.backupOrder, strings.Join(backupOrders, " or "))
 		return 2
 	}
 	if err := install(self, o, stdout); err != nil {

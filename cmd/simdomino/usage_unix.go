@@ -6,9 +6,12 @@ package main
 const toolUsage = `usage:
   simdomino install --root DIR [--user NAME] [--port N] [--tasks LIST]
                     [--shutdown-seconds S] [--start-seconds S] [--shutdown-timeout S]
-                    [--backup [--quiesce PATH] [--delta-dir DIR]]   (Domino Backup snapshot mode)
+                    [--backup [--quiesce PATH] [--delta-dir DIR]
+                     [--backup-order start|snapshot] [--restore-options OPTS]]
+                                                    (Domino Backup snapshot mode)
   simdomino uninstall --root DIR
   simdomino verify DIR [--delta DELTADIR]
+  simdomino restore --data DIR --backup ID --db PATH --to PATH [--restore-name dad|plain]
   simdomino demo [--quiesce PATH] [--keep]
 
 Faults are staged in DIR/local/notesdata/notes.ini (the shutdown faults
@@ -23,10 +26,22 @@ also on a running server: tasks read them again when asked to quit):
   SimLaunchDelay=S      bin/server waits S seconds before it becomes the server
 
 Domino Backup (install --backup [--quiesce PATH] [--delta-dir DIR] writes the
-snapshot configuration into dominobackup.nsf; "server -c 'load backup -s'"):
+snapshot and restore configuration into dominobackup.nsf, quiesce as every
+command; "server -c 'load backup -s'"):
+  SimBackupOrder=start|snapshot  when backup mode ends (install --backup-order;
+                        HCL documents both): "start", when the Snapshot Start
+                        Command returns (then the deltas, then the Backup
+                        Snapshot Command); "snapshot" (the default), when the
+                        Backup Snapshot Command returns (HCL's Veeam scripts)
   SimBackupFailLoad=1   the backup task fails to load
   SimBackupFailDB=DB    that database (path relative to the data directory)
                         cannot enter backup mode: the backup fails
-  SimBackupSnapshotTimeout=S  Domino's limit for the snapshot command (120)
+  SimBackupSnapshotTimeout=S  the simulator's limit for each snapshot command
+                        (120, HCL's scripts' TIMEOUT; Domino documents none):
+                        the command is killed and the backup fails
   SimBackupMsPerDB=MS   time to put one database into / out of backup mode (20)
+simdomino restore plays Domino's restore task for one database, as the Domino
+user: the Restore Snapshot and Restore Db Commands with HCL's 9 arguments for
+the database and its .DELTA, the delta applied, the result checked against the
+database when backup mode ended, the Restore Post Command.
 `

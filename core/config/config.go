@@ -69,13 +69,14 @@ type Domino struct {
 type Online struct {
 	Method         string        // MethodAuto, MethodOnline or MethodStop
 	EnterTimeout   time.Duration // every database in backup mode by then
-	MaxWindow      time.Duration // backup mode never lasts longer (below Domino's 120 s snapshot limit)
+	MaxWindow      time.Duration // backup mode never lasts longer (below the 120 s HCL's scripts allow; Domino documents no limit)
 	ReleaseTimeout time.Duration // thaw: backup mode ended and deltas written by then
 	DeltaDir       string        // BackupTargetDirDb of dominobackup.nsf; "" when not told
 }
 
-// DefaultOnline: HCL's scripts allow 120 s to enter backup mode; Domino
-// fails a snapshot command that runs 120 s, so backup mode ends before.
+// DefaultOnline: HCL's scripts allow 120 s to enter backup mode, and give
+// up on the snapshot after 120 s (Domino documents no limit of its own):
+// backup mode ends before.
 var DefaultOnline = Online{Method: MethodAuto, EnterTimeout: 120 * time.Second, MaxWindow: 100 * time.Second, ReleaseTimeout: 120 * time.Second}
 
 // Freeze methods.

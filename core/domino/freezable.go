@@ -12,6 +12,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/freeze/stopstart"
+	"github.com/quiesce/quiesce/core/manifest"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/ready"
 	"github.com/quiesce/quiesce/core/service"
@@ -56,6 +57,7 @@ var (
 	_ stopstart.Target    = Freezable{}
 	_ stopstart.DataNamer = Freezable{}
 	_ stopstart.Crasher   = Freezable{}
+	_ stopstart.Located   = Freezable{}
 )
 
 // DataNoun implements stopstart.DataNamer: what a killed Domino leaves
@@ -124,3 +126,27 @@ func (f Freezable) Timeouts() freeze.Timeouts {
 func (f Freezable) WaitReady(ctx context.Context) error {
 	return ready.Wait(ctx, []ready.Probe{ready.TCP{Addr: f.S.nrpcAddr()}}, f.S.clock.Now().Add(f.S.cfg.StartTimeout), nil)
 }
+
+// DatabaseExtensions are the file endings of Domino's databases and
+// templates, the files a snapshot manifest lists.
+var DatabaseExtensions = []string{".nsf", ".ntf", ".box"}
+
+// IsDatabase reports whether name is a Domino database's file name.
+func IsDatabase(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, e := range DatabaseExtensions {
+		if ext == e {
+			return true
+		}
+	}
+	return false
+}
+
+// Location is where the snapshot manifest of this server goes: its data
+// directory, written as the Domino user, listing its databases.
+func (s *Server) Location() manifest.Location {
+	return manifest.Location{Dir: s.cfg.Data, Account: s.acct, Data: IsDatabase}
+}
+
+// Location implements stopstart.Located.
+func (f Freezable) Location() manifest.Location { return f.S.Location() }

@@ -99,7 +99,7 @@ func (e *LateThawError) Error() string {
 	return fmt.Sprintf("late thaw: the freeze by %s expired at %s and %s before this thaw: a snapshot taken after that %s",
 		e.Caller, e.ExpiredAt.Format(time.RFC3339), e.Ended, e.Effect)
 }
-func (e *LateThawError) Unwrap() error { return ErrThawFailed }
+func (e *LateThawError) Unwrap() []error { return []error{ErrThawFailed, ErrNotQuiesced} }
 
 // LateJoinError is a freeze that would join a hold too close to its end
 // (a method's hold cannot outlast its window): the caller's snapshot would

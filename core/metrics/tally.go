@@ -6,6 +6,7 @@
 package metrics
 
 import (
+	"errors"
 	"time"
 
 	"github.com/quiesce/quiesce/core/freeze"
@@ -32,12 +33,14 @@ type Span struct {
 
 // Count is one counter's value.
 type Count struct {
-	Name    string  `json:"name"` // a counter named in counterHelp
-	Target  string  `json:"target"`
-	Caller  string  `json:"caller,omitempty"`
-	Op      string  `json:"op,omitempty"`
-	Outcome string  `json:"outcome,omitempty"`
-	Value   float64 `json:"value"`
+	Name    string `json:"name"` // a counter named in counterHelp
+	Target  string `json:"target"`
+	Caller  string `json:"caller,omitempty"`
+	Op      string `json:"op,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	// Quiesced ("yes", "no"): of Snapshots, whether the snapshot was.
+	Quiesced string  `json:"quiesced,omitempty"`
+	Value    float64 `json:"value"`
 }
 
 func (c Count) key() Count { c.Value = 0; return c }
@@ -49,6 +52,17 @@ type Tally struct {
 	Outage  map[string]Span `json:"outage"` // by target
 	Window  map[string]Span `json:"window"` // by target
 	Counts  []Count         `json:"counts"`
+	// Snapshot is whether each caller's last snapshot of each target was
+	// quiesced (see quiesced).
+	Snapshot []Snap `json:"snapshot,omitempty"`
+}
+
+// Snap is whether a caller's last snapshot of a target was quiesced.
+type Snap struct {
+	Target   string    `json:"target"`
+	Caller   string    `json:"caller"`
+	Quiesced bool      `json:"quiesced"`
+	Time     time.Time `json:"time"`
 }
 
 // Counters.
@@ -58,6 +72,7 @@ const (
 	Fallbacks        = "quiesce_fallbacks_total"
 	WatchdogRestarts = "quiesce_watchdog_restarts_total"
 	Failures         = "quiesce_failures_total"
+	Snapshots        = "quiesce_snapshots_total"
 )
 
 // Apply adds one operation to the tally.
@@ -84,6 +99,42 @@ func (t *Tally) Apply(ev freeze.Event) {
 	if ev.Window > 0 {
 		t.Window = setSpan(t.Window, ev.Instance, ev.Window, ev.Time)
 	}
+	if q, ok := quiesced(ev); ok {
+		t.add(Count{Name: Snapshots, Target: ev.Instance, Caller: ev.Caller, Quiesced: map[bool]string{true: "yes", false: "no"}[q]})
+		t.setSnap(Snap{Target: ev.Instance, Caller: ev.Caller, Quiesced: q, Time: ev.Time})
+	}
+}
+
+// quiesced says, for an operation that ends a caller's snapshot, whether
+// that snapshot was quiesced: a thaw that ended its hold says yes (a
+// failed start after it too: the snapshot was taken while the application
+// was stopped), unless its error says the snapshot is not
+// (freeze.ErrNotQuiesced: the freeze had expired, the online backup
+// failed); a failed freeze says no (a caller may take its snapshot
+// anyway). ok is false for the rest (a thaw with nothing to thaw, a
+// recovery).
+func quiesced(ev freeze.Event) (q, ok bool) {
+	switch {
+	case ev.Op == freeze.OpFreeze && ev.Failed():
+		return false, true
+	case ev.Op != freeze.OpThaw:
+		return false, false
+	case ev.Failed():
+		return !errors.Is(ev.Err, freeze.ErrNotQuiesced), true
+	case ev.Outcome == freeze.NothingToThaw.String():
+		return false, false
+	}
+	return true, true
+}
+
+func (t *Tally) setSnap(s Snap) {
+	for i, old := range t.Snapshot {
+		if old.Target == s.Target && old.Caller == s.Caller {
+			t.Snapshot[i] = s
+			return
+		}
+	}
+	t.Snapshot = append(t.Snapshot, s)
 }
 
 // outage is how long the application was down, when ev ended a freeze:

@@ -95,3 +95,53 @@ func BenchmarkRecord(b *testing.B) {
 		}
 	}
 }
+
+// Per snapshot, whether it was quiesced: a thaw that ended its hold says
+// yes (a failed start after it too); a late thaw, an online backup that
+// failed, or a failed freeze say no; a thaw with nothing to thaw says
+// nothing.
+func TestTallyCountsQuiescedSnapshots(t *testing.T) {
+	var tally Tally
+	late := &freeze.LateThawError{Caller: "vmware", ExpiredAt: t0}
+	online := freeze.NotQuiesced(errors.New("Domino Backup ended without completing: this snapshot is not restorable"))
+	for _, ev := range []freeze.Event{
+		{Op: freeze.OpFreeze, Instance: "domino", Caller: "veeam", Outcome: "backup-mode", Time: t0},
+		{Op: freeze.OpThaw, Instance: "domino", Caller: "veeam", Outcome: "released", Time: t0},
+		{Op: freeze.OpThaw, Instance: "domino", Caller: "veeam", Outcome: "still-held", Time: t0},
+		{Op: freeze.OpThaw, Instance: "domino", Caller: "qemu", Outcome: freeze.OutcomeFailed, Err: &freeze.ThawError{Cause: errors.New("start failed")}, Time: t0},
+		{Op: freeze.OpThaw, Instance: "domino", Caller: "vmware", Outcome: freeze.OutcomeFailed, Err: late, Time: t0},
+		{Op: freeze.OpThaw, Instance: "domino", Caller: "vmware", Outcome: freeze.OutcomeFailed, Err: online, Time: t0},
+		{Op: freeze.OpFreeze, Instance: "domino", Caller: "arcserve", Outcome: freeze.OutcomeFailed, Err: errors.New("x"), Time: t0},
+		{Op: freeze.OpThaw, Instance: "domino", Caller: "arcserve", Outcome: "nothing-to-thaw", Time: t0},
+	} {
+		tally.Apply(ev)
+	}
+	for _, c := range []struct {
+		c    Count
+		want float64
+	}{
+		{Count{Name: Snapshots, Target: "domino", Caller: "veeam", Quiesced: "yes"}, 2},
+		{Count{Name: Snapshots, Target: "domino", Caller: "qemu", Quiesced: "yes"}, 1},
+		{Count{Name: Snapshots, Target: "domino", Caller: "vmware", Quiesced: "no"}, 2},
+		{Count{Name: Snapshots, Target: "domino", Caller: "arcserve", Quiesced: "no"}, 1},
+		{Count{Name: Snapshots, Target: "domino", Caller: "arcserve", Quiesced: "yes"}, 0},
+	} {
+		if got := tally.Value(c.c); got != c.want {
+			t.Errorf("%+v = %v, want %v", c.c, got, c.want)
+		}
+	}
+	text := string(Render(tally))
+	for _, want := range []string{
+		`quiesce_last_snapshot_quiesced{caller="veeam",target="domino"} 1`,
+		`quiesce_last_snapshot_quiesced{caller="vmware",target="domino"} 0`,
+		`quiesce_last_snapshot_quiesced{caller="arcserve",target="domino"} 0`,
+		`quiesce_snapshots_total{caller="vmware",quiesced="no",target="domino"} 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %s in:\n%s", want, text)
+		}
+	}
+	if _, err := new(expfmt.TextParser).TextToMetricFamilies(strings.NewReader(text)); err != nil {
+		t.Fatalf("not the text format: %v", err)
+	}
+}

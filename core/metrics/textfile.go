@@ -109,6 +109,7 @@ var counterHelp = []metricHelp{
 	{Fallbacks, "Online freezes that failed and stopped the application instead.", []string{"target", "caller"}},
 	{WatchdogRestarts, "Times the watchdog started the application (a freeze never thawed, an interrupted run).", []string{"target"}},
 	{Failures, "Operations that failed, by operation (freeze, thaw, recover, watchdog).", []string{"target", "caller", "op"}},
+	{Snapshots, "Snapshots a caller took of the target, by whether they were quiesced (yes: its thaw ended a freeze that held; no: the freeze failed, or had expired, or the online backup failed).", []string{"target", "caller", "quiesced"}},
 }
 
 var gaugeHelp = []metricHelp{
@@ -117,6 +118,7 @@ var gaugeHelp = []metricHelp{
 	{"quiesce_last_outcome_info", "The outcome of the last operation of its kind by the caller on the target, as a label (always 1).", []string{"target", "caller", "op", "outcome"}},
 	{"quiesce_last_outage_seconds", "How long the application was down in its last freeze, from the stop to serving again (0: online, never down).", []string{"target"}},
 	{"quiesce_last_freeze_window_seconds", "How long its last freeze held the application frozen, from frozen to the thaw (the snapshot's time).", []string{"target"}},
+	{"quiesce_last_snapshot_quiesced", "Whether the caller's last snapshot of the target was quiesced (1) or not (0).", []string{"target", "caller"}},
 }
 
 // Render is t in the Prometheus text exposition format (version 0.0.4),
@@ -150,12 +152,15 @@ func Render(t Tally) []byte {
 		if !ok || f.typ != "counter" {
 			continue // a counter of a later version
 		}
-		all := map[string]string{"target": c.Target, "caller": c.Caller, "op": c.Op, "outcome": c.Outcome}
+		all := map[string]string{"target": c.Target, "caller": c.Caller, "op": c.Op, "outcome": c.Outcome, "quiesced": c.Quiesced}
 		vals := make([]string, len(f.labels))
 		for i, l := range f.labels {
 			vals[i] = all[l]
 		}
 		f.add(c.Value, vals...)
+	}
+	for _, s := range t.Snapshot {
+		fams["quiesce_last_snapshot_quiesced"].set(boolValue(s.Quiesced), s.Target, s.Caller)
 	}
 	for target, s := range t.Outage {
 		fams["quiesce_last_outage_seconds"].set(s.Seconds, target)

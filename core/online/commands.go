@@ -26,25 +26,35 @@ const (
 	Err = "Return: ERROR"
 )
 
-// Args are Domino Backup's positional arguments.
+// Args are Domino Backup's positional arguments (HCL's order). The 9th is
+// RetentionDays for the backup commands and RestoreFileName for the
+// restore commands (HCL's "Native OS commands"); older HCL scripts pass 8
+// to the backup commands.
 type Args struct {
 	PhysicalFileName, FileName, BackupReference, BackupNode, BackupName, BackupMode, BackupStartDT, BackupTargetDir string
-	RestoreFileName                                                                                                 string
+	RetentionDays                                                                                                   string // 9th argument of a backup command; "" when 8 were passed
+	RestoreFileName                                                                                                 string // 9th argument of a restore command
 }
 
-// ParseArgs takes the 8 positional arguments (9 for the post command).
-func ParseArgs(a []string, post bool) (Args, error) {
-	want := 8
-	if post {
-		want = 9
-	}
-	if len(a) != want && !(post && len(a) == 8) {
+// ParseArgs takes Domino Backup's positional arguments: 8 or 9 for the
+// backup commands (snapshot-start, snapshot, post), 9 for the restore
+// commands, whose 9th is the file to restore to.
+func ParseArgs(a []string, restore bool) (Args, error) {
+	switch {
+	case restore && len(a) != 9:
 		//lint:ignore ST1005 "Domino Backup" is a product name
-		return Args{}, fmt.Errorf("Domino Backup passes %d arguments, got %d", want, len(a))
+		return Args{}, fmt.Errorf("Domino Backup passes 9 arguments to a restore command, got %d", len(a))
+	case len(a) != 8 && len(a) != 9:
+		//lint:ignore ST1005 "Domino Backup" is a product name
+		return Args{}, fmt.Errorf("Domino Backup passes 8 or 9 arguments, got %d", len(a))
 	}
-	r := Args{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], ""}
+	r := Args{PhysicalFileName: a[0], FileName: a[1], BackupReference: a[2], BackupNode: a[3], BackupName: a[4], BackupMode: a[5], BackupStartDT: a[6], BackupTargetDir: a[7]}
 	if len(a) == 9 {
-		r.RestoreFileName = a[8]
+		if restore {
+			r.RestoreFileName = a[8]
+		} else {
+			r.RetentionDays = a[8]
+		}
 	}
 	if !backupID.MatchString(r.BackupStartDT) {
 		return r, fmt.Errorf("BackupStartDT %q is not a Domino backup time (YYYYMMDDhhmmss)", r.BackupStartDT)
@@ -91,13 +101,23 @@ func fileIs(_ fs.FileInfo, name, dir string) bool {
 	return err == nil
 }
 
-func tagPath(data, id string) string { return filepath.Join(data, "dominobackup_"+id+".tag") }
-
 // SnapshotStart runs when every database is in backup mode. If quiesce
-// requested this backup, it writes the tag file that identifies the
-// snapshot, flushes the file system and reports DOMINO-DONE: the caller's
-// freeze returns. No sleep: the flush is waited for, not guessed.
-func (s Side) SnapshotStart(a Args) int {
+// requested this backup, it removes the tag files quiesce left of other
+// backups (see removeStaleTags), writes this backup's tag file, flushes
+// the file system and reports DOMINO-DONE: the caller's freeze returns
+// and the snapshot is taken. No sleep: the flush is waited for, not
+// guessed.
+//
+// Then it holds: it returns only when quiesce's thaw reports the snapshot
+// taken (DONE). HCL documents two orders: Domino ends backup mode when
+// this command returns (docs/snapshot.md, interface.md), or only when the
+// Backup Snapshot Command returns (the Veeam integration). Held here,
+// backup mode lasts until the snapshot exists under both, and the Backup
+// Snapshot Command has nothing left to wait for. CANCELLED, a status file
+// that goes away or changes hands, or limit fail the backup; the tag
+// file goes when this command ends (the snapshot has it by then).
+func (s Side) SnapshotStart(ctx context.Context, a Args, limit time.Duration) int {
+	began := time.Now()
 	st, err := ReadStatus(s.Data)
 	if err != nil || st.State != Requested {
 		if errors.Is(err, ErrNoStatus) {
@@ -105,39 +125,42 @@ func (s Side) SnapshotStart(a Args) int {
 		}
 		return s.fail("No backup pending (status %s): this snapshot was not requested by quiesce", st.State)
 	}
+	// A backup quiesce requested is the one running (the freeze refuses
+	// to start while another backup task runs): any other tag of quiesce's
+	// is stale.
+	stale := removeStaleTags(s.Data, a.BackupStartDT)
 	tag := tagPath(s.Data, a.BackupStartDT)
-	if err := os.WriteFile(tag, []byte(a.BackupStartDT+"\n"), 0o644); err != nil {
+	if err := writeTag(tag, a.BackupStartDT); err != nil {
 		return s.fail("cannot write the tag file: %v", err)
 	}
+	defer os.Remove(tag)
 	if err := flush(s.Data, tag); err != nil {
 		return s.fail("cannot flush the file system: %v", err)
 	}
-	st.State, st.Backup, st.Note = DominoDone, a.BackupStartDT, "every database in backup mode"
+	st.State, st.Backup, st.Deltas, st.Note = DominoDone, a.BackupStartDT, a.DeltaDir(), "every database in backup mode"
 	if err := WriteStatus(s.Data, st); err != nil {
 		return s.fail("cannot write the status file: %v", err)
 	}
-	s.say("%s - every database in backup mode (backup %s); quiesce lets the snapshot be taken", OK, a.BackupStartDT)
+	if len(stale) > 0 {
+		s.say("removed the tag files quiesce left of earlier backups: %s", strings.Join(stale, ", "))
+	}
+	if err := s.holdUntilDone(ctx, st.Token, began, limit); err != nil {
+		return s.fail("%v", err)
+	}
+	s.say("%s - every database in backup mode (backup %s); snapshot taken after %.3fs; backup mode may end", OK, a.BackupStartDT, time.Since(began).Seconds())
 	return 0
 }
 
-// Snapshot runs after SnapshotStart and holds backup mode until quiesce
-// reports the snapshot taken (DONE), waiting on status file events. It
-// fails the backup when quiesce cancels it, the status file goes away or
-// changes hands, or limit passes (set it below Domino's own limit).
-func (s Side) Snapshot(ctx context.Context, a Args, limit time.Duration) int {
-	began := time.Now()
-	defer os.Remove(tagPath(s.Data, a.BackupStartDT))
-	st, err := ReadStatus(s.Data)
-	// DONE already: the snapshot was taken before Domino ran this command.
-	if err != nil || (st.State != DominoDone && st.State != Done) || st.Backup != a.BackupStartDT {
-		return s.fail("no snapshot pending for backup %s (status %q)", a.BackupStartDT, st.State)
-	}
-	token := st.Token
+// holdUntilDone waits on status file events until the status says the
+// snapshot is taken (DONE, or COMPLETE already). On limit it writes
+// CANCELLED, so that quiesce's thaw knows the backup failed.
+func (s Side) holdUntilDone(ctx context.Context, token string, began time.Time, limit time.Duration) error {
 	w, err := newDirWatch(s.Data)
 	if err != nil {
-		return s.fail("%v", err)
+		return err
 	}
 	defer w.Close()
+	var st Status
 	err = w.until(ctx, began.Add(limit), nil, func() (bool, error) {
 		st, err = ReadStatus(s.Data)
 		switch {
@@ -145,7 +168,7 @@ func (s Side) Snapshot(ctx context.Context, a Args, limit time.Duration) int {
 			return false, fmt.Errorf("status file: %w", err)
 		case !st.Ours(token):
 			return false, errors.New("the status file now belongs to another backup")
-		case st.State == Done:
+		case st.State == Done || st.State == Complete:
 			return true, nil
 		case st.State == Cancelled:
 			return false, fmt.Errorf("cancelled by quiesce: %s", st.Note)
@@ -155,9 +178,28 @@ func (s Side) Snapshot(ctx context.Context, a Args, limit time.Duration) int {
 	if errors.Is(err, errTimeout) {
 		st.State, st.Note = Cancelled, fmt.Sprintf("no snapshot within %s: backup failed", limit)
 		_ = WriteStatus(s.Data, st)
-		return s.fail("no snapshot within %s: backup mode ends without one", limit)
+		return fmt.Errorf("no snapshot within %s: backup mode ends without one", limit)
 	}
-	if err != nil {
+	return err
+}
+
+// Snapshot runs after SnapshotStart. The start command held backup mode
+// until the snapshot was taken, so it normally finds DONE (or COMPLETE)
+// and returns at once. Should Domino run it while the snapshot is still
+// pending (DOMINO-DONE: a start command that did not hold), it holds
+// backup mode here until DONE, as HCL's Veeam script does.
+func (s Side) Snapshot(ctx context.Context, a Args, limit time.Duration) int {
+	began := time.Now()
+	defer os.Remove(tagPath(s.Data, a.BackupStartDT))
+	st, err := ReadStatus(s.Data)
+	switch {
+	case err == nil && st.Backup == a.BackupStartDT && (st.State == Done || st.State == Complete):
+		s.say("%s - snapshot of backup %s taken already", OK, a.BackupStartDT)
+		return 0
+	case err != nil || st.State != DominoDone || st.Backup != a.BackupStartDT:
+		return s.fail("no snapshot pending for backup %s (status %q)", a.BackupStartDT, st.State)
+	}
+	if err := s.holdUntilDone(ctx, st.Token, began, limit); err != nil {
 		return s.fail("%v", err)
 	}
 	s.say("%s - snapshot taken after %.3fs; backup mode ends", OK, time.Since(began).Seconds())

@@ -40,3 +40,13 @@ func checkOwner(st fs.FileInfo) error {
 	}
 	return nil
 }
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -62,7 +62,7 @@ const headerRoom = 200
 var digits = regexp.MustCompile(`^[0-9]{8,20}$`)
 
 // FuzzParseArgs: Domino Backup's arguments (separated by NUL here) are
-// taken only as 8 (9 for the post command) with BackupStartDT a backup
+// taken only as 8 or 9 (a restore command: 9) with BackupStartDT a backup
 // time; then every field is the argument as given, the delta directory
 // ends in BackupStartDT and the tag file stays in the data directory.
 func FuzzParseArgs(f *testing.F) {
@@ -75,21 +75,24 @@ func FuzzParseArgs(f *testing.F) {
 		f.Add(s, false)
 		f.Add(s, true)
 	}
-	f.Fuzz(func(t *testing.T, joined string, post bool) {
+	f.Fuzz(func(t *testing.T, joined string, restore bool) {
 		in := strings.Split(joined, "\x00")
-		a, err := ParseArgs(in, post)
+		a, err := ParseArgs(in, restore)
 		if err != nil {
 			if !strings.Contains(err.Error(), "arguments") && !strings.Contains(err.Error(), "BackupStartDT") {
 				t.Fatalf("error %q says neither what nor where", err)
 			}
 			return
 		}
-		if len(in) != 8 && !(post && len(in) == 9) {
-			t.Fatalf("%d arguments accepted (post %v)", len(in), post)
+		if (len(in) != 8 || restore) && len(in) != 9 {
+			t.Fatalf("%d arguments accepted (restore %v)", len(in), restore)
 		}
 		got := []string{a.PhysicalFileName, a.FileName, a.BackupReference, a.BackupNode, a.BackupName, a.BackupMode, a.BackupStartDT, a.BackupTargetDir}
-		if len(in) == 9 {
+		switch {
+		case len(in) == 9 && restore:
 			got = append(got, a.RestoreFileName)
+		case len(in) == 9:
+			got = append(got, a.RetentionDays)
 		}
 		if strings.Join(got, "\x00") != joined {
 			t.Fatalf("arguments %q read as %+v", in, a)

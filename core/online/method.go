@@ -17,6 +17,7 @@ import (
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/manifest"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/runas"
 	"github.com/quiesce/quiesce/core/state"
@@ -28,7 +29,7 @@ const Name = state.LegacyBackupMethod
 // Settings are the online method's limits.
 type Settings struct {
 	EnterTimeout   time.Duration // all databases in backup mode by then, else the freeze fails
-	MaxWindow      time.Duration // backup mode never lasts longer (below Domino's own snapshot limit)
+	MaxWindow      time.Duration // backup mode never lasts longer (below the 120 s of HCL's scripts)
 	ReleaseTimeout time.Duration // thaw: backup mode ended and deltas written by then
 	TaskWait       time.Duration // the backup task must appear by then after "load backup -s"
 	DeltaDir       string        // BackupTargetDirDb as configured in dominobackup.nsf; "" when not told
@@ -82,7 +83,7 @@ type data struct {
 	ID        string    `json:"id,omitempty"`         // Domino's BackupStartDT, once reported
 	Requested time.Time `json:"requested"`            // when quiesce asked for backup mode
 	InMode    time.Time `json:"in_mode,omitempty"`    // when every database was in backup mode
-	Window    time.Time `json:"window_end,omitempty"` // backup mode must end by then (Domino's own limit)
+	Window    time.Time `json:"window_end,omitempty"` // backup mode must end by then (backup_max_window)
 }
 
 func backupOf(r *freeze.Run) data {
@@ -154,7 +155,7 @@ func (e *Method) Check(ctx context.Context, c freeze.Caller) (freeze.Result, boo
 }
 
 // Deadline implements freeze.Method: backup mode ends at the caller's
-// budget, never later than its window (below Domino's own limit).
+// budget, never later than its window (backup_max_window).
 func (e *Method) Deadline(r *freeze.Run, c freeze.Caller, now time.Time) time.Time {
 	d := now.Add(e.set.MaxWindow)
 	if c.Budget > 0 && now.Add(c.Budget).Before(d) {
@@ -231,38 +232,70 @@ func (e *Method) Enter(ctx context.Context, r *freeze.Run, c freeze.Caller) (fre
 	if err := r.Save(); err != nil {
 		return freeze.Result{}, err
 	}
-	id, err := e.request(ctx, b.Token, earliest(e.enterBy(c, now), r.Rec.Deadline))
+	st, err := e.request(ctx, b.Token, earliest(e.enterBy(c, now), r.Rec.Deadline))
 	if err != nil {
 		return freeze.Result{}, err
 	}
+	id := st.Backup
 	inMode := e.clock.Now()
 	b.ID, b.InMode = id, inMode
 	r.SetData(b)
 	e.log.Info("all databases in backup mode", zap.String("backup", id), zap.Duration("after", inMode.Sub(now)), zap.Time("deadline", r.Rec.Deadline))
-	return freeze.Result{Outcome: freeze.BackupMode,
+	res := freeze.Result{Outcome: freeze.BackupMode,
 		Message: fmt.Sprintf("domino online: every database in backup mode in %s (Domino Backup %s); no outage, backup mode ends at the thaw or by %s",
-			secs(inMode.Sub(now)), id, r.Rec.Deadline.Format("15:04:05"))}, nil
+			secs(inMode.Sub(now)), id, r.Rec.Deadline.Format("15:04:05"))}
+	res.Warnings = e.prove(r, c, st)
+	return res, nil
+}
+
+// location is where the snapshot manifest goes: the data directory,
+// written as the Domino user, listing the databases.
+func (e *Method) location() manifest.Location {
+	return manifest.Location{Dir: e.data(), Account: e.srv.Account(), Data: domino.IsDatabase}
+}
+
+// prove writes the snapshot manifest (core/manifest): every database in
+// backup mode of this backup, whose tag file is in place, and where its
+// deltas will be. The databases keep changing in backup mode: the
+// manifest's sizes and times say which ones changed after it, and those
+// need their deltas. A manifest that cannot be written is a warning.
+func (e *Method) prove(r *freeze.Run, c freeze.Caller, st Status) []string {
+	m := manifest.Freeze(r, Name, c, fmt.Sprintf("every database in backup mode (Domino Backup %s reported DOMINO-DONE; tag file %s written and flushed)", st.Backup, TagName(st.Backup)))
+	m.Backup, m.Deltas = st.Backup, st.Deltas
+	if err := e.location().Take(m, e.clock.Now()); err != nil {
+		return []string{fmt.Sprintf("no snapshot manifest written (%v): quiesce verify cannot judge this snapshot", err)}
+	}
+	return nil
+}
+
+// unprove removes the manifest from the live data directory: the freeze
+// is over, a copy taken now must not carry it.
+func (e *Method) unprove() {
+	if err := e.location().Remove(); err != nil {
+		e.log.Warn("cannot remove the snapshot manifest", zap.Error(err))
+	}
 }
 
 // request writes REQUESTED, loads the backup task and waits for
-// DOMINO-DONE with this token. It returns Domino's backup identity.
-func (e *Method) request(ctx context.Context, token string, deadline time.Time) (string, error) {
+// DOMINO-DONE with this token. It returns that status: Domino's backup
+// identity and where its deltas go.
+func (e *Method) request(ctx context.Context, token string, deadline time.Time) (Status, error) {
 	wait := deadline.Sub(e.clock.Now())
 	data := e.data()
 	w, err := newDirWatch(data)
 	if err != nil {
-		return "", &Failure{Cause: err, Ended: true}
+		return Status{}, &Failure{Cause: err, Ended: true}
 	}
 	defer w.Close()
 	if err := e.writeStatus(Status{State: Requested, Token: token, Note: "requested by quiesce"}); err != nil {
-		return "", &Failure{Cause: fmt.Errorf("status file: %w", err), Ended: true}
+		return Status{}, &Failure{Cause: fmt.Errorf("status file: %w", err), Ended: true}
 	}
 	if err := e.srv.Console(ctx, 30*time.Second, "load backup -s"); err != nil {
-		return "", &Failure{Cause: fmt.Errorf("console command \"load backup -s\": %w", err), Ended: true}
+		return Status{}, &Failure{Cause: fmt.Errorf("console command \"load backup -s\": %w", err), Ended: true}
 	}
 	tasks, err := e.awaitTask(ctx, w, earliest(deadline, e.clock.Now().Add(e.set.TaskWait)))
 	if err != nil {
-		return "", err
+		return Status{}, err
 	}
 	ended := watchExit(ctx, tasks, deadline)
 	var st Status
@@ -281,13 +314,13 @@ func (e *Method) request(ctx context.Context, token string, deadline time.Time) 
 	switch {
 	case errors.Is(err, errTaskEnded):
 		//lint:ignore ST1005 "Domino Backup" is a product name
-		return "", &Failure{Cause: fmt.Errorf("Domino Backup ended before every database was in backup mode (see the server console)"), Ended: true}
+		return Status{}, &Failure{Cause: fmt.Errorf("Domino Backup ended before every database was in backup mode (see the server console)"), Ended: true}
 	case errors.Is(err, errTimeout):
-		return "", &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", wait.Round(time.Second))}
+		return Status{}, &Failure{Cause: fmt.Errorf("not every database was in backup mode within %s", wait.Round(time.Second))}
 	case err != nil:
-		return "", &Failure{Cause: err}
+		return Status{}, &Failure{Cause: err}
 	}
-	return st.Backup, nil
+	return st, nil
 }
 
 // awaitTask waits until the backup task runs, re-scanning on every change
@@ -340,6 +373,7 @@ func (e *Method) Abort(ctx context.Context, r *freeze.Run, c freeze.Caller, caus
 // cancel tells Domino Backup no snapshot will come and waits until its
 // task is gone; it reports whether it is.
 func (e *Method) cancel(ctx context.Context, r *freeze.Run, why string) bool {
+	e.unprove()
 	b := backupOf(r)
 	if st, err := e.readStatus(); err == nil && st.Ours(b.Token) && st.State != Complete {
 		st.State, st.Note = Cancelled, oneLine(why)
@@ -362,6 +396,7 @@ func (e *Method) cancel(ctx context.Context, r *freeze.Run, why string) bool {
 // runs the post command, which reports COMPLETE.
 func (e *Method) Leave(ctx context.Context, r *freeze.Run, _ freeze.Bound) (freeze.Result, error) {
 	b := backupOf(r)
+	e.unprove()
 	if !r.Rec.Owed {
 		e.removeStatus(b.Token)
 		return freeze.Result{Outcome: freeze.NothingToThaw, Message: "online freeze ended by hand (" + r.Rec.Disowned + "); nothing to release"}, r.Clear()
@@ -379,13 +414,13 @@ func (e *Method) Leave(ctx context.Context, r *freeze.Run, _ freeze.Bound) (free
 	st, err := e.readStatus()
 	if err != nil || !st.Ours(b.Token) || st.State != DominoDone {
 		e.finish(r)
-		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup %s is not waiting for the snapshot any more (status %q): Domino Backup failed or timed out; this snapshot is not restorable", b.ID, st.State), Ended: true}
+		return freeze.Result{}, &Failure{Cause: freeze.NotQuiesced(fmt.Errorf("backup %s is not waiting for the snapshot any more (status %q): Domino Backup failed or timed out; this snapshot is not restorable", b.ID, st.State)), Ended: true}
 	}
 	tasks, _ := e.srv.BackupTasks()
 	if len(tasks) == 0 {
 		e.finish(r)
 		//lint:ignore ST1005 "Domino Backup" is a product name
-		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s is not running any more (it gave up: see the server console): this snapshot is not restorable", b.ID), Ended: true}
+		return freeze.Result{}, &Failure{Cause: freeze.NotQuiesced(fmt.Errorf("Domino Backup %s is not running any more (it gave up: see the server console): this snapshot is not restorable", b.ID)), Ended: true}
 	}
 	deadline := began.Add(e.set.ReleaseTimeout)
 	ended := watchExit(ctx, tasks, deadline)
@@ -405,7 +440,7 @@ func (e *Method) Leave(ctx context.Context, r *freeze.Run, _ freeze.Bound) (free
 	case errors.Is(err, errTaskEnded):
 		e.finish(r)
 		//lint:ignore ST1005 "Domino Backup" is a product name
-		return freeze.Result{}, &Failure{Cause: fmt.Errorf("Domino Backup %s ended without completing (see the server console): this snapshot is not restorable", b.ID), Ended: true}
+		return freeze.Result{}, &Failure{Cause: freeze.NotQuiesced(fmt.Errorf("Domino Backup %s ended without completing (see the server console): this snapshot is not restorable", b.ID)), Ended: true}
 	case err != nil:
 		return freeze.Result{}, &Failure{Cause: fmt.Errorf("backup mode did not end within %s: %w", e.set.ReleaseTimeout, err)}
 	}
@@ -467,6 +502,7 @@ func (e *Method) Settle(ctx context.Context, r *freeze.Run, why freeze.Why) (fre
 	b := backupOf(r)
 	res := freeze.Result{Outcome: freeze.Released, Message: fmt.Sprintf("online freeze (Domino Backup %s) ended by %s", b.ID, r.Who)}
 	if why == freeze.Boot {
+		e.unprove()
 		e.removeStatus(b.Token)
 		res.Message = "online freeze from before the reboot discarded (the server restarted: no backup mode left)"
 		return res, nil

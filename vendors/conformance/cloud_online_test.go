@@ -36,52 +36,15 @@ func newOnlineRigShutdown(t *testing.T, o simtest.Options, method, shutdown stri
 // The stop cannot fit the cloud caller's 60 s, Domino Backup is set up:
 // check says the stop does not fit but online mode does (exit 0), and the
 // caller's freeze puts Domino into backup mode with no outage; the
-// snapshot is restorable with its deltas. With method = stop the same
+// snapshot lies inside backup mode and is restorable with its deltas,
+// under each order of Domino's snapshot commands. With method = stop the same
 // setup is refused at once, leaving Domino serving.
 func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 	simtest.Slow(t)
 	for _, name := range hardCallers {
-		t.Run(name, func(t *testing.T) {
-			r := newOnlineRigShutdown(t, simtest.Options{ShutdownSeconds: 0.2}, "auto", "10m")
-			h := harnessNamed(t, name)(t, r)
-			r.startServer(t)
-			out, code := r.check(t, checkFlags(h)...)
-			block := callerLines(out, name)
-			for _, want := range []string{fmt.Sprintf("%-9s DOES NOT FIT", name), "online    FITS: freezes use Domino Backup (no outage), backup mode within 20s; method = auto",
-				"with auto, a freeze while Domino Backup cannot be used falls back to the stop above"} {
-				if !strings.Contains(block, want) {
-					t.Fatalf("check lacks %q:\n%s", want, out)
-				}
-			}
-			if strings.Contains(block, "refused at once") || code != 0 {
-				t.Fatalf("check exit %d; a caller that online mode covers is reported as failing:\n%s", code, out)
-			}
-			w := nrpcwatch.Start(r.sim.Port)
-			tr := &transcript{}
-			f := h.Freeze(t)
-			tr.step(f)
-			mustOK(t, f)
-			snap := r.sim.Snapshot()
-			th := h.Thaw(t)
-			tr.step(th)
-			mustOK(t, th)
-			if ok, refused := w.End(); refused > 0 || ok == 0 {
-				t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
-			}
-			m := onlineID.FindStringSubmatch(r.log(t))
-			if m == nil {
-				t.Fatalf("no online backup in quiesce's log:\n%s", r.log(t))
-			}
-			if code, out := r.sim.VerifyWithDeltas(snap, r.sim.BackupDeltaDir(m[1])); code != 0 {
-				t.Fatalf("snapshot + deltas: %s", out)
-			}
-			tr.add("snapshot with its deltas: restorable")
-			simtest.Eventually(t, 10*time.Second, "backup task gone", func() bool { return backupTasks(r) == 0 })
-			for i := range tr.lines { // the backup's identity is its start time
-				tr.lines[i] = strings.ReplaceAll(tr.lines[i], m[1], "<BACKUP>")
-			}
-			tr.golden(t, name, "online-stop-does-not-fit")
-		})
+		for _, order := range simtest.Orders {
+			t.Run(name+"/order-"+order, func(t *testing.T) { cloudOnline(t, name, order) })
+		}
 		t.Run(name+"-method-stop", func(t *testing.T) {
 			r := newOnlineRigShutdown(t, simtest.Options{ShutdownSeconds: 0.2}, "stop", "10m")
 			h := harnessNamed(t, name)(t, r)
@@ -101,4 +64,46 @@ func TestCloudOnlineWhenStopCannotFit(t *testing.T) {
 			}
 		})
 	}
+}
+
+func cloudOnline(t *testing.T, name, order string) {
+	r := newOnlineRigShutdown(t, simtest.Options{ShutdownSeconds: 0.2, BackupOrder: order}, "auto", "10m")
+	h := harnessNamed(t, name)(t, r)
+	r.startServer(t)
+	out, code := r.check(t, checkFlags(h)...)
+	block := callerLines(out, name)
+	for _, want := range []string{fmt.Sprintf("%-9s DOES NOT FIT", name), "online    FITS: freezes use Domino Backup (no outage), backup mode within 20s; method = auto",
+		"with auto, a freeze while Domino Backup cannot be used falls back to the stop above"} {
+		if !strings.Contains(block, want) {
+			t.Fatalf("check lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(block, "refused at once") || code != 0 {
+		t.Fatalf("check exit %d; a caller that online mode covers is reported as failing:\n%s", code, out)
+	}
+	w := nrpcwatch.Start(r.sim.Port)
+	tr := &transcript{}
+	f := h.Freeze(t)
+	tr.step(f)
+	mustOK(t, f)
+	snap := r.sim.TakeSnapshot()
+	th := h.Thaw(t)
+	tr.step(th)
+	mustOK(t, th)
+	if ok, refused := w.End(); refused > 0 || ok == 0 {
+		t.Fatalf("NRPC: %d accepted, %d refused during the cycle", ok, refused)
+	}
+	m := onlineID.FindStringSubmatch(r.log(t))
+	if m == nil {
+		t.Fatalf("no online backup in quiesce's log:\n%s", r.log(t))
+	}
+	if err := r.sim.CheckOnline(snap, m[1]); err != nil {
+		t.Fatalf("a snapshot reported OK: %v", err)
+	}
+	tr.add("snapshot with its deltas: restorable")
+	simtest.Eventually(t, 10*time.Second, "backup task gone", func() bool { return backupTasks(r) == 0 })
+	for i := range tr.lines { // the backup's identity is its start time
+		tr.lines[i] = strings.ReplaceAll(tr.lines[i], m[1], "<BACKUP>")
+	}
+	tr.golden(t, name, "online-stop-does-not-fit")
 }

@@ -18,9 +18,10 @@ import (
 )
 
 // TestSoakOnline: randomized online cycles (method = auto) with the online
-// faults drawn at random. Invariants: a freeze that reports success is
-// restorable with its deltas (or, after a fallback, consistent on its
-// own); the server is serving after every cycle; no backup task and no
+// faults and the order of Domino's snapshot commands drawn at random.
+// Invariants: a freeze that reports success gives a snapshot taken inside
+// backup mode and restorable with its deltas (or, after a fallback,
+// consistent on its own); the server is serving after every cycle; no backup task and no
 // status file outlive a cycle. QUIESCE_SOAK_CYCLES scales it (a fifth of
 // the plain soak's cycles, at least 10); QUIESCE_SOAK_SEED replays a run.
 func TestSoakOnline(t *testing.T) {
@@ -50,10 +51,12 @@ func TestSoakOnline(t *testing.T) {
 	for i := 0; i < max(soakCycles()/5, 10); i++ {
 		f := faults[rnd.Intn(len(faults))]
 		tally[f]++
+		order := simtest.Orders[rnd.Intn(len(simtest.Orders))]
+		r.sim.SetIni("SimBackupOrder", order)
 		fail := func(format string, a ...any) {
 			t.Helper()
 			b, _ := os.ReadFile(r.logFile)
-			t.Fatalf("VIOLATION online cycle %d (%s): "+format+"\nconsole:\n%s\nlog tail:\n%s", append(append([]any{i, f}, a...), r.sim.Console(), tailLines(string(b), 15))...)
+			t.Fatalf("VIOLATION online cycle %d (%s, order %s): "+format+"\nconsole:\n%s\nlog tail:\n%s", append(append([]any{i, f, order}, a...), r.sim.Console(), tailLines(string(b), 15))...)
 		}
 		if f == "database refuses backup mode" {
 			r.sim.SetIni("SimBackupFailDB", "names.nsf")
@@ -93,7 +96,7 @@ func TestSoakOnline(t *testing.T) {
 					break
 				}
 			}
-			snap := r.sim.Snapshot()
+			snap := r.sim.TakeSnapshot()
 			if f == "nested callers" {
 				q("vmware", "thaw")
 			}
@@ -112,7 +115,7 @@ func TestSoakOnline(t *testing.T) {
 			}
 			ok, refused := w.End()
 			if strings.Contains(out, "fell back to stop/start") {
-				if rep := r.sim.Verify(snap); !rep.Consistent() {
+				if rep := r.sim.Verify(snap.Dir); !rep.Consistent() {
 					fail("fallback snapshot inconsistent: %+v", rep)
 				}
 				break
@@ -124,8 +127,8 @@ func TestSoakOnline(t *testing.T) {
 			if m == nil {
 				fail("freeze did not report a backup: %s", out)
 			}
-			if code, v := r.sim.VerifyWithDeltas(snap, r.sim.BackupDeltaDir(m[1])); code != 0 {
-				fail("snapshot + deltas not restorable: %s", v)
+			if err := r.sim.CheckOnline(snap, m[1]); err != nil {
+				fail("a snapshot reported OK: %v", err)
 			}
 		}
 		r.sim.SetIni("SimBackupFailDB", "")

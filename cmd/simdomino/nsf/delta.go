@@ -75,6 +75,9 @@ type Delta struct {
 	Database string // the database's path relative to the data directory
 	Base     Base
 	Changes  []byte // complete records appended while in backup mode
+	// Final is the sha256 of the body when backup mode ended: what the
+	// database restored with this delta holds (not written to the file).
+	Final string
 }
 
 // EndBackup takes the database out of backup mode and returns what was
@@ -88,7 +91,8 @@ func EndBackup(base Base, backup, rel string) (Delta, error) {
 	if end < base.Size || hashBody(b[:base.Size]) != base.Hash {
 		return Delta{}, fmt.Errorf("%s changed below its backup base (rewritten while in backup mode)", base.Path)
 	}
-	return Delta{Backup: backup, Database: filepath.ToSlash(rel), Base: base, Changes: append([]byte(nil), b[base.Size:end]...)}, nil
+	return Delta{Backup: backup, Database: filepath.ToSlash(rel), Base: base, Changes: append([]byte(nil), b[base.Size:end]...),
+		Final: hashBody(b[:end])}, nil
 }
 
 // Write stores d as a .DELTA file at path.
@@ -166,6 +170,19 @@ func (d Delta) Apply(copyPath string) error {
 	out := append(append([]byte(nil), b[:d.Base.Size]...), d.Changes...)
 	copy(out[len(magic):], stateOK)
 	return os.WriteFile(copyPath, out, 0o644)
+}
+
+// BodyHash is the sha256 of a database's body up to its last complete
+// record: two databases with the same BodyHash hold the same records.
+func BodyHash(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	if len(b) < int(bodyStart) || string(b[:len(magic)]) != magic {
+		return "", fmt.Errorf("%s: %w", path, ErrNotDatabase)
+	}
+	return hashBody(b[:lastRecordEnd(b)]), nil
 }
 
 // TagPrefix and TagSuffix name the tag file the snapshot start command

@@ -22,6 +22,7 @@ import (
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/proc"
+	"github.com/quiesce/quiesce/core/runas"
 )
 
 // exeSuffix is what executables are named with on this platform.
@@ -117,7 +118,20 @@ type Options struct {
 	// (Sim.DeltaDir; default under the installation root).
 	Backup        bool
 	BackupCommand string
+	// BackupOrder is when the simulated Domino Backup ends backup mode:
+	// "start" (when the Snapshot Start Command returns) or "snapshot"
+	// (when the Backup Snapshot Command returns); "" for simdomino's
+	// default. Orders lists both.
+	BackupOrder string
+	// RestoreOptions go before Domino's arguments in the configured
+	// restore commands (quiesce domino-backup restore-db OPTIONS ...).
+	RestoreOptions string
 }
+
+// Orders are the orders in which Domino may run the snapshot commands,
+// as simdomino install --backup-order takes them: an online test runs
+// under each.
+var Orders = []string{"start", "snapshot"}
 
 // Sim is one installed simulated server.
 type Sim struct {
@@ -154,6 +168,12 @@ func New(t testing.TB, o Options) *Sim {
 		}
 		s.DeltaDir = filepath.Join(root, "local/backup/nsf")
 		args = append(args, "--backup", "--quiesce", o.BackupCommand, "--delta-dir", s.DeltaDir)
+		if o.BackupOrder != "" {
+			args = append(args, "--backup-order", o.BackupOrder)
+		}
+		if o.RestoreOptions != "" {
+			args = append(args, "--restore-options", o.RestoreOptions)
+		}
 	}
 	if s.Service != "" {
 		args = append(args, "--service", s.Service)
@@ -253,6 +273,63 @@ func (s *Sim) Snapshot() string {
 	return dst
 }
 
+// Snap is a snapshot and the time it took: the copy holds the data
+// directory as it was somewhere between From and To.
+type Snap struct {
+	Dir      string
+	From, To time.Time
+}
+
+// SnapshotTail is how long a snapshot takes to complete after its data
+// is captured: a hypervisor's snapshot is done, and the caller thaws,
+// some time after the instant it holds. The application must stay
+// consistent (in backup mode) until then.
+const SnapshotTail = 250 * time.Millisecond
+
+// TakeSnapshot copies the data directory as Snapshot does, and notes when:
+// the snapshot spans the copy and SnapshotTail after it.
+func (s *Sim) TakeSnapshot() Snap {
+	s.t.Helper()
+	from := time.Now()
+	dir := s.Snapshot()
+	time.Sleep(SnapshotTail)
+	return Snap{Dir: dir, From: from, To: time.Now()}
+}
+
+// CheckOnline reports why snap is not a good online snapshot of backup
+// id (nil when it is): by the simulator's timeline, the whole snapshot
+// (the copy and its tail) must lie inside id's backup mode, and the
+// copy restored with id's deltas must be consistent. Call it once the
+// backup is complete (after the thaw).
+func (s *Sim) CheckOnline(snap Snap, id string) error {
+	s.t.Helper()
+	var inMode, ending *timeline.Event
+	for _, ev := range s.Timeline() {
+		ev := ev
+		switch {
+		case strings.TrimSpace(ev.Detail) != id:
+		case ev.Name == "backup-mode-all":
+			inMode = &ev
+		case ev.Name == "backup-mode-ending" && ending == nil:
+			ending = &ev
+		}
+	}
+	switch {
+	case inMode == nil:
+		return fmt.Errorf("backup %s never had every database in backup mode", id)
+	case inMode.Time.After(snap.From):
+		return fmt.Errorf("the snapshot began %s before every database was in backup mode of backup %s", inMode.Time.Sub(snap.From), id)
+	case ending == nil:
+		return fmt.Errorf("backup %s never ended backup mode", id)
+	case ending.Time.Before(snap.To):
+		return fmt.Errorf("backup mode of backup %s began to end %s before the snapshot was complete: the snapshot lies outside backup mode", id, snap.To.Sub(ending.Time).Round(time.Millisecond))
+	}
+	if code, out := s.VerifyWithDeltas(snap.Dir, s.BackupDeltaDir(id)); code != 0 {
+		return fmt.Errorf("snapshot + deltas of backup %s: %s", id, strings.TrimSpace(out))
+	}
+	return nil
+}
+
 // Verify judges a snapshot with the simulator's own check.
 func (s *Sim) Verify(dir string) nsf.Report {
 	s.t.Helper()
@@ -321,6 +398,21 @@ func Require(t testing.TB, ok bool, why string) {
 func (s *Sim) VerifyWithDeltas(copyDir, deltaDir string) (int, string) {
 	s.t.Helper()
 	cmd := exec.Command(s.Bin, "verify", copyDir, "--delta", deltaDir)
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// Restore plays Domino's restore task (simdomino restore) as the Domino
+// user: database db of backup id restored to the new name to, with
+// RestoreFileName passed as names says ("dad" or "plain"). It returns the
+// exit code and the task's console lines.
+func (s *Sim) Restore(id, db, to, names string) (int, string) {
+	s.t.Helper()
+	acct, err := runas.Lookup(s.User)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := runas.Command(acct, s.Data, s.Bin, "restore", "--data", s.Data, "--backup", id, "--db", db, "--to", to, "--restore-name", names)
 	out, _ := cmd.CombinedOutput()
 	return cmd.ProcessState.ExitCode(), string(out)
 }

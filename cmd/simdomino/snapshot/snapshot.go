@@ -3,12 +3,15 @@
 package snapshot
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// Copy copies the regular files and directories under src to dst.
+// Copy copies the regular files and directories under src to dst,
+// keeping each file's modification time, as a disk snapshot does.
 func Copy(src, dst string) error {
 	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
@@ -22,7 +25,13 @@ func Copy(src, dst string) error {
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		return CopyFile(path, target, 0o644)
+		if err := CopyFile(path, target, 0o644); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while copied: not in this snapshot
+			}
+			return err
+		}
+		return os.Chtimes(target, info.ModTime(), info.ModTime())
 	})
 }
 

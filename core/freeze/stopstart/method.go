@@ -11,6 +11,7 @@ import (
 
 	"github.com/quiesce/quiesce/core/clock"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/manifest"
 	"github.com/quiesce/quiesce/core/state"
 )
 
@@ -164,7 +165,37 @@ func (m *Method) Enter(ctx context.Context, r *freeze.Run, c freeze.Caller) (fre
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s had to be killed (%s): %s of %s may not be closed cleanly in this snapshot",
 			m.name, rep.Outcome, dataNoun(m.t), strings.Join(rep.Killed, ", ")))
 	}
+	res.Warnings = append(res.Warnings, m.prove(r, c, rep)...)
 	return res, nil
+}
+
+// prove writes the snapshot manifest into the target's data location
+// (Located): what was stopped, by whom, that no process is left, and its
+// data files. A manifest that cannot be written is a warning: the
+// snapshot is consistent, it only cannot prove it.
+func (m *Method) prove(r *freeze.Run, c freeze.Caller, rep StopReport) []string {
+	l, ok := m.t.(Located)
+	if !ok {
+		return nil
+	}
+	obs := fmt.Sprintf("%s stopped (%s); no process of it left", m.name, rep.Outcome)
+	if rep.Forced {
+		obs += "; killed: " + strings.Join(rep.Killed, ", ")
+	}
+	if err := l.Location().Take(manifest.Freeze(r, Name, c, obs), r.Now()); err != nil {
+		return []string{fmt.Sprintf("no snapshot manifest written (%v): quiesce verify cannot judge this snapshot", err)}
+	}
+	return nil
+}
+
+// unprove removes the manifest from the live data location once the
+// freeze is over: a copy taken later must not carry it.
+func (m *Method) unprove(r *freeze.Run) {
+	if l, ok := m.t.(Located); ok {
+		if err := l.Location().Remove(); err != nil {
+			r.Log().Warn("cannot remove the snapshot manifest", zap.Error(err))
+		}
+	}
 }
 
 // restoreTimeout bounds the readiness wait of a restore when the caller
@@ -175,6 +206,7 @@ const restoreTimeout = 2 * time.Minute
 // failed freeze, and the freeze forgotten. The result counts the outage
 // the failed freeze caused.
 func (m *Method) Abort(ctx context.Context, r *freeze.Run, c freeze.Caller, cause error) (freeze.Result, error) {
+	m.unprove(r)
 	since := stoppedAt(r)
 	r.Rec.Phase = state.PhaseLeaving
 	if err := r.Save(); err != nil {
@@ -215,6 +247,7 @@ func (m *Method) Leave(ctx context.Context, r *freeze.Run, b freeze.Bound) (free
 		}
 		return res, r.Clear()
 	}
+	m.unprove(r)
 	since := stoppedAt(r)
 	rep, out, blocked, err := m.startWithin(ctx, r, b)
 	downtime := r.Now().Sub(since)
@@ -247,6 +280,7 @@ func (m *Method) Leave(ctx context.Context, r *freeze.Run, b freeze.Bound) (free
 // Settle implements freeze.Method: a stop cut short is finished, then
 // the target is started if a freeze stopped it.
 func (m *Method) Settle(ctx context.Context, r *freeze.Run, why freeze.Why) (freeze.Result, error) {
+	m.unprove(r)
 	forced := false
 	if why == freeze.Interrupted && r.Rec.Phase == state.PhaseEntering {
 		rep, err := m.t.Stop(ctx, m.graceful())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/manifest"
 )
 
 // ErrAlreadyRunning: a start found the application running already.
@@ -55,6 +56,13 @@ type Waiter interface {
 type Crasher interface {
 	// Crashed names what shows the crash; nil when nothing does.
 	Crashed() []string
+}
+
+// Located is a Target whose data has a location a snapshot manifest
+// describes (core/manifest): before the freeze returns, the method writes
+// the manifest there; the thaw removes it.
+type Located interface {
+	Location() manifest.Location
 }
 
 // StopReport is what the method needs to know of a stop.
