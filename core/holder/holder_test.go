@@ -329,7 +329,7 @@ func TestDeadlineEndsTheHold(t *testing.T) {
 	}
 	time.Sleep(1600 * time.Millisecond)
 	res, err := r.s.Recover(ctx, false)
-	if err != nil || !strings.Contains(res.Message, "released by recover") {
+	if err != nil || !strings.Contains(res.Message, "released by the recover") {
 		t.Fatalf("recover after the deadline: %+v %v", res, err)
 	}
 	if locked(t, r.path) {

@@ -428,7 +428,7 @@ func (m *Method) Settle(ctx context.Context, r *freeze.Run, why freeze.Why) (fre
 		return freeze.Result{Outcome: freeze.NothingToThaw, Message: "nothing was held"}, nil
 	}
 	m.log.Error("database lock released without a thaw", zap.String("by", r.Who), zap.String("phase", r.Rec.Phase), zap.String("lost", rep.Lost))
-	return freeze.Result{Outcome: freeze.Released, Message: fmt.Sprintf("%s lock released by %s (no thaw came; held %s)", m.drv.Server(), r.Who, secs(rep.Released.Sub(rep.Acquired)))}, nil
+	return freeze.Result{Outcome: freeze.Released, Message: fmt.Sprintf("released by the %s after %s: no thaw came", r.Who, secs(rep.Released.Sub(rep.Acquired)))}, nil
 }
 
 // Holds implements freeze.Method: the holder still answers, the same

@@ -99,10 +99,15 @@ func (h *hold) tell(w io.WriteCloser, a Acquired, err error) error {
 	return nil
 }
 
+// lostLinger is how long a holder whose session was lost stays to tell
+// the thaw why (after that the thaw finds it gone: suspect all the same).
+const lostLinger = time.Minute
+
 // keep holds until released, its limit, a signal or the loss of the
 // session, beating at every heartbeat.
 func (h *hold) keep(ctx context.Context) error {
 	end := h.clock.After(h.spec.EndBy.Sub(h.clock.Now()))
+	var linger <-chan time.Time
 	for {
 		select {
 		case req := <-h.release:
@@ -122,19 +127,25 @@ func (h *hold) keep(ctx context.Context) error {
 			h.log.Warn("holder stopped by a signal: releasing the database lock")
 			h.end(context.WithoutCancel(ctx), "ended by a signal")
 			return nil
+		case <-linger:
+			h.log.Error("no thaw came within a minute of the lost lock: the holder exits")
+			return nil
 		case <-h.clock.After(h.spec.Heartbeat):
-			h.beat(ctx)
+			if h.beat(ctx) && linger == nil {
+				linger = h.clock.After(lostLinger)
+			}
 		}
 	}
 }
 
-// beat checks that the same session still holds.
-func (h *hold) beat(ctx context.Context) {
+// beat checks that the same session still holds; it reports whether
+// the hold is lost.
+func (h *hold) beat(ctx context.Context) bool {
 	h.mu.Lock()
 	lost := h.rep.Lost != ""
 	h.mu.Unlock()
 	if lost {
-		return
+		return true
 	}
 	bctx, cancel := context.WithTimeout(ctx, 2*h.spec.Heartbeat+time.Second)
 	session, err := h.lock.Alive(bctx)
@@ -151,10 +162,11 @@ func (h *hold) beat(ctx context.Context) {
 		h.rep.MaxGap = max(h.rep.MaxGap, ms(now.Sub(h.rep.LastBeat)))
 		h.rep.Beats++
 		h.rep.LastBeat = now
-		return
+		return false
 	}
 	h.log.Error("the database lock is lost", zap.String("lost", h.rep.Lost))
 	_ = h.lock.Close()
+	return true
 }
 
 // end releases the lock, with a last beat first: the release proves the
