@@ -149,6 +149,9 @@ func (g *Generic) validateDatabase(file string) error {
 			return bad("port", "a MariaDB server is reached over its socket only (socket = /run/mysqld/mysqld.sock)")
 		}
 	}
+	if len(g.ProcessNames) == 0 && len(g.ProcessPaths) == 0 {
+		g.ProcessNames = map[string][]string{KindPostgreSQL: {"postgres"}, KindMariaDB: {"mariadbd", "mysqld"}}[g.Kind] // what status counts
+	}
 	if d.EnterTimeout == 0 {
 		d.EnterTimeout = DefaultDatabase.EnterTimeout
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/quiesce/quiesce/core/holder"
 	"github.com/quiesce/quiesce/core/mariadb"
 	"github.com/quiesce/quiesce/core/online"
+	"github.com/quiesce/quiesce/core/postgresql"
 	"github.com/quiesce/quiesce/core/runas"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -75,6 +76,7 @@ func Methods() Registry {
 	return Registry{
 		{Name: online.Name, Kinds: []string{domino.TargetName}, Online: true, New: newDominoBackup},
 		{Name: mariadb.Name, Kinds: []string{mariadb.Kind}, Online: true, New: newMariaDB, Lock: mariadb.NewLock},
+		{Name: postgresql.Name, Kinds: []string{postgresql.Kind}, Online: true, New: newPostgreSQL, Lock: postgresql.NewLock},
 		{Name: stopstart.Name, New: newStop},
 	}
 }
@@ -171,6 +173,12 @@ func newDominoBackup(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
 // lock, kept by a holder.
 func newMariaDB(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
 	return mariadb.New(a.Generic, a.Config.Source, d.Holder, d.Log, d.Clock)
+}
+
+// newPostgreSQL is a PostgreSQL server's online method: a CHECKPOINT, or
+// pg_backup_start kept by a holder.
+func newPostgreSQL(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
+	return postgresql.New(a.Generic, a.Config.Source, d.Holder, d.Log, d.Clock)
 }
 
 // adopt reports whether a record version 1 kept under one of the

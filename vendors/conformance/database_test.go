@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -27,8 +28,9 @@ type dbServer interface {
 	// every transaction of acked is there, every table checks clean, and
 	// the copy agrees with what the freeze recorded (facts, nil for a
 	// cycle without a hook). It returns the recovery time and what is
-	// wrong ("" when nothing).
-	Verify(t *testing.T, dir string, acked []int, facts map[string]string) (recovery time.Duration, wrong string)
+	// wrong ("" when nothing), and how much log its recovery replayed
+	// (-1: not told).
+	Verify(t *testing.T, dir string, acked []int, facts map[string]string) (recovery time.Duration, replayed int64, wrong string)
 }
 
 // dbRig is a database server with quiesce configured for it.
@@ -111,6 +113,7 @@ type cycle struct {
 	blocked          time.Duration // the longest a write waited during the cycle
 	frozen           time.Duration // the file system frozen for the copy
 	recovery         time.Duration // the copy's server: start to accepting connections
+	replayed         int64         // bytes of log its recovery replayed; -1: not told
 	wrong            string        // what the copy shows wrong
 	refused, probeOK int
 }
@@ -160,7 +163,7 @@ func (d *dbRig) run(t *testing.T, h Harness) cycle {
 	time.Sleep(150 * time.Millisecond) // a write or two after the cycle, to see the blocked window end
 	c.blocked = d.writer.Blocked(began, time.Now())
 	c.probeOK, c.refused, _ = p.End()
-	c.recovery, c.wrong = d.srv.Verify(t, copyDir, acked, facts)
+	c.recovery, c.replayed, c.wrong = d.srv.Verify(t, copyDir, acked, facts)
 	if len(acked) == 0 {
 		t.Fatal("no transaction acknowledged before the freeze: is the writer writing?")
 	}
@@ -179,7 +182,7 @@ func report(t *testing.T, server string, cs []cycle) {
 		by[c.caller] = append(by[c.caller], c)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %-9s %6s  %-21s %-21s %-21s %-10s %s\n", server, "caller", "cycles", "write-blocked med/p99", "freeze hook med/p99", "thaw hook med/p99", "fs frozen", "recovery med/p99")
+	fmt.Fprintf(&b, "%s: %-9s %6s  %-21s %-21s %-21s %-13s %-17s %s\n", server, "caller", "cycles", "write-blocked med/p99", "freeze hook med/p99", "thaw hook med/p99", "fs frozen med", "recovery med/p99", "log replayed med")
 	for _, name := range order {
 		list := by[name]
 		pick := func(f func(c cycle) time.Duration) string {
@@ -190,9 +193,19 @@ func report(t *testing.T, server string, cs []cycle) {
 			m, p := dbtest.Stats(ds)
 			return fmt.Sprintf("%s/%s", m.Round(time.Millisecond), p.Round(time.Millisecond))
 		}
-		fmt.Fprintf(&b, "%s: %-9s %6d  %-21s %-21s %-21s %-10s %s\n", server, name, len(list), pick(func(c cycle) time.Duration { return c.blocked }),
+		var rep []int64
+		for _, c := range list {
+			rep = append(rep, c.replayed)
+		}
+		sort.Slice(rep, func(i, j int) bool { return rep[i] < rep[j] })
+		replayed := "-"
+		if r := rep[len(rep)/2]; r >= 0 {
+			replayed = fmt.Sprintf("%.1f MB", float64(r)/1e6)
+		}
+		frozen := strings.SplitN(pick(func(c cycle) time.Duration { return c.frozen }), "/", 2)[0]
+		fmt.Fprintf(&b, "%s: %-9s %6d  %-21s %-21s %-21s %-13s %-17s %s\n", server, name, len(list), pick(func(c cycle) time.Duration { return c.blocked }),
 			pick(func(c cycle) time.Duration { return c.freeze }), pick(func(c cycle) time.Duration { return c.thaw }),
-			pick(func(c cycle) time.Duration { return c.frozen }), pick(func(c cycle) time.Duration { return c.recovery }))
+			frozen, pick(func(c cycle) time.Duration { return c.recovery }), replayed)
 	}
 	t.Logf("measured cycles (the baseline, caller none, is the same snapshot with no hook):\n%s", b.String())
 }

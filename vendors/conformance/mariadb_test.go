@@ -27,7 +27,7 @@ type mariaServer struct {
 func (s *mariaServer) Writer(t *testing.T) *dbtest.Writer { return dbtest.MariaDBWriter(t, s.m) }
 func (s *mariaServer) Prober() *dbtest.Prober             { return dbtest.MariaDBProber(s.m) }
 
-func (s *mariaServer) Verify(t *testing.T, dir string, acked []int, facts map[string]string) (time.Duration, string) {
+func (s *mariaServer) Verify(t *testing.T, dir string, acked []int, facts map[string]string) (time.Duration, int64, string) {
 	rep := dbtest.VerifyMariaDBCopy(t, dir, s.user, acked, facts["binlog_file"])
 	var wrong []string
 	for tb, n := range rep.Missing {
@@ -40,7 +40,7 @@ func (s *mariaServer) Verify(t *testing.T, dir string, acked []int, facts map[st
 		wrong = append(wrong, fmt.Sprintf("binary log: quiesce recorded %s:%s GTID %s, the copy's log has %d bytes, GTID %s",
 			facts["binlog_file"], facts["binlog_pos"], facts["gtid_binlog_pos"], rep.BinlogLen, rep.GTID))
 	}
-	return rep.Recovery, strings.Join(wrong, "; ")
+	return rep.Recovery, -1, strings.Join(wrong, "; ")
 }
 
 // newMariaRig starts a MariaDB and configures quiesce for it: kind =
