@@ -9,7 +9,9 @@ import (
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/freeze/stopstart"
+	"github.com/quiesce/quiesce/core/mariadb"
 	"github.com/quiesce/quiesce/core/online"
+	"github.com/quiesce/quiesce/core/postgresql"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
@@ -43,7 +45,7 @@ func (e *env) checkAction(c *cli.Context) error {
 		e.say("warning: %s", w)
 	}
 	e.sayEscalations(ss)
-	allFit := true
+	allFit := e.checkDatabases(c, ss, eng.Policy(), cfg)
 	for _, a := range e.adapters {
 		caller := configuredLimits(cfg, a.Name).Or(a.Defaults).Caller(a.Name, "", time.Time{})
 		op, why, err := eng.Operator(a.Name)
@@ -98,6 +100,9 @@ func (e *env) sayEscalations(ss []*freeze.Session) {
 		if p.Method != stopstart.Name {
 			p = s.Methods()[len(s.Methods())-1].Plan(freeze.Caller{})
 		}
+		if p.Method != stopstart.Name {
+			continue // frozen online only (a database without a manager): checkDatabases
+		}
 		e.say("%s: a stop takes at most %s:", s.Instance().Name, p.Worst.Round(time.Second))
 		for _, st := range p.Steps {
 			e.say("  %-13s %8s  %s", st.Name, st.Limit.Round(time.Second), st.What)
@@ -114,6 +119,10 @@ func (e *env) sayPlan(name, verdict string, p freeze.Plan) {
 			return "no limit"
 		}
 		return r(d).String() + " " + what
+	}
+	if p.Method == mariadb.Name || p.Method == postgresql.Name {
+		e.say("%-9s %s (database lock: see above)", name, verdict)
+		return
 	}
 	if p.Method == online.Name {
 		e.say("%-9s %s", name, verdict)

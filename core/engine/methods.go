@@ -171,14 +171,14 @@ func newDominoBackup(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
 
 // newMariaDB is a MariaDB/MySQL server's online method: its backup
 // lock, kept by a holder.
-func newMariaDB(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
-	return mariadb.New(a.Generic, a.Config.Source, d.Holder, d.Log, d.Clock)
+func newMariaDB(a App, d Deps, p freeze.Policy) (freeze.Method, error) {
+	return mariadb.New(a.Generic, a.Config.Source, d.Holder, p, d.Log, d.Clock)
 }
 
 // newPostgreSQL is a PostgreSQL server's online method: a CHECKPOINT, or
 // pg_backup_start kept by a holder.
-func newPostgreSQL(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
-	return postgresql.New(a.Generic, a.Config.Source, d.Holder, d.Log, d.Clock)
+func newPostgreSQL(a App, d Deps, p freeze.Policy) (freeze.Method, error) {
+	return postgresql.New(a.Generic, a.Config.Source, d.Holder, p, d.Log, d.Clock)
 }
 
 // adopt reports whether a record version 1 kept under one of the

@@ -52,6 +52,7 @@ type Settings struct {
 	MaxHold        time.Duration // a hold never lasts longer
 	ReleaseTimeout time.Duration // a thaw waits this long for the release
 	Heartbeat      time.Duration // the holder checks its session this often; 0: DefaultHeartbeat
+	Policy         freeze.Policy // the session's: a freeze's window bounds the wait for the lock
 }
 
 // MinEnter is the shortest wait for the lock worth attempting.
@@ -81,6 +82,9 @@ var _ freeze.Method = (*Method)(nil)
 func New(drv Driver, set Settings, log *zap.Logger, c clock.Clock) *Method {
 	if set.Heartbeat <= 0 {
 		set.Heartbeat = DefaultHeartbeat
+	}
+	if set.Policy.DefaultWindow == 0 {
+		set.Policy.DefaultWindow = time.Hour // as the session's
 	}
 	return &Method{set: set, drv: drv, log: log, clock: c}
 }
@@ -170,9 +174,12 @@ func margin(budget time.Duration) time.Duration {
 	return min(max(budget/5, 2*time.Second), 30*time.Second)
 }
 
-// enterWait is how long a freeze by c may wait for the lock.
+// enterWait is how long a freeze by c may wait for the lock: within its
+// enter_timeout, the caller's budget less a margin to give up and
+// answer, and its window less what the snapshot needs (freeze.MinHold).
 func (m *Method) enterWait(c freeze.Caller) time.Duration {
-	wait := m.set.EnterTimeout
+	window := min(m.set.Policy.Window(c), m.set.MaxHold)
+	wait := min(m.set.EnterTimeout, window-freeze.MinHold(window))
 	if c.Budget > 0 {
 		avail := c.Budget - margin(c.Budget)
 		if c.Cycle {
@@ -446,3 +453,31 @@ func (m *Method) Holds(ctx context.Context, r *freeze.Run) error {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.3fs", max(d, 0).Seconds()) }
+
+// Probe starts a holder that connects as a freeze would and reports what
+// the freeze would do, changing nothing (for check): the server, the
+// mode, a warning about missing privileges. name names the instance in
+// the holder's log.
+func (m *Method) Probe(ctx context.Context, name string) (Facts, error) {
+	if _, _, err := m.Check(ctx, freeze.Caller{}); err != nil {
+		return nil, err
+	}
+	conn, err := m.drv.Conn(probeWait)
+	if err != nil {
+		return nil, err
+	}
+	by := m.clock.Now().Add(probeWait)
+	h, err := m.set.Launcher.Start(Spec{Kind: m.drv.Kind(), Op: OpProbe, Instance: name, Conn: conn, AcquireBy: by}, m.set.Account, "")
+	if err != nil {
+		return nil, err
+	}
+	a, err := h.Wait(ctx, by.Add(waitGrace))
+	if err != nil {
+		return nil, err
+	}
+	h.reap(5 * time.Second)
+	return a.Facts, nil
+}
+
+// probeWait bounds a probe's connection.
+const probeWait = 10 * time.Second

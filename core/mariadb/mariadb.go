@@ -41,7 +41,7 @@ var _ holder.Driver = (*Driver)(nil)
 
 // New returns the online freeze of the server g describes. A credentials
 // file others could read is refused here, before any freeze.
-func New(g config.Generic, file string, launcher holder.Launcher, log *zap.Logger, c clock.Clock) (*holder.Method, error) {
+func New(g config.Generic, file string, launcher holder.Launcher, p freeze.Policy, log *zap.Logger, c clock.Clock) (*holder.Method, error) {
 	d := &Driver{g: g, file: file}
 	if g.User != "" {
 		a, err := runas.Lookup(g.User)
@@ -56,7 +56,7 @@ func New(g config.Generic, file string, launcher holder.Launcher, log *zap.Logge
 		}
 	}
 	set := holder.Settings{Name: Name, Account: d.account, Launcher: launcher, EnterTimeout: g.DB.EnterTimeout, MaxHold: g.DB.MaxHold,
-		ReleaseTimeout: g.DB.ReleaseTimeout}
+		ReleaseTimeout: g.DB.ReleaseTimeout, Policy: p}
 	return holder.New(d, set, log.With(zap.String("target", g.Name)), c), nil
 }
 

@@ -48,7 +48,7 @@ var _ holder.Driver = (*Driver)(nil)
 // run as the OS user of g (peer authentication: the cluster's owner,
 // postgres by default); a credentials file others could read is refused
 // here, before any freeze.
-func New(g config.Generic, file string, launcher holder.Launcher, log *zap.Logger, c clock.Clock) (*holder.Method, error) {
+func New(g config.Generic, file string, launcher holder.Launcher, p freeze.Policy, log *zap.Logger, c clock.Clock) (*holder.Method, error) {
 	d := &Driver{g: g, log: log.With(zap.String("target", g.Name)), clock: c}
 	if g.User != "" {
 		a, err := runas.Lookup(g.User)
@@ -63,7 +63,7 @@ func New(g config.Generic, file string, launcher holder.Launcher, log *zap.Logge
 		}
 	}
 	set := holder.Settings{Name: Name, Account: d.account, Launcher: launcher, EnterTimeout: g.DB.EnterTimeout, MaxHold: g.DB.MaxHold,
-		ReleaseTimeout: g.DB.ReleaseTimeout}
+		ReleaseTimeout: g.DB.ReleaseTimeout, Policy: p}
 	return holder.New(d, set, d.log, c), nil
 }
 

@@ -121,6 +121,55 @@ func TestMariaDBFaults(t *testing.T) {
 		})
 	}
 
+	t.Run("check", func(t *testing.T) {
+		code, out := q("check")
+		t.Logf("check: exit %d\n%s", code, out)
+		for _, want := range []string{"db: MariaDB server, frozen online (method online)", "connection works: 10.", "BACKUP STAGE START and BLOCK_COMMIT",
+			"veeam     lock within 3.75s (limit 8s per freeze); held until the thaw, at most 5s"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("check does not say %q", want)
+			}
+		}
+		if len(holderPIDs()) > 0 {
+			t.Fatal("check left a holder")
+		}
+	})
+	t.Run("nested callers", func(t *testing.T) {
+		after(t)
+		if code, out := q("veeam", "pre-freeze"); code != 0 {
+			t.Fatal(out)
+		}
+		if code, out := q("vmware", "freeze"); code != 0 || !strings.Contains(out, "joined") {
+			t.Fatalf("nested freeze: exit %d %s", code, out)
+		}
+		if len(holderPIDs()) != 1 {
+			t.Fatalf("holders: %v, want one shared", holderPIDs())
+		}
+		if code, out := q("vmware", "thaw"); code != 0 || !strings.Contains(out, "still in BACKUP STAGE BLOCK_COMMIT by veeam") {
+			t.Fatalf("first thaw: exit %d %s", code, out)
+		}
+		if writesFlow(t, s.m, 500*time.Millisecond) {
+			t.Fatal("writes flow while veeam still holds the freeze")
+		}
+		if code, out := q("veeam", "post-thaw"); code != 0 || !strings.Contains(out, "without a break") {
+			t.Fatalf("last thaw: exit %d %s", code, out)
+		}
+		if !writesFlow(t, s.m, 2*time.Second) {
+			t.Fatal("writes blocked after the last thaw")
+		}
+	})
+	t.Run("recover after a reboot", func(t *testing.T) {
+		after(t)
+		if code, out := q("veeam", "pre-freeze"); code != 0 {
+			t.Fatal(out)
+		}
+		_ = proc.Signal(holderOf(t, d), syscall.SIGKILL) // gone with the reboot
+		code, out := q("recover", "--boot")
+		t.Logf("recover --boot: exit %d %s", code, out)
+		if code != 0 || !strings.Contains(out, "nothing is held") {
+			t.Fatalf("recover --boot: exit %d %s", code, out)
+		}
+	})
 	t.Run("thaw never comes", func(t *testing.T) {
 		after(t)
 		if code, out := q("veeam", "pre-freeze"); code != 0 {

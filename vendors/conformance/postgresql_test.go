@@ -161,6 +161,16 @@ func TestPostgreSQLFaults(t *testing.T) {
 			simtest.Eventually(t, 10*time.Second, "no holder left", func() bool { return len(holderPIDs()) == 0 })
 		})
 	}
+	t.Run("check", func(t *testing.T) {
+		code, out := q("check")
+		t.Logf("check: exit %d\n%s", code, out)
+		for _, want := range []string{"pg: PostgreSQL server, frozen online (method online)", "connection works: PostgreSQL 15", "pg_backup_start held from the freeze to the thaw (pg_backup = always; archive_mode on)",
+			"veeam     lock within 3.75s (limit 10m0s per freeze); held until the thaw, at most 5s"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("check does not say %q", want)
+			}
+		}
+	})
 	t.Run("thaw never comes", func(t *testing.T) {
 		after(t)
 		if code, out := q("veeam", "pre-freeze"); code != 0 {
