@@ -135,6 +135,14 @@ func (m *MariaDB) Exec(t testing.TB, stmts ...string) {
 	}
 }
 
+// Write runs one statement as root on a connection of its own.
+func (m *MariaDB) Write(stmt string) error {
+	db := m.open("root")
+	defer db.Close()
+	_, err := db.Exec(stmt)
+	return err
+}
+
 // Stop shuts the server down (SIGTERM: a clean shutdown) and waits.
 func (m *MariaDB) Stop() {
 	select {

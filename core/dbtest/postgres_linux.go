@@ -160,6 +160,18 @@ func (p *Postgres) Conn(t testing.TB) *pgx.Conn {
 	return c
 }
 
+// Count runs a query that returns one number, on a connection of its own.
+func (p *Postgres) Count(ctx context.Context, query string) (int, error) {
+	c, err := p.connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close(context.Background())
+	var n int
+	err = c.QueryRow(ctx, query).Scan(&n)
+	return n, err
+}
+
 // Exec runs statements and fails the test on an error.
 func (p *Postgres) Exec(t testing.TB, stmts ...string) {
 	t.Helper()

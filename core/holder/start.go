@@ -78,6 +78,7 @@ func (l Launcher) Start(spec Spec, a *runas.Account, sock string) (*Handle, erro
 	files[2] = l.Log
 	cmd := l.command(a)
 	cmd.ExtraFiles = files
+	runas.CloseInheritedOnExec()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		rr.Close()

@@ -5,7 +5,9 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -99,9 +101,8 @@ func holderOf(t *testing.T, d *dbRig) proc.Proc {
 // writesFlow reports whether an InnoDB write returns within limit.
 func writesFlow(t *testing.T, m *dbtest.MariaDB, limit time.Duration) bool {
 	t.Helper()
-	db := m.DB(t)
 	done := make(chan error, 1)
-	go func() { _, err := db.Exec("INSERT INTO q.inno VALUES (-1) ON DUPLICATE KEY UPDATE i = i"); done <- err }()
+	go func() { done <- m.Write("INSERT INTO q.inno VALUES (-1) ON DUPLICATE KEY UPDATE i = i") }()
 	select {
 	case err := <-done:
 		return err == nil
@@ -156,6 +157,29 @@ func TestMariaDBFaults(t *testing.T) {
 		}
 		if !writesFlow(t, s.m, 2*time.Second) {
 			t.Fatal("writes blocked after the last thaw")
+		}
+	})
+	t.Run("the holder keeps none of the caller's descriptors", func(t *testing.T) {
+		after(t)
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		cmd := exec.Command(d.bin, "veeam", "pre-freeze")
+		cmd.Env = append(os.Environ(), d.env...)
+		cmd.ExtraFiles = []*os.File{w} // a pipe the caller reads to its end, as an agent may
+		out, err := cmd.CombinedOutput()
+		w.Close()
+		if err != nil {
+			t.Fatalf("freeze: %v %s", err, out)
+		}
+		if len(holderPIDs()) != 1 {
+			t.Fatal("no holder")
+		}
+		_ = r.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Fatalf("the caller's pipe is still open after the freeze returned (read %d, %v): the holder kept it", n, err)
 		}
 	})
 	t.Run("recover after a reboot", func(t *testing.T) {

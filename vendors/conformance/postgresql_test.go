@@ -143,9 +143,8 @@ func TestPostgreSQLSplitWAL(t *testing.T) {
 
 // quiesceBackends counts the server's sessions of quiesce's holders.
 func quiesceBackends(t *testing.T, s *pgServer) int {
-	c := s.p.Conn(t)
-	var n int
-	if err := c.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'quiesce'").Scan(&n); err != nil {
+	n, err := s.p.Count(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'quiesce'")
+	if err != nil {
 		t.Fatal(err)
 	}
 	return n
