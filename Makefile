@@ -117,8 +117,9 @@ fuzz:
 # Chaos soak: 1,000 randomized freeze/snapshot/thaw cycles with faults (the
 # test suite runs 50), and as many against a real MariaDB and PostgreSQL
 # (TestSoakDatabases; the suite runs 50 each; QUIESCE_SOAK_DB=mariadb or
-# postgresql runs one, QUIESCE_SOAK_DB_CYCLES sets their length alone). QUIESCE_SOAK_SEED=N replays a run (QUIESCE_SOAK_FROM=C
-# from cycle C on), QUIESCE_SOAK_CYCLES=N changes the length. The whole
+# postgresql runs one, QUIESCE_SOAK_DB_CYCLES sets their length alone).
+# QUIESCE_SOAK_SEED=N replays a run (QUIESCE_SOAK_FROM=C from cycle C on),
+# QUIESCE_SOAK_CYCLES=N changes the length. The whole
 # output goes to $(SOAK_LOG)/soak-SEED.log; the exit code is the test's.
 SOAK_CYCLES ?= 1000
 SOAK_LOG    ?= $(or $(TMPDIR),/tmp)/quiesce-soak
