@@ -143,15 +143,11 @@ func (f *Failure) Error() string {
 }
 
 // Unwrap gives the cause, that the freeze failed, and whether the server
-// is as it was for a fallback (freeze.ErrUnchanged); refused credentials
-// are a lack of privilege.
+// is as it was for a fallback (freeze.ErrUnchanged).
 func (f *Failure) Unwrap() []error {
 	errs := []error{freeze.ErrFreezeFailed, f.Cause}
 	if f.Fallback {
 		errs = append(errs, freeze.ErrUnchanged)
-	}
-	if errors.Is(f.Cause, ErrAuth) {
-		errs = append(errs, runas.ErrPermission)
 	}
 	return errs
 }
@@ -386,7 +382,7 @@ func (m *Method) Leave(ctx context.Context, r *freeze.Run, b freeze.Bound) (free
 	}
 	msg, warns, err := m.drv.Released(r, d.Facts, rep.Facts)
 	held := rep.Released.Sub(rep.Acquired)
-	m.log.Info("database lock released", zap.Duration("held", held), zap.Int("beats", rep.Beats), zap.Float64("max_gap_ms", rep.MaxGap),
+	m.log.Info("thawed: the database lock held throughout", zap.Duration("held", held), zap.Int("beats", rep.Beats), zap.Float64("max_gap_ms", rep.MaxGap),
 		zap.Duration("took", took))
 	res := freeze.Result{Outcome: freeze.Released, Warnings: warns,
 		Message: fmt.Sprintf("%s lock held %s without a break (%d heartbeats), released in %s; %s", m.drv.Server(), secs(held), rep.Beats, secs(took), msg)}

@@ -178,9 +178,12 @@ func (h *hold) end(ctx context.Context, why string) Report {
 	h.mu.Unlock()
 	var facts Facts
 	var err error
+	var took time.Duration
 	if !lost {
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		began := h.clock.Now()
 		facts, err = h.lock.Release(rctx)
+		took = h.clock.Now().Sub(began)
 		cancel()
 	}
 	h.mu.Lock()
@@ -190,7 +193,7 @@ func (h *hold) end(ctx context.Context, why string) Report {
 		h.rep.Err = "release failed: " + err.Error()
 	}
 	held := ms(h.rep.Released.Sub(h.rep.Acquired))
-	h.log.Info("database lock released", zap.String("why", why), zap.Float64("held_ms", held), zap.Int("beats", h.rep.Beats),
+	h.log.Info("database lock released", zap.String("why", why), zap.Float64("held_ms", held), zap.Float64("release_ms", ms(took)), zap.Int("beats", h.rep.Beats),
 		zap.Float64("max_gap_ms", h.rep.MaxGap), zap.String("lost", h.rep.Lost), zap.String("error", h.rep.Err))
 	return h.rep
 }
