@@ -104,7 +104,7 @@ var (
 	ErrRefused     = errors.New("no server answers")
 	ErrAuth        = errors.New("the server refused the credentials")
 	ErrTimeout     = errors.New("the lock was not granted in time")
-	ErrUnsupported = errors.New("not possible on this server")
+	ErrUnsupported = errors.New("the online freeze cannot be used here")
 )
 
 // classOf is the class of a lock's error.

@@ -4,8 +4,10 @@ package conformance
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -247,4 +249,49 @@ func TestPostgreSQLCredentials(t *testing.T) {
 	if strings.Contains(d.log(t), "secret") {
 		t.Fatal("the password is in the log")
 	}
+}
+
+// method = auto with the stop configured: a freeze the online method
+// cannot do (pg_wal elsewhere forced by pg_backup = always, archive_mode
+// off) falls back to stopping the server, and says so; the thaw starts
+// it again.
+func TestPostgreSQLAutoFallsBackToStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real PostgreSQL servers: not with -short")
+	}
+	bin := dbtest.RequirePostgres(t)
+	user := simtest.User(t)
+	loop := dbtest.NewLoop(t, 300, user)
+	dbtest.InitPostgres(t, loop.Dir, "", user)
+	p := dbtest.StartPostgres(t, loop.Dir, user, dbtest.PGOptions{}) // archive_mode off
+	opts := fmt.Sprintf("-c port=%d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s", p.Port, p.SockDir)
+	logFile := filepath.Join(p.SockDir, "pg_ctl.log")
+	ctl := func(args ...string) string {
+		b, _ := json.Marshal(append([]string{filepath.Join(bin, "pg_ctl"), "-D", loop.Dir}, args...))
+		return string(b)
+	}
+	t.Cleanup(func() {
+		_ = exec.Command("setpriv", "--reuid", user, "--regid", user, "--init-groups", "--", filepath.Join(bin, "pg_ctl"), "-D", loop.Dir, "-m", "fast", "-w", "stop").Run()
+	})
+	target := fmt.Sprintf("[target pg]\nkind = postgresql\nmethod = auto\npg_backup = always\nuser = %s\nsocket = %s\nport = %d\ndata_dir = %s\n"+
+		"manager = commands\nstart = %s\nstop = %s\nprocess_path = %s\nready_tcp = 127.0.0.1:%d\nstop_timeout = 30s\nstart_timeout = 30s\n",
+		user, p.SockDir, p.Port, loop.Dir, ctl("-l", logFile, "-w", "-o", opts, "start"), ctl("-m", "fast", "-w", "stop"), bin, p.Port)
+	d := newDBRig(t, loop, &pgServer{p: p, loop: loop, user: user}, target, "")
+	code, out := runQ(t, d.env, "veeam", "pre-freeze")
+	t.Logf("freeze: exit %d %s", code, out)
+	if code != 0 || !strings.Contains(out, "archive_mode is off") || !strings.Contains(out, "fell back to stop/start") {
+		t.Fatalf("auto freeze without archiving: exit %d %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(p.SockDir, fmt.Sprintf(".s.PGSQL.%d", p.Port))); !os.IsNotExist(err) {
+		t.Fatal("the server still listens after the fallback's stop")
+	}
+	code, out = runQ(t, d.env, "veeam", "post-thaw")
+	t.Logf("thaw: exit %d %s", code, out)
+	if code != 0 {
+		t.Fatalf("thaw: %s", out)
+	}
+	simtest.Eventually(t, 20*time.Second, "the server serves after the thaw", func() bool {
+		n, err := p.Count(context.Background(), "SELECT 1")
+		return err == nil && n == 1
+	})
 }
