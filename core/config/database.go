@@ -140,6 +140,9 @@ func (g *Generic) validateDatabase(file string) error {
 		if g.User == "" && d.Credentials == "" {
 			g.User = DefaultPGUser // peer authentication as the cluster's owner
 		}
+		if d.Credentials != "" && d.DBUser == "" && g.User == "" {
+			return bad("db_user", "name the role the credentials file's password is for")
+		}
 	case KindMariaDB:
 		d.Socket = or(d.Socket, DefaultMariaDBSocket)
 		if d.PGBackup != "" || d.LabelDir != "" || d.Database != "" {

@@ -290,8 +290,8 @@ func (m *Method) Enter(ctx context.Context, r *freeze.Run, c freeze.Caller) (fre
 	}
 	d.Acquired, d.Facts, d.Session, d.Held = a.At, a.Facts, a.Facts[FactSession], a.Facts[FactHold] != HoldNone
 	if !d.Held {
-		d.PID, d.Start = 0, 0
 		m.removeSocket(d)
+		d.PID, d.Start, d.Socket = 0, 0, "" // nothing to end: the holder is gone
 	}
 	r.SetData(d)
 	fields := []zap.Field{zap.String("method", m.set.Name), zap.Int32("holder_pid", d.PID), zap.Float64("took_ms", a.Took), zap.Time("limit", d.Limit)}
@@ -415,7 +415,7 @@ func (m *Method) proof(d data, rep Report, err error) string {
 func (m *Method) Settle(ctx context.Context, r *freeze.Run, why freeze.Why) (freeze.Result, error) {
 	d := dataOf(r)
 	if d.Socket == "" {
-		return freeze.Result{Outcome: freeze.NothingToThaw, Message: "no " + m.drv.Server() + " lock was taken; nothing held"}, nil
+		return freeze.Result{Outcome: freeze.NothingToThaw, Message: "nothing " + m.drv.Server() + " was held (" + m.drv.Describe(d.Facts) + ")"}, nil
 	}
 	rep, err := m.end(ctx, d, "settle")
 	var gone *GoneError

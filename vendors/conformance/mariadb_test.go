@@ -146,6 +146,10 @@ func TestMariaDBFaults(t *testing.T) {
 		if len(holderPIDs()) != 1 {
 			t.Fatalf("holders: %v, want one shared", holderPIDs())
 		}
+		if _, out := q("status"); !strings.Contains(out, "db is FROZEN ONLINE (in BACKUP STAGE BLOCK_COMMIT, still serving) by veeam") ||
+			!strings.Contains(out, "the watchdog ends the MariaDB lock (the server serves throughout)") || strings.Contains(out, "owes a start") {
+			t.Fatalf("status of a held MariaDB:\n%s", out)
+		}
 		if code, out := q("vmware", "thaw"); code != 0 || !strings.Contains(out, "still in BACKUP STAGE BLOCK_COMMIT by veeam") {
 			t.Fatalf("first thaw: exit %d %s", code, out)
 		}
