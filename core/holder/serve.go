@@ -193,8 +193,12 @@ func (h *hold) end(ctx context.Context, why string) Report {
 		h.rep.Err = "release failed: " + err.Error()
 	}
 	held := ms(h.rep.Released.Sub(h.rep.Acquired))
-	h.log.Info("database lock released", zap.String("why", why), zap.Float64("held_ms", held), zap.Float64("release_ms", ms(took)), zap.Int("beats", h.rep.Beats),
-		zap.Float64("max_gap_ms", h.rep.MaxGap), zap.String("lost", h.rep.Lost), zap.String("error", h.rep.Err))
+	fields := []zap.Field{zap.String("why", why), zap.Float64("held_ms", held), zap.Float64("release_ms", ms(took)), zap.Int("beats", h.rep.Beats),
+		zap.Float64("max_gap_ms", h.rep.MaxGap), zap.String("lost", h.rep.Lost), zap.String("error", h.rep.Err)}
+	for k, v := range facts { // what the release returned (a backup's label) is in the log even if no thaw hears it
+		fields = append(fields, zap.String(k, v))
+	}
+	h.log.Info("database lock released", fields...)
 	return h.rep
 }
 

@@ -182,7 +182,7 @@ func report(t *testing.T, server string, cs []cycle) {
 		by[c.caller] = append(by[c.caller], c)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %-9s %6s  %-21s %-21s %-21s %-13s %-17s %s\n", server, "caller", "cycles", "write-blocked med/p99", "freeze hook med/p99", "thaw hook med/p99", "fs frozen med", "recovery med/p99", "log replayed med")
+	fmt.Fprintf(&b, "%s: %-9s %6s  %-21s %-21s %-21s %-13s %-17s %-16s %s\n", server, "caller", "cycles", "write-blocked med/p99", "freeze hook med/p99", "thaw hook med/p99", "fs frozen med", "recovery med/p99", "log replayed med", "copies clean")
 	for _, name := range order {
 		list := by[name]
 		pick := func(f func(c cycle) time.Duration) string {
@@ -203,9 +203,15 @@ func report(t *testing.T, server string, cs []cycle) {
 			replayed = fmt.Sprintf("%.1f MB", float64(r)/1e6)
 		}
 		frozen := strings.SplitN(pick(func(c cycle) time.Duration { return c.frozen }), "/", 2)[0]
-		fmt.Fprintf(&b, "%s: %-9s %6d  %-21s %-21s %-21s %-13s %-17s %s\n", server, name, len(list), pick(func(c cycle) time.Duration { return c.blocked }),
+		clean := 0
+		for _, c := range list {
+			if c.wrong == "" {
+				clean++
+			}
+		}
+		fmt.Fprintf(&b, "%s: %-9s %6d  %-21s %-21s %-21s %-13s %-17s %-16s %d/%d\n", server, name, len(list), pick(func(c cycle) time.Duration { return c.blocked }),
 			pick(func(c cycle) time.Duration { return c.freeze }), pick(func(c cycle) time.Duration { return c.thaw }),
-			frozen, pick(func(c cycle) time.Duration { return c.recovery }), replayed)
+			frozen, pick(func(c cycle) time.Duration { return c.recovery }), replayed, clean, len(list))
 	}
 	t.Logf("measured cycles (the baseline, caller none, is the same snapshot with no hook):\n%s", b.String())
 }
