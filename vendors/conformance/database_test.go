@@ -55,7 +55,7 @@ func newDBRig(t *testing.T, loop *dbtest.Loop, srv dbServer, target, freezeKeys 
 	}
 	d := &dbRig{rig: rig{bin: simtest.Binary(t, "quiesce"), logFile: filepath.Join(dir, "quiesce.log")}, loop: loop, srv: srv, cfg: cfg}
 	d.env = hookEnv{"QUIESCE_CONFIG=" + cfg, "QUIESCE_LOG_FILE=" + d.logFile}
-	t.Cleanup(func() { noHolders(t, filepath.Join(dir, "state")) })
+	t.Cleanup(func() { noHolders(t, d.bin) })
 	return d
 }
 
@@ -216,16 +216,18 @@ func report(t *testing.T, server string, cs []cycle) {
 	t.Logf("measured cycles (the baseline, caller none, is the same snapshot with no hook):\n%s", b.String())
 }
 
-// noHolders fails the test when a holder outlived it.
-func noHolders(t *testing.T, stateDir string) {
+// noHolders fails the test when a holder of its quiesce binary outlived
+// it.
+func noHolders(t *testing.T, bin string) {
 	t.Helper()
-	if hs := holderPIDs(); len(hs) > 0 {
+	if hs := holderPIDs(bin); len(hs) > 0 {
 		t.Errorf("holder processes left after the test: %v", hs)
 	}
 }
 
-// holderPIDs are the running "quiesce hold" processes.
-func holderPIDs() []int {
+// holderPIDs are the running "quiesce hold" processes of the quiesce
+// binary bin (another test run's are not this test's).
+func holderPIDs(bin string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range entries {
@@ -238,7 +240,7 @@ func holderPIDs() []int {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-		if len(args) >= 2 && filepath.Base(args[0]) == "quiesce" && args[len(args)-1] == "hold" {
+		if len(args) >= 2 && args[0] == bin && args[len(args)-1] == "hold" {
 			out = append(out, pid)
 		}
 	}

@@ -118,7 +118,7 @@ func TestMariaDBFaults(t *testing.T) {
 	after := func(t *testing.T) { // a failed step leaves nothing to the next
 		t.Cleanup(func() {
 			q("veeam", "post-thaw")
-			simtest.Eventually(t, 10*time.Second, "no holder left", func() bool { return len(holderPIDs()) == 0 })
+			simtest.Eventually(t, 10*time.Second, "no holder left", func() bool { return len(holderPIDs(d.bin)) == 0 })
 		})
 	}
 
@@ -131,7 +131,7 @@ func TestMariaDBFaults(t *testing.T) {
 				t.Errorf("check does not say %q", want)
 			}
 		}
-		if len(holderPIDs()) > 0 {
+		if len(holderPIDs(d.bin)) > 0 {
 			t.Fatal("check left a holder")
 		}
 	})
@@ -143,8 +143,8 @@ func TestMariaDBFaults(t *testing.T) {
 		if code, out := q("vmware", "freeze"); code != 0 || !strings.Contains(out, "joined") {
 			t.Fatalf("nested freeze: exit %d %s", code, out)
 		}
-		if len(holderPIDs()) != 1 {
-			t.Fatalf("holders: %v, want one shared", holderPIDs())
+		if len(holderPIDs(d.bin)) != 1 {
+			t.Fatalf("holders: %v, want one shared", holderPIDs(d.bin))
 		}
 		if _, out := q("status"); !strings.Contains(out, "db is FROZEN ONLINE (in BACKUP STAGE BLOCK_COMMIT, still serving) by veeam") ||
 			!strings.Contains(out, "the watchdog ends the MariaDB lock (the server serves throughout)") || strings.Contains(out, "owes a start") {
@@ -178,7 +178,7 @@ func TestMariaDBFaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("freeze: %v %s", err, out)
 		}
-		if len(holderPIDs()) != 1 {
+		if len(holderPIDs(d.bin)) != 1 {
 			t.Fatal("no holder")
 		}
 		_ = r.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -207,7 +207,7 @@ func TestMariaDBFaults(t *testing.T) {
 			t.Fatal("writes flow during the freeze")
 		}
 		simtest.Eventually(t, 15*time.Second, "the watchdog ends the hold at the deadline", func() bool { return writesFlow(t, s.m, 500*time.Millisecond) })
-		simtest.Eventually(t, 10*time.Second, "the holder is gone", func() bool { return len(holderPIDs()) == 0 })
+		simtest.Eventually(t, 10*time.Second, "the holder is gone", func() bool { return len(holderPIDs(d.bin)) == 0 })
 		code, out := q("veeam", "post-thaw")
 		t.Logf("late thaw: exit %d %s", code, out)
 		if code == 0 || !strings.Contains(out, "late thaw") || !strings.Contains(out, "MariaDB lock was released") {
@@ -250,7 +250,7 @@ func TestMariaDBFaults(t *testing.T) {
 		if took > 8*time.Second {
 			t.Fatalf("the freeze gave up after %s, past Veeam's budget (8s)", took)
 		}
-		if len(holderPIDs()) > 0 {
+		if len(holderPIDs(d.bin)) > 0 {
 			t.Fatal("a holder outlived the failed freeze")
 		}
 		if err := <-long; err != nil {
@@ -268,7 +268,7 @@ func TestMariaDBFaults(t *testing.T) {
 		if code == 0 || !strings.Contains(out, "no MariaDB server listens on "+s.m.Socket) {
 			t.Fatalf("freeze of a stopped server: exit %d %s", code, out)
 		}
-		if len(holderPIDs()) > 0 {
+		if len(holderPIDs(d.bin)) > 0 {
 			t.Fatal("a holder was started for a stopped server")
 		}
 		if entries, _ := filepath.Glob(filepath.Join(d.stateDir(), "*.json")); len(entries) > 0 {

@@ -159,7 +159,7 @@ func TestPostgreSQLFaults(t *testing.T) {
 	after := func(t *testing.T) {
 		t.Cleanup(func() {
 			q("veeam", "post-thaw")
-			simtest.Eventually(t, 10*time.Second, "no holder left", func() bool { return len(holderPIDs()) == 0 })
+			simtest.Eventually(t, 10*time.Second, "no holder left", func() bool { return len(holderPIDs(d.bin)) == 0 })
 		})
 	}
 	t.Run("check", func(t *testing.T) {
@@ -214,7 +214,7 @@ func TestPostgreSQLFaults(t *testing.T) {
 		if code == 0 || !strings.Contains(out, "no PostgreSQL server listens on "+s.p.SockDir) {
 			t.Fatalf("freeze of a stopped server: exit %d %s", code, out)
 		}
-		if len(holderPIDs()) > 0 {
+		if len(holderPIDs(d.bin)) > 0 {
 			t.Fatal("a holder was started for a stopped server")
 		}
 	})

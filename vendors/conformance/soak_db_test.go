@@ -129,7 +129,7 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool) {
 				fail("freeze: %s", out)
 			}
 			simtest.Eventually(t, 20*time.Second, "the watchdog ends the hold", released)
-			simtest.Eventually(t, 10*time.Second, "the watchdog settles the freeze", func() bool { return len(holderPIDs()) == 0 })
+			simtest.Eventually(t, 10*time.Second, "the watchdog settles the freeze", func() bool { return len(holderPIDs(d.bin)) == 0 })
 			if code, out := q(thaw...); code == 0 || !strings.Contains(out, "late thaw") {
 				fail("late thaw: exit %d %s", code, out)
 			}
@@ -182,7 +182,7 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool) {
 				checked++
 			}
 		}
-		simtest.Eventually(t, 20*time.Second, "no holder after the cycle", func() bool { return len(holderPIDs()) == 0 })
+		simtest.Eventually(t, 20*time.Second, "no holder after the cycle", func() bool { return len(holderPIDs(d.bin)) == 0 })
 		if !released() {
 			fail("the server is still held after the cycle")
 		}
