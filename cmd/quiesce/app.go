@@ -103,6 +103,7 @@ type env struct {
 	log        *zap.Logger
 	logClose   func()
 	logPath    string
+	logFile    *os.File        // the log file, handed down to a database lock's holder
 	logProblem string          // why the log file could not be opened, for check and status
 	eng        *engine.Engine  // the applications and their freeze sessions, once built
 	methods    engine.Registry // the freeze methods (nil: engine.Methods())
@@ -164,7 +165,7 @@ func newApp(e *env) *cli.App {
 
 func commands(e *env) []*cli.Command {
 	var all []*cli.Command
-	for _, group := range [][]*cli.Command{serviceCommands(e), callerCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e)}} {
+	for _, group := range [][]*cli.Command{serviceCommands(e), callerCommands(e), installCommands(e), recoveryCommands(e), {checkCommand(e), dominoBackupCommand(e), holdCommand(e)}} {
 		all = append(all, group...)
 	}
 	all = append(observed(e, all), historyCommand(e), verifyCommand(e))

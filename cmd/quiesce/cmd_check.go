@@ -13,7 +13,9 @@ import (
 	"github.com/quiesce/quiesce/core/engine"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/freeze/stopstart"
+	"github.com/quiesce/quiesce/core/mariadb"
 	"github.com/quiesce/quiesce/core/online"
+	"github.com/quiesce/quiesce/core/postgresql"
 	"github.com/quiesce/quiesce/vendors/hook"
 )
 
@@ -52,11 +54,15 @@ func (e *env) checkAction(c *cli.Context) error {
 	for _, w := range cfg.Warnings {
 		e.say("warning: %s", w)
 	}
+	dbLines, dbOK := e.checkDatabases(c, ss, eng.Policy(), cfg, len(selected) > 0)
 	var verdicts []callerVerdict
 	for _, a := range e.adapters {
 		verdicts = append(verdicts, e.checkCaller(c, eng, a))
 	}
-	ok := e.sayVerdicts(c, cfg, verdicts)
+	ok := e.sayVerdicts(c, cfg, verdicts, dbOK)
+	for _, l := range dbLines {
+		e.say("%s", l)
+	}
 	if e.logProblem != "" {
 		e.say("log: %s", e.logProblem)
 	}
@@ -190,8 +196,8 @@ func samePath(a, b string) bool {
 
 // sayVerdicts prints the verdict per installed hook (and per caller with
 // no hook on the guest) and reports whether all is well.
-func (e *env) sayVerdicts(c *cli.Context, cfg config.File, vs []callerVerdict) bool {
-	ok := true
+func (e *env) sayVerdicts(c *cli.Context, cfg config.File, vs []callerVerdict, dbOK bool) bool {
+	ok := dbOK
 	var lines, notInstalled []string
 	for _, v := range vs {
 		installed := len(v.hooks) > 0 || !v.local
@@ -218,7 +224,7 @@ func (e *env) sayVerdicts(c *cli.Context, cfg config.File, vs []callerVerdict) b
 	}
 	head := "OK: every installed hook fits and uses this configuration"
 	if !ok {
-		head = "PROBLEMS (below): an installed hook does not fit, or will not work as checked"
+		head = "PROBLEMS (below): an installed hook does not fit or will not work as checked, or a database cannot be frozen"
 	}
 	e.say("quiesce check: %s", head)
 	e.say("configuration: %s", cfg.Source)
@@ -276,6 +282,9 @@ func (e *env) sayEscalations(ss []*freeze.Session) {
 		if p.Method != stopstart.Name {
 			p = s.Methods()[len(s.Methods())-1].Plan(freeze.Caller{})
 		}
+		if p.Method != stopstart.Name {
+			continue // frozen online only (a database without a manager): checkDatabases
+		}
 		e.say("%s: a stop takes at most %s:", s.Instance().Name, p.Worst.Round(time.Second))
 		for _, st := range p.Steps {
 			e.say("  %-13s %8s  %s", st.Name, st.Limit.Round(time.Second), st.What)
@@ -292,6 +301,10 @@ func (e *env) sayPlan(name, verdict string, p freeze.Plan) {
 			return "no limit"
 		}
 		return r(d).String() + " " + what
+	}
+	if p.Method == mariadb.Name || p.Method == postgresql.Name {
+		e.say("%-9s %s (database lock: see above)", name, verdict)
+		return
 	}
 	if p.Method == online.Name {
 		e.say("%-9s %s", name, verdict)

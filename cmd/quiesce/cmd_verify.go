@@ -86,7 +86,7 @@ func judge(dir, deltas string) (string, bool) {
 	if err != nil {
 		return fmt.Sprintf("NOT CONSISTENT: %v", err), false
 	}
-	what := fmt.Sprintf("%s (%s) frozen by %s at %s", m.Instance, describeFreeze(m), holder(m), m.Time.UTC().Format(time.RFC3339))
+	what := fmt.Sprintf("%s (%s) frozen by %s at %s", m.Instance, describeFreeze(m), frozenBy(m), m.Time.UTC().Format(time.RFC3339))
 	if m.Method == online.Name {
 		n, err := online.Judge(dir, m, deltas)
 		if err != nil {
@@ -122,7 +122,7 @@ func describeFreeze(m manifest.Manifest) string {
 	return m.Method
 }
 
-func holder(m manifest.Manifest) string {
+func frozenBy(m manifest.Manifest) string {
 	if m.Job != "" {
 		return m.Caller + " (job " + m.Job + ")"
 	}

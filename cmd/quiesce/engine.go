@@ -27,7 +27,7 @@ func (e *env) engine(c *cli.Context) (*engine.Engine, error) {
 	}
 	dir := e.stateDir(c, cfg)
 	eng, err := engine.Open(cfg, engine.Deps{Log: e.log, Clock: e.clock, Source: e.source, StateDir: dir, Methods: e.methods,
-		Arm: func(instance string) error { return e.spawnWatchdog(cfg.Source, dir, instance) }})
+		Arm: func(instance string) error { return e.spawnWatchdog(cfg.Source, dir, instance) }, Holder: e.holderLauncher()})
 	if err != nil {
 		e.log.Error("configuration rejected", zap.Error(err))
 		return nil, &actionError{err}

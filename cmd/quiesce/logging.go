@@ -60,7 +60,7 @@ func (e *env) openLog(flag string, cfg config.File) {
 	enc.EncodeTime = zapcore.RFC3339NanoTimeEncoder
 	file := zapcore.NewCore(zapcore.NewJSONEncoder(enc), zapcore.AddSync(f), zapcore.DebugLevel)
 	e.log = zap.New(zapcore.NewTee(append([]zapcore.Core{file}, cores...)...)).With(zap.Int("pid", os.Getpid()))
-	e.logPath = path
+	e.logPath, e.logFile = path, f
 	e.logClose = func() { _ = e.log.Sync(); f.Close() }
 	if e.logProblem != "" {
 		e.log.Warn(e.logProblem)

@@ -15,6 +15,7 @@ import (
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/engine"
 	"github.com/quiesce/quiesce/core/freeze"
+	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/generic"
 	"github.com/quiesce/quiesce/core/online"
 	"github.com/quiesce/quiesce/core/state"
@@ -30,6 +31,7 @@ type freezeView struct {
 	StartOwed bool         `json:"start_owed"`         // quiesce stopped the application and owes a start
 	Phase     string       `json:"phase,omitempty"`    // a stop or start under way, or cut short
 	Online    *onlineView  `json:"online,omitempty"`   // an online freeze: Domino serves in backup mode
+	Database  *dbFreeze    `json:"database,omitempty"` // a database server's online freeze (status_db.go)
 	Watchdog  string       `json:"watchdog"`           // what happens at the deadline
 	Guarded   bool         `json:"watchdog_running"`   // a watchdog guards the freeze now
 	Note      string       `json:"note,omitempty"`
@@ -67,7 +69,7 @@ func (e *env) freezeOf(c *cli.Context, s *freeze.Session) (*freezeView, error) {
 		return nil, err
 	}
 	name := s.Instance().Name
-	v := &freezeView{Instance: s.Key(), Method: rec.Method, StartOwed: rec.Owed && rec.Method != online.Name, Phase: rec.Phase, Note: rec.Note}
+	v := &freezeView{Instance: s.Key(), Method: rec.Method, StartOwed: rec.Owed && rec.Method == stopstart.Name, Phase: rec.Phase, Note: rec.Note}
 	for _, h := range rec.Holders {
 		v.Holders = append(v.Holders, holderView{Caller: h.Caller, Job: h.Job, Since: h.Since, PID: h.PID})
 	}
@@ -86,6 +88,8 @@ func (e *env) freezeOf(c *cli.Context, s *freeze.Session) (*freezeView, error) {
 			v.Online.WindowEnd = &end
 		}
 		v.Watchdog = "ends Domino's backup mode (Domino keeps serving throughout)"
+	} else if db := dbView(s, rec); db != nil {
+		v.Database, v.Watchdog = db, db.Watchdog
 	} else if rec.Owed {
 		v.Watchdog = "starts " + name + " and ends the freeze"
 	} else {
@@ -114,6 +118,8 @@ func (e *env) sayFreeze(target string, v *freezeView) {
 		who = append(who, fmt.Sprintf("%s since %s", s, h.Since.Local().Format(time.DateTime)))
 	}
 	switch {
+	case len(who) > 0 && v.Database != nil:
+		e.say("%s is FROZEN ONLINE (%s, still serving) by %s", target, v.Database.Held, strings.Join(who, ", "))
 	case len(who) > 0 && v.Online != nil:
 		e.say("%s is FROZEN ONLINE (in Domino Backup's snapshot mode %s, still serving) by %s", target, v.Online.BackupID, strings.Join(who, ", "))
 	case len(who) > 0:
@@ -142,6 +148,9 @@ func (e *env) sayFreeze(target string, v *freezeView) {
 // phaseWords says what a freeze under way, or cut short, is doing.
 func phaseWords(v *freezeView) string {
 	what := map[string]string{state.PhaseEntering: "a stop", state.PhaseLeaving: "a start", state.PhaseLeaveFailed: "a start that failed"}[v.Phase]
+	if v.Database != nil {
+		what = map[string]string{state.PhaseEntering: "taking the database lock", state.PhaseLeaving: "releasing the database lock"}[v.Phase]
+	}
 	if v.Online != nil {
 		what = map[string]string{state.PhaseEntering: "entering backup mode", state.PhaseLeaving: "ending backup mode"}[v.Phase]
 	}

@@ -136,6 +136,9 @@ func setKey(d *File, target *Generic, section, key, val string) (msg string, kno
 	if target != nil {
 		set, ok := targetKeys[key]
 		if !ok {
+			set, ok = dbKeys[key]
+		}
+		if !ok {
 			return "", false
 		}
 		// Targets are appended to d.Targets, so target points into it.

@@ -44,7 +44,9 @@ type Generic struct {
 	StartTimeout time.Duration
 	KillWait     time.Duration
 	Order        int
-	Method       string // MethodStop (the default), MethodOnline or MethodAuto, for kinds that have an online mode
+	Method       string   // MethodStop (the default), MethodOnline or MethodAuto, for kinds that have an online mode
+	Kind         string   // "" for an application quiesce stops; KindPostgreSQL or KindMariaDB
+	DB           Database // with a Kind: how to reach the database server
 }
 
 // Managers of Domino: auto uses systemd when a unit runs (or can run) it.
@@ -99,6 +101,12 @@ func newGeneric(name string, line int) *Generic {
 func (g *Generic) validate(file string) error {
 	bad := func(key, msg string) error {
 		return &Error{File: file, Line: g.Line, Key: "target " + g.Name + "." + key, Msg: msg}
+	}
+	if err := g.validateDatabase(file); err != nil {
+		return err
+	}
+	if g.IsDatabase() && g.Manager == "" {
+		return nil // frozen online only: nothing to stop or start
 	}
 	switch g.Manager {
 	case "":

@@ -17,6 +17,7 @@ import (
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/generic"
+	"github.com/quiesce/quiesce/core/holder"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -33,6 +34,10 @@ type Deps struct {
 	Arm func(instance string) error
 	// Methods is the registry of freeze methods; nil: Methods().
 	Methods Registry
+	// Holder starts the processes that keep a database's backup lock
+	// from freeze to thaw (the quiesce binary's hold command); without
+	// its Path no database can be frozen online.
+	Holder holder.Launcher
 	// Domino are the Domino server's own dependencies (a Windows service
 	// locator, ...); Source, Log and Clock are filled in.
 	Domino domino.Deps
@@ -88,7 +93,11 @@ func (e *Engine) openApps() error {
 			return err
 		}
 		e.targets = append(e.targets, t)
-		e.apps = append(e.apps, App{Kind: "target", Config: e.cfg, Target: t, Generic: g, Instance: t.Instance()})
+		a := App{Kind: "target", Config: e.cfg, Target: t, Generic: g, Instance: t.Instance()}
+		if g.IsDatabase() {
+			a.Kind, a.Instance = g.Kind, databaseInstance(g)
+		}
+		e.apps = append(e.apps, a)
 	}
 	return nil
 }

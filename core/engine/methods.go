@@ -9,7 +9,10 @@ import (
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/freeze/stopstart"
 	"github.com/quiesce/quiesce/core/generic"
+	"github.com/quiesce/quiesce/core/holder"
+	"github.com/quiesce/quiesce/core/mariadb"
 	"github.com/quiesce/quiesce/core/online"
+	"github.com/quiesce/quiesce/core/postgresql"
 	"github.com/quiesce/quiesce/core/runas"
 	"github.com/quiesce/quiesce/core/state"
 )
@@ -17,7 +20,7 @@ import (
 // App is one configured application instance, as the method registry
 // sees it.
 type App struct {
-	Kind     string // "domino", or "target" for a [target NAME]
+	Kind     string // "domino", "target" for a [target NAME], or its database kind (kind = postgresql, mariadb)
 	Instance freeze.Instance
 	Config   config.File
 	Domino   *domino.Server  // Kind "domino"
@@ -47,6 +50,9 @@ type Spec struct {
 	// pick it); otherwise it is the stop, every instance's last resort.
 	Online bool
 	New    func(a App, d Deps, p freeze.Policy) (freeze.Method, error)
+	// Lock is the database lock its holders take (core/holder), for the
+	// hidden hold command; nil: the method starts no holder.
+	Lock holder.Factory
 }
 
 func (s Spec) serves(kind string) bool {
@@ -69,6 +75,8 @@ type Registry []Spec
 func Methods() Registry {
 	return Registry{
 		{Name: online.Name, Kinds: []string{domino.TargetName}, Online: true, New: newDominoBackup},
+		{Name: mariadb.Name, Kinds: []string{mariadb.Kind}, Online: true, New: newMariaDB, Lock: mariadb.NewLock},
+		{Name: postgresql.Name, Kinds: []string{postgresql.Kind}, Online: true, New: newPostgreSQL, Lock: postgresql.NewLock},
 		{Name: stopstart.Name, New: newStop},
 	}
 }
@@ -95,6 +103,8 @@ func (r Registry) For(a App, d Deps, p freeze.Policy) ([]freeze.Method, bool, er
 	word := a.Method()
 	var specs []*Spec
 	switch {
+	case !a.canStop() && online != nil && word == config.MethodOnline:
+		specs = []*Spec{online} // a database without a manager: nothing to stop it by
 	case word == config.MethodStop:
 		specs = []*Spec{stop}
 	case online == nil && word == config.MethodOnline:
@@ -113,6 +123,23 @@ func (r Registry) For(a App, d Deps, p freeze.Policy) ([]freeze.Method, bool, er
 		out = append(out, m)
 	}
 	return out, word == config.MethodAuto && len(out) > 1, nil
+}
+
+// canStop reports whether the application can be stopped and started:
+// a database target names no manager when it is frozen online only.
+func (a App) canStop() bool {
+	return a.Target != nil && (!a.Generic.IsDatabase() || a.Generic.Manager != "")
+}
+
+// Lock is the lock factory of the database kind, for a holder process;
+// nil when no method of the registry holds that kind.
+func (r Registry) Lock(kind string) holder.Factory {
+	for _, s := range r {
+		if s.Lock != nil && s.serves(kind) {
+			return s.Lock
+		}
+	}
+	return nil
 }
 
 func (a App) methodKey() string {
@@ -140,6 +167,18 @@ func newDominoBackup(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
 	set := online.DefaultSettings
 	set.EnterTimeout, set.MaxWindow, set.ReleaseTimeout, set.DeltaDir = o.EnterTimeout, o.MaxWindow, o.ReleaseTimeout, o.DeltaDir
 	return online.New(a.Domino, set, d.Log, d.Clock), nil
+}
+
+// newMariaDB is a MariaDB/MySQL server's online method: its backup
+// lock, kept by a holder.
+func newMariaDB(a App, d Deps, p freeze.Policy) (freeze.Method, error) {
+	return mariadb.New(a.Generic, a.Config.Source, d.Holder, p, d.Log, d.Clock)
+}
+
+// newPostgreSQL is a PostgreSQL server's online method: a CHECKPOINT, or
+// pg_backup_start kept by a holder.
+func newPostgreSQL(a App, d Deps, p freeze.Policy) (freeze.Method, error) {
+	return postgresql.New(a.Generic, a.Config.Source, d.Holder, p, d.Log, d.Clock)
 }
 
 // adopt reports whether a record version 1 kept under one of the

@@ -1,0 +1,209 @@
+//go:build linux
+
+package conformance
+
+import (
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/core/dbtest"
+	"github.com/quiesce/quiesce/core/proc"
+)
+
+// dbSoakCI is the database soak's length per server when nothing says
+// otherwise (CI). QUIESCE_SOAK_DB_CYCLES sets it; make soak's
+// QUIESCE_SOAK_CYCLES (1,000) sets it too.
+const dbSoakCI = 50
+
+func dbSoakCycles() int {
+	for _, k := range []string{"QUIESCE_SOAK_DB_CYCLES", "QUIESCE_SOAK_CYCLES"} {
+		if n, err := strconv.Atoi(os.Getenv(k)); err == nil && n > 0 {
+			return n
+		}
+	}
+	return dbSoakCI
+}
+
+// dbFault is what goes wrong in one database soak cycle.
+type dbFault string
+
+const (
+	dNone       dbFault = "none"
+	dNested     dbFault = "nested callers"
+	dDupThaw    dbFault = "duplicate thaws"
+	dThawNever  dbFault = "thaw never comes"
+	dHolderKill dbFault = "holder SIGKILLed"
+	dKillFreeze dbFault = "quiesce SIGKILLed during freeze"
+	dKillThaw   dbFault = "quiesce SIGKILLed during thaw"
+)
+
+var dbFaults = []dbFault{dNone, dNested, dDupThaw, dThawNever, dHolderKill, dKillFreeze, dKillThaw}
+
+// TestSoakDatabases is the chaos soak of the database freezes: random
+// cycles through the four callers with the faults drawn at random, for a
+// MariaDB and a PostgreSQL holding pg_backup_start (QUIESCE_SOAK_DB =
+// mariadb or postgresql runs one). Invariants: a freeze reported
+// successful and thawed successfully leaves a clean snapshot (one in
+// five is restored and checked); a lost hold is reported SUSPECT and an
+// expired one late; after every cycle no holder is left, the server is
+// released, nothing is recorded; no connection is ever refused.
+// QUIESCE_SOAK_SEED replays a run.
+func TestSoakDatabases(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("QUIESCE_SOAK_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	only := os.Getenv("QUIESCE_SOAK_DB")
+	for _, kind := range []string{"mariadb", "postgresql"} {
+		if only != "" && only != kind {
+			continue
+		}
+		t.Run(kind, func(t *testing.T) {
+			t.Logf("database soak seed %d (QUIESCE_SOAK_SEED=%d replays it), %d cycles", seed, seed, dbSoakCycles())
+			var d *dbRig
+			var released func() bool
+			if kind == "mariadb" {
+				var s *mariaServer
+				d, s = newMariaRig(t, "", "deadline = 4s\n")
+				released = func() bool { return writesFlow(t, s.m, time.Second) }
+			} else {
+				var s *pgServer
+				d, s = newPGRig(t, false, "pg_backup = always\n", "deadline = 4s\n")
+				released = func() bool { return quiesceBackends(t, s) == 0 }
+			}
+			soakDB(t, d, rand.New(rand.NewSource(seed)), released)
+		})
+	}
+}
+
+func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool) {
+	d.writer = d.srv.Writer(t)
+	defer d.writer.Stop()
+	simtest.Eventually(t, 10*time.Second, "the writer writes", func() bool { return d.writer.Count() > 10 })
+	q := func(args ...string) (int, string) { return runQ(t, d.env, args...) }
+	began := time.Now()
+	tally := map[dbFault]int{}
+	checked := 0
+	for i := 0; i < dbSoakCycles(); i++ {
+		f := dbFaults[rnd.Intn(len(dbFaults))]
+		pick := soakCallers[rnd.Intn(len(soakCallers))]
+		c := pick[:]
+		verify := rnd.Intn(5) == 0
+		delay := time.Duration(rnd.Intn(300)) * time.Millisecond
+		tally[f]++
+		fail := func(format string, a ...any) {
+			t.Helper()
+			t.Fatalf("VIOLATION database cycle %d (%s, %s): "+format+"\nlog tail:\n%s", append(append([]any{i, f, c[0]}, a...), tailLines(d.log(t), 15))...)
+		}
+		p := d.srv.Prober()
+		thaw := []string{c[0], soakThaws[c[0]]}
+		switch f {
+		case dKillFreeze, dKillThaw:
+			if f == dKillThaw {
+				if code, out := q(c...); code != 0 {
+					fail("freeze: %s", out)
+				}
+			}
+			args := c
+			if f == dKillThaw {
+				args = thaw
+			}
+			cmd := exec.Command(d.bin, args...)
+			cmd.Env = append(os.Environ(), d.env...)
+			_ = cmd.Start()
+			time.Sleep(delay)
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+			q(thaw...) // whatever it says: the watchdog or this thaw settles what the kill left
+			q("recover")
+		case dThawNever:
+			if code, out := q(c...); code != 0 {
+				fail("freeze: %s", out)
+			}
+			simtest.Eventually(t, 20*time.Second, "the watchdog ends the hold", released)
+			simtest.Eventually(t, 10*time.Second, "the watchdog settles the freeze", func() bool { return len(holderPIDs(d.bin)) == 0 })
+			if code, out := q(thaw...); code == 0 || !strings.Contains(out, "late thaw") {
+				fail("late thaw: exit %d %s", code, out)
+			}
+		case dHolderKill:
+			if code, out := q(c...); code != 0 {
+				fail("freeze: %s", out)
+			}
+			_ = proc.Signal(holderOf(t, d), syscall.SIGKILL)
+			if code, out := q(thaw...); code == 0 || !strings.Contains(out, "SUSPECT") {
+				fail("thaw after the holder was killed: exit %d %s", code, out)
+			}
+		default:
+			if code, out := q(c...); code != 0 {
+				fail("freeze: %s", out)
+			}
+			acked := d.writer.Acked(time.Now())
+			if f == dNested {
+				other := soakCallers[(rnd.Intn(len(soakCallers)-1)+1+indexOf(c[0]))%len(soakCallers)]
+				if code, out := q(other[:]...); code != 0 {
+					fail("nested freeze by %s: %s", other[0], out)
+				}
+				if code, out := q(other[0], soakThaws[other[0]]); code != 0 {
+					fail("nested thaw: %s", out)
+				}
+			}
+			var copyDir string
+			if verify {
+				copyDir = filepath.Join(dbtest.TempDir(t, ""), "copy")
+				if _, err := d.loop.Snapshot(copyDir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			facts := d.lockFacts(t)
+			code, out := q(thaw...)
+			if code != 0 && strings.Contains(out, "late thaw") {
+				break // a loaded machine outran the deadline: told, as it must be
+			}
+			if code != 0 {
+				fail("thaw: %s", out)
+			}
+			if f == dDupThaw {
+				if code, out := q(thaw...); code != 0 {
+					fail("second thaw: %s", out)
+				}
+			}
+			if verify {
+				if _, _, wrong := d.srv.Verify(t, copyDir, acked, facts); wrong != "" {
+					fail("the snapshot of a successful freeze is wrong: %s", wrong)
+				}
+				checked++
+			}
+		}
+		simtest.Eventually(t, 20*time.Second, "no holder after the cycle", func() bool { return len(holderPIDs(d.bin)) == 0 })
+		if !released() {
+			fail("the server is still held after the cycle")
+		}
+		if recs, _ := filepath.Glob(filepath.Join(d.stateDir(), "*.json")); len(recs) > 0 {
+			simtest.Eventually(t, 10*time.Second, "no freeze recorded after the cycle", func() bool {
+				recs, _ := filepath.Glob(filepath.Join(d.stateDir(), "*.json"))
+				return len(recs) == 0
+			})
+		}
+		if ok, refused, first := p.End(); refused > 0 {
+			fail("%d connections refused (%d accepted): %v", refused, ok, first)
+		}
+	}
+	t.Logf("%d cycles in %s by fault %v; %d snapshots restored and checked", dbSoakCycles(), time.Since(began).Round(time.Second), tally, checked)
+}
+
+func indexOf(caller string) int {
+	for i, c := range soakCallers {
+		if c[0] == caller {
+			return i
+		}
+	}
+	return 0
+}
