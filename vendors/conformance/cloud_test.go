@@ -28,8 +28,11 @@ var cloudDefaults = []struct {
 // answers within its limit, a client is never refused, and the snapshot
 // lies inside backup mode and restores with its deltas.
 func TestCloudOnlineWithinDefaultLimits(t *testing.T) {
-	for _, c := range cloudDefaults {
+	for i, c := range cloudDefaults {
 		for _, order := range simtest.Orders {
+			if testing.Short() && i > 0 { // the short tier: one cloud caller
+				continue
+			}
 			t.Run(c.name+"/order-"+order, func(t *testing.T) { cloudOnlineWithin(t, c.make, order) })
 		}
 	}
