@@ -59,9 +59,13 @@ func testConfig(t *testing.T) string {
 	return path
 }
 
+// runBinary runs quiesce with a %ProgramData% of the test's own, so that
+// its default state and log (and the log of a hook install runs to check
+// it) are never the host's.
 func runBinary(t *testing.T, bin string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "ProgramData="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err != nil && cmd.ProcessState == nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -138,11 +139,51 @@ func (s *Server) startService(ctx context.Context) (died <-chan error, running <
 		}
 		select {
 		case err := <-exited:
-			d <- s.serviceStartError(err)
+			if s.awaitMainGone(ctx) {
+				d <- s.serviceStartError(err)
+			}
 		case <-ctx.Done():
 		}
 	}()
 	return d, r
+}
+
+// awaitMainGone waits, after the service control manager reported the
+// service stopped during start-up, until no main server process runs,
+// and reports whether that happened before ctx ended. A stop is believed
+// only when seen: wine's service control manager can mark a service
+// stopped when its previous process's exit reaches it late, while the
+// new server runs on and becomes ready (which ends ctx).
+func (s *Server) awaitMainGone(ctx context.Context) bool {
+	warned := false
+	for {
+		if !s.mainRunning() {
+			return true
+		}
+		if !warned {
+			warned = true
+			s.log.Warn("the service control manager reports the service stopped during start-up, but the server runs; waiting for it to be ready or gone")
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// mainRunning reports whether a main server process of this server runs.
+func (s *Server) mainRunning() bool {
+	procs, err := s.Processes()
+	if err != nil {
+		return false
+	}
+	for _, p := range procs {
+		if isMainName(p.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // stoppedStarter is a service manager that can start a service whose
