@@ -41,7 +41,9 @@ func holderLog() *zap.Logger {
 	if f == nil {
 		return zap.NewNop()
 	}
-	if _, err := f.Stat(); err != nil {
+	// Only a regular file is the log: with none handed down, the fd may
+	// be anything the process opened since (a socket to the database).
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
 		return zap.NewNop()
 	}
 	enc := zap.NewProductionEncoderConfig()
