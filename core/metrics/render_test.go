@@ -67,6 +67,29 @@ func reference(t *testing.T, tally Tally) []byte {
 	for target, s := range tally.Window {
 		gauge("quiesce_last_freeze_window_seconds", s.Seconds, target)
 	}
+	for target, b := range tally.OutageBudget {
+		gauge("quiesce_outage_budget_seconds", b, target)
+	}
+	for _, h := range tally.Held {
+		gauge("quiesce_freeze_since_timestamp_seconds", float64(h.Since.UnixNano())/1e9, h.Target)
+		gauge("quiesce_freeze_deadline_timestamp_seconds", float64(h.Deadline.UnixNano())/1e9, h.Target)
+	}
+	for _, c := range tally.Cluster {
+		gauge("quiesce_cluster_etcd_up", boolValue(c.EtcdUp), c.Target, c.Cluster)
+		if !c.EtcdAt.IsZero() {
+			gauge("quiesce_cluster_etcd_checked_timestamp_seconds", float64(c.EtcdAt.UnixNano())/1e9, c.Target, c.Cluster)
+		}
+		held := 0.0
+		if !c.HeldSince.IsZero() {
+			held = float64(c.HeldSince.UnixNano()) / 1e9
+		}
+		gauge("quiesce_cluster_lock_held_since_timestamp_seconds", held, c.Target, c.Cluster)
+		gauge("quiesce_cluster_lock_last_wait_seconds", c.LastWait, c.Target, c.Cluster)
+		for _, r := range []string{RefusedBusy, RefusedMateDown, RefusedUnreachable, RefusedLost} {
+			counter(ClusterRefusals, c.Refusals[r], c.Target, c.Cluster, r)
+		}
+		counter(ReplicateFailures, c.ReplicateFailures, c.Target, c.Cluster)
+	}
 	fams, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +124,12 @@ func TestRenderIsWhatClientGolangWrites(t *testing.T) {
 				{Name: Failures, Target: "domino", Caller: "veeam", Op: freeze.OpThaw, Value: 1},
 				{Name: WatchdogRestarts, Target: "redis", Value: 3},
 				{Name: "quiesce_of_a_later_version_total", Target: "domino", Value: 7},
+			},
+			OutageBudget: map[string]float64{"domino": 600},
+			Held:         []Held{{Target: "domino", Since: at, Deadline: at.Add(20 * time.Minute)}},
+			Cluster: []ClusterFacts{
+				{Target: "domino", Cluster: "mail", EtcdUp: true, EtcdAt: at, HeldSince: at, LastWait: 12.5, Refusals: map[string]float64{RefusedBusy: 2}, ReplicateFailures: 1},
+				{Target: "domino2", Cluster: "mail", EtcdAt: at},
 			},
 		},
 	} {
