@@ -63,6 +63,15 @@ type Method interface {
 	Late() (ended, effect string)
 }
 
+// Extender is a Method that keeps something outside the instance in step
+// with the freeze's deadline (a cluster lock's lease in etcd, which must
+// hold as long as the freeze may): the session tells it when a caller
+// joining or renewing the freeze moves the deadline. Its error becomes a
+// warning of that caller's freeze: the freeze itself holds as before.
+type Extender interface {
+	Extend(ctx context.Context, r *Run, deadline time.Time) error
+}
+
 // Why a hold is settled.
 type Why int
 
