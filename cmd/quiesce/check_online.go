@@ -3,8 +3,6 @@ package main
 import (
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/freeze/stopstart"
@@ -65,22 +63,6 @@ func (e *env) checkOnline(ss []*freeze.Session, caller freeze.Caller, p freeze.P
 		return true
 	}
 	stopLine()
-	return false
-}
-
-// counted reports whether a caller's plan counts in check's result: a
-// caller that kills its hook at a short limit (Nutanix, the clouds) only
-// when quiesce's hook for it is installed, since a default Domino stop
-// cannot fit such a limit and a guest elsewhere does not use that caller.
-func (e *env) counted(c *cli.Context, a hook.Adapter, caller freeze.Caller) bool {
-	if !caller.Hard || a.Install == nil || a.Install.Hooks == nil {
-		return true
-	}
-	for _, p := range a.Install.Hooks(e.checkSite(c, a)) {
-		if hook.Ours(p) {
-			return true
-		}
-	}
 	return false
 }
 

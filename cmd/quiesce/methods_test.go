@@ -97,10 +97,10 @@ func TestRegistryLineIsAllANewMethodNeeds(t *testing.T) {
 		want string
 	}{
 		{[]string{"vmware", "freeze"}, "freeze OK: fenced"},
-		{[]string{"qemu", "freeze"}, "already fenced by vmware; qemu joined"},
+		{[]string{"nutanix", "freeze"}, "already fenced by vmware; nutanix joined"},
 		{[]string{"status"}, "app is FROZEN by vmware"},
-		{[]string{"vmware", "thaw"}, "vmware thawed; still fenced by qemu"},
-		{[]string{"qemu", "thaw"}, "thaw OK: unfenced"},
+		{[]string{"vmware", "thaw"}, "vmware thawed; still fenced by nutanix"},
+		{[]string{"nutanix", "thaw"}, "thaw OK: unfenced"},
 		{[]string{"vmware", "freeze"}, "freeze OK: fenced"},
 	}
 	for _, s := range steps {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,7 @@ type server struct {
 	backup      *task // the backup task (backup.go), when loaded
 	quit        chan struct{}
 	quitOnce    sync.Once
+	crash       atomic.Bool // "sim crash": end as a server panic does
 }
 
 func runServer(exe string, args []string, stdout, stderr io.Writer) int {
@@ -120,7 +122,31 @@ func (s *server) run(stderr io.Writer) int {
 	_ = timeline.Append(s.data, timeline.Ready, "")
 	s.con.printf("%s %s", readyLine, hostname())
 	<-s.quit
+	if s.crash.Load() {
+		return s.crashNow()
+	}
 	return s.shutdown()
+}
+
+// crashExit is the exit code of a simulated server panic.
+const crashExit = 3
+
+// crashNow ends the server as a panic does: its tasks die at once, no
+// database is closed, pid.nbf and ~notes.lck stay behind, and the process
+// exits with an error (as a service, it reports stopped with that code).
+// Fault injection for tests ("sim crash" on the console): Domino has no
+// such command.
+func (s *server) crashNow() int {
+	s.con.printf("PANIC: simulated server crash")
+	s.mu.Lock()
+	tasks := append([]*task(nil), s.tasks...)
+	s.mu.Unlock()
+	for _, t := range tasks {
+		_ = t.cmd.Process.Kill()
+		<-t.done
+	}
+	_ = timeline.Append(s.data, timeline.Crashed, "")
+	return crashExit
 }
 
 func (s *server) acquireLock() error {
@@ -330,6 +356,10 @@ func (s *server) handleCommand(c net.Conn) {
 	switch cmd {
 	case "quit", "exit":
 		fmt.Fprintln(c, "Server shutdown requested")
+		s.requestQuit()
+	case "sim crash":
+		fmt.Fprintln(c, "PANIC: simulated server crash")
+		s.crash.Store(true)
 		s.requestQuit()
 	case "show tasks":
 		fmt.Fprint(c, s.showTasks())

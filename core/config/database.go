@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -59,7 +60,12 @@ var DefaultDatabase = Database{EnterTimeout: 30 * time.Second, MaxHold: 5 * time
 
 // dbKeys are the [target] keys of a database kind.
 var dbKeys = map[string]targetSetter{
-	"kind": func(g *Generic, v string) string { return pick(&g.Kind, v, KindPostgreSQL, KindMariaDB) },
+	"kind": func(g *Generic, v string) string {
+		if runtime.GOOS == "windows" && (v == KindPostgreSQL || v == KindMariaDB) {
+			return "database freezes run on Linux only: on Windows, stop the server as a [target] without kind (manager = service)"
+		}
+		return pick(&g.Kind, v, KindPostgreSQL, KindMariaDB)
+	},
 	"socket": func(g *Generic, v string) string {
 		if !filepath.IsAbs(v) {
 			return fmt.Sprintf("%q is not an absolute path", v)

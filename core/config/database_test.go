@@ -1,12 +1,20 @@
 package config
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestDatabaseTargets(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		_, err := ParseNative("q.conf", []byte("[target pg]\nkind = postgresql\n"))
+		if err == nil || !strings.Contains(err.Error(), "q.conf:2: target pg.kind: database freezes run on Linux only") {
+			t.Fatalf("a database target on Windows: %v", err)
+		}
+		return
+	}
 	d, err := ParseNative("q.conf", []byte("[target pg]\nkind = postgresql\ndata_dir = /srv/pg\n\n[target db]\nkind = mariadb\ncredentials = /etc/quiesce/db.cnf\nmax_hold = 90s\nmanager = systemd\nunit = mariadb.service\nready_tcp = 127.0.0.1:3306\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -162,6 +162,7 @@ type SuspectError struct {
 func (e *SuspectError) Error() string {
 	return fmt.Sprintf("the snapshot is SUSPECT: %s; the %s lock did not hold until the thaw, so the snapshot is at best crash-consistent (the server itself is unaffected)", e.Why, e.Server)
 }
+
 // Unwrap: the thaw failed, and the snapshot is not quiesced (monitoring
 // counts it so).
 func (e *SuspectError) Unwrap() []error { return []error{freeze.ErrThawFailed, freeze.ErrNotQuiesced} }

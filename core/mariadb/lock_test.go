@@ -114,13 +114,18 @@ func TestBackupStageSnapshotIsClean(t *testing.T) {
 func TestBlockedBackupStageGivesUpInTime(t *testing.T) {
 	_, m, _ := server(t)
 	db := m.DB(t)
+	// a row first: on an empty table the UPDATE evaluates no SLEEP
+	m.Exec(t, "INSERT INTO q.isam (i) VALUES (1)")
 	long := make(chan error, 1)
 	go func() {
 		_, err := db.Exec("UPDATE q.isam SET pad = 'x' WHERE SLEEP(6) = 0")
 		long <- err
 	}()
-	m.Exec(t, "INSERT INTO q.isam (i) VALUES (1)")
-	time.Sleep(300 * time.Millisecond) // the UPDATE is running
+	simtest.Eventually(t, 5*time.Second, "the long UPDATE runs", func() bool {
+		var n int
+		err := db.QueryRow("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'UPDATE q.isam%'").Scan(&n)
+		return err == nil && n == 1
+	})
 	l := lock(t, m, "root", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 	defer cancel()

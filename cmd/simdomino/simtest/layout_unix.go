@@ -16,3 +16,6 @@ func (s *Sim) procDir() string { return filepath.Join(s.Lotus, "notes") }
 
 // uninstall: nothing is registered on Linux.
 func (s *Sim) uninstall() {}
+
+// serverExe is the server's program, which also sends console commands.
+func (s *Sim) serverExe() string { return filepath.Join(s.Lotus, "bin", "server") }

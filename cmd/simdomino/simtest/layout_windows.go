@@ -24,3 +24,6 @@ func (s *Sim) uninstall() {
 		s.t.Logf("simdomino uninstall: %v: %s", err, out)
 	}
 }
+
+// serverExe is the server's program, which also sends console commands.
+func (s *Sim) serverExe() string { return filepath.Join(s.Lotus, "nserver.exe") }

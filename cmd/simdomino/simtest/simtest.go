@@ -427,3 +427,18 @@ func (s *Sim) Console() string {
 	b, _ := os.ReadFile(filepath.Join(s.Data, "IBM_TECHNICAL_SUPPORT", "console.log"))
 	return string(b)
 }
+
+// Crash ends the running server as a panic does (the simulator's "sim
+// crash" console command): its processes die, no database is closed, and
+// ~notes.lck and pid.nbf stay behind; as a Windows service it reports
+// stopped with an error. It returns once no process of the server is
+// left.
+func (s *Sim) Crash() {
+	s.t.Helper()
+	cmd := exec.Command(s.serverExe(), "-c", "sim crash")
+	cmd.Dir = s.Data
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("sim crash: %v: %s", err, out)
+	}
+	Eventually(s.t, 30*time.Second, "the crashed server's processes are gone", func() bool { return len(s.Procs()) == 0 })
+}

@@ -26,6 +26,7 @@ const (
 	TaskStopped       = "task-stopped"
 	AllClosed         = "all-closed"
 	Exited            = "exited"
+	Crashed           = "crashed" // the server ended as a panic does (fault injection)
 	NsdKill           = "nsd-kill"
 )
 
