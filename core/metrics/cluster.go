@@ -23,7 +23,13 @@ const (
 	RefusedMateDown    = "mate-down"        // a mate did not answer on NRPC, or was frozen
 	RefusedUnreachable = "etcd-unreachable" // etcd did not answer (etcd_unreachable = fail)
 	RefusedLost        = "lock-lost"        // the lock's key vanished while it was being taken
+	RefusedEtcd        = "etcd-refused"     // etcd answered with an error (a permission denied)
 )
+
+// Refusals are every reason, in the order the metrics file shows them.
+func Refusals() []string {
+	return []string{RefusedBusy, RefusedMateDown, RefusedUnreachable, RefusedEtcd, RefusedLost}
+}
 
 // ClusterFacts is one instance's cluster, as the metrics show it.
 type ClusterFacts struct {

@@ -85,7 +85,7 @@ func reference(t *testing.T, tally Tally) []byte {
 		}
 		gauge("quiesce_cluster_lock_held_since_timestamp_seconds", held, c.Target, c.Cluster)
 		gauge("quiesce_cluster_lock_last_wait_seconds", c.LastWait, c.Target, c.Cluster)
-		for _, r := range []string{RefusedBusy, RefusedMateDown, RefusedUnreachable, RefusedLost} {
+		for _, r := range Refusals() {
 			counter(ClusterRefusals, c.Refusals[r], c.Target, c.Cluster, r)
 		}
 		counter(ReplicateFailures, c.ReplicateFailures, c.Target, c.Cluster)

@@ -120,7 +120,7 @@ var counterHelp = []metricHelp{
 	{WatchdogRestarts, "Times the watchdog started the application (a freeze never thawed, an interrupted run).", []string{"target"}},
 	{Failures, "Operations that failed, by operation (freeze, thaw, recover, watchdog).", []string{"target", "caller", "op"}},
 	{Snapshots, "Snapshots a caller took of the target, by whether they were quiesced (yes: its thaw ended a freeze that held; no: the freeze failed, or had expired, or the online backup failed).", []string{"target", "caller", "quiesced"}},
-	{ClusterRefusals, "Stop-mode freezes the cluster lock refused, by reason (lock-busy, mate-down, etcd-unreachable, lock-lost).", []string{"target", "cluster", "reason"}},
+	{ClusterRefusals, "Stop-mode freezes the cluster lock refused, by reason (lock-busy, mate-down, etcd-unreachable, etcd-refused, lock-lost).", []string{"target", "cluster", "reason"}},
 	{ReplicateFailures, "Mates a replicate after a start could not be asked to catch up with (the thaw warned).", []string{"target", "cluster"}},
 }
 
@@ -318,7 +318,7 @@ func renderCluster(fams map[string]*family, facts []ClusterFacts) {
 		}
 		fams["quiesce_cluster_lock_held_since_timestamp_seconds"].set(held, c.Target, c.Cluster)
 		fams["quiesce_cluster_lock_last_wait_seconds"].set(c.LastWait, c.Target, c.Cluster)
-		for _, r := range []string{RefusedBusy, RefusedMateDown, RefusedUnreachable, RefusedLost} {
+		for _, r := range Refusals() {
 			fams[ClusterRefusals].add(c.Refusals[r], c.Target, c.Cluster, r)
 		}
 		fams[ReplicateFailures].add(c.ReplicateFailures, c.Target, c.Cluster)
