@@ -137,7 +137,8 @@ type BusyError struct {
 	Cluster string
 	Holders []Entry
 	Waited  time.Duration
-	Why     string // why the wait ended there ("all vmware's budget allows with the stop and the snapshot")
+	Why     string    // why the wait ended there ("all vmware's budget allows with the stop and the snapshot")
+	At      time.Time // when the wait ended
 }
 
 func (e *BusyError) Error() string {
@@ -145,11 +146,11 @@ func (e *BusyError) Error() string {
 	for _, h := range e.Holders {
 		who = append(who, fmt.Sprintf("%s since %s (%s ago)", h.Describe(), h.Since.Local().Format(time.DateTime), roundAgo(e.age(h))))
 	}
-	return fmt.Sprintf("cluster %s: the lock is held by %s; waited %s (%s): freeze refused", e.Cluster, strings.Join(who, " and "),
+	return fmt.Sprintf("cluster %s: the lock is held by %s; waited %s (%s): freeze refused, Domino untouched", e.Cluster, strings.Join(who, " and "),
 		e.Waited.Round(100*time.Millisecond), e.Why)
 }
 
-func (e *BusyError) age(h Entry) time.Duration { return time.Since(h.Since) }
+func (e *BusyError) age(h Entry) time.Duration { return max(e.At.Sub(h.Since), 0) }
 
 func roundAgo(d time.Duration) time.Duration {
 	if d < time.Minute {
@@ -208,7 +209,8 @@ func (c *Cluster) Acquire(ctx context.Context, cli *clientv3.Client, caller stri
 		}
 		if !c.clock.Now().Before(until) {
 			t.Drop(ctx)
-			return nil, &BusyError{Cluster: c.cfg.Name, Holders: ahead, Waited: c.clock.Now().Sub(began), Why: why}
+			now := c.clock.Now()
+			return nil, &BusyError{Cluster: c.cfg.Name, Holders: ahead, Waited: now.Sub(began), Why: why, At: now}
 		}
 		t.waitChange(ctx, rev, until)
 		if ctx.Err() != nil {

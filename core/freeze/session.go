@@ -507,3 +507,10 @@ func (s *Session) WithWatchdog(arm func() error) *Session {
 
 // StartNote returns the last start a thaw handed to the watchdog, if any.
 func (s *Session) StartNote() (state.StartNote, bool, error) { return s.store.LoadStartNote(s.key) }
+
+// Doc reads what a method keeps beside the instance's record under
+// suffix (Run.Store's document KEY.SUFFIX) into v, for status; false
+// when there is none.
+func (s *Session) Doc(suffix string, v any) (bool, error) {
+	return s.store.LoadDoc(s.key+"."+suffix, v)
+}
