@@ -108,6 +108,10 @@ func short(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
 	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err.Error() // "connect: connection refused", without the address said already
+	}
 	s := err.Error()
 	if i := strings.LastIndex(s, "desc = "); i >= 0 {
 		s = s[i+len("desc = "):]

@@ -69,14 +69,19 @@ type Entry struct {
 	Lease  int64     `json:"-"`
 }
 
-// Describe names the server and its freeze, for messages.
-func (e Entry) Describe() string {
-	s := e.Server
-	if e.Host != "" && !strings.EqualFold(e.Host, e.Server) {
-		s += " (host " + e.Host + ")"
-	}
+// Describe names the server and its freeze, for messages ("Mail2/Acme
+// (stop freeze by veeam, host mail2)").
+func (e Entry) Describe() string { return e.Server + " (" + e.freeze() + ")" }
+
+// freeze names the entry's freeze alone ("stop freeze by veeam", host
+// "mail2"), for a line that names the server already.
+func (e Entry) freeze() string {
+	s := e.Mode + " freeze"
 	if e.Caller != "" {
-		s += ", " + e.Mode + " freeze by " + e.Caller
+		s += " by " + e.Caller
+	}
+	if e.Host != "" && !strings.EqualFold(e.Host, e.Server) {
+		s += ", host " + e.Host
 	}
 	return s
 }
@@ -146,7 +151,7 @@ func (e *BusyError) Error() string {
 	for _, h := range e.Holders {
 		who = append(who, fmt.Sprintf("%s since %s (%s ago)", h.Describe(), h.Since.Local().Format(time.DateTime), roundAgo(e.age(h))))
 	}
-	return fmt.Sprintf("cluster %s: the lock is held by %s; waited %s (%s): freeze refused, Domino untouched", e.Cluster, strings.Join(who, " and "),
+	return fmt.Sprintf("cluster %s: the lock is held by %s; waited %s (%s): freeze refused", e.Cluster, strings.Join(who, " and "),
 		e.Waited.Round(100*time.Millisecond), e.Why)
 }
 

@@ -97,13 +97,13 @@ func Down(ms []MateState) []MateState {
 func (m MateState) Describe() string {
 	switch {
 	case m.Frozen != nil && !m.Serving:
-		return fmt.Sprintf("%s (%s) is stopped for a freeze (%s since %s)", m.Mate.Name, m.Mate.Addr, m.Frozen.Describe(), m.Frozen.Since.Local().Format(time.DateTime))
+		return fmt.Sprintf("%s (%s) is stopped for a freeze (%s since %s)", m.Mate.Name, m.Mate.Addr, m.Frozen.freeze(), m.Frozen.Since.Local().Format(time.DateTime))
 	case m.Frozen != nil:
-		return fmt.Sprintf("%s (%s) holds the lock for a freeze (%s since %s)", m.Mate.Name, m.Mate.Addr, m.Frozen.Describe(), m.Frozen.Since.Local().Format(time.DateTime))
+		return fmt.Sprintf("%s (%s) holds the lock for a freeze (%s since %s)", m.Mate.Name, m.Mate.Addr, m.Frozen.freeze(), m.Frozen.Since.Local().Format(time.DateTime))
 	case !m.Serving:
 		return fmt.Sprintf("%s (%s) does not answer on NRPC (%s)", m.Mate.Name, m.Mate.Addr, short(m.Err))
 	case m.Online != nil:
-		return fmt.Sprintf("%s (%s) serves, frozen online (%s since %s)", m.Mate.Name, m.Mate.Addr, m.Online.Describe(), m.Online.Since.Local().Format(time.DateTime))
+		return fmt.Sprintf("%s (%s) serves, frozen online (%s since %s)", m.Mate.Name, m.Mate.Addr, m.Online.freeze(), m.Online.Since.Local().Format(time.DateTime))
 	}
 	return fmt.Sprintf("%s (%s) serves", m.Mate.Name, m.Mate.Addr)
 }
@@ -114,6 +114,7 @@ func (m MateState) Describe() string {
 type MateDownError struct {
 	Cluster string
 	MaxDown int
+	Mates   int // how many mates the server has
 	Down    []MateState
 }
 
@@ -122,9 +123,9 @@ func (e *MateDownError) Error() string {
 	for _, m := range e.Down {
 		what = append(what, m.Describe())
 	}
-	limit := "the last serving server of the cluster must not be stopped"
-	if e.MaxDown > 1 || len(e.Down) > 0 {
-		limit = fmt.Sprintf("stopping this server would leave %d of the cluster down, max_down is %d", len(e.Down)+1, e.MaxDown)
+	limit := fmt.Sprintf("stopping this server would leave %d of the cluster's %d servers down, max_down is %d", len(e.Down)+1, e.Mates+1, e.MaxDown)
+	if len(e.Down) >= e.Mates {
+		limit = "this is the last serving server of the cluster"
 	}
-	return fmt.Sprintf("cluster %s: mate %s: %s; freeze refused, Domino untouched", e.Cluster, strings.Join(what, "; mate "), limit)
+	return fmt.Sprintf("cluster %s: mate %s: %s; freeze refused", e.Cluster, strings.Join(what, "; mate "), limit)
 }

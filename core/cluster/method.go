@@ -22,8 +22,9 @@ type Server interface {
 	Console(ctx context.Context, limit time.Duration, cmd string) error
 }
 
-// consoleLimit bounds one console command.
-const consoleLimit = 20 * time.Second
+// consoleLimit bounds one console command (Domino answers one in about a
+// second; the drain's is a step of the stop's plan, so it is kept short).
+const consoleLimit = 10 * time.Second
 
 // Console commands of the drain and the catch-up: Server_Restricted=1
 // redirects new database opens to the mates for this server session (a
@@ -260,7 +261,7 @@ func (m *Stop) unlocked(ctx context.Context, r *freeze.Run, n *Note, ue *Unreach
 	cfg := m.c.cfg
 	if cfg.Unreachable != config.UnreachableProceed {
 		m.c.refused(r, metrics.RefusedUnreachable)
-		return nil, fmt.Errorf("cluster %s: %w: freeze refused, Domino untouched (etcd_unreachable = fail)", cfg.Name, ue)
+		return nil, fmt.Errorf("cluster %s: %w (etcd_unreachable = fail): freeze refused", cfg.Name, ue)
 	}
 	if err := m.mates(ctx, r, View{}); err != nil {
 		return nil, err
@@ -285,7 +286,7 @@ func (m *Stop) mates(ctx context.Context, r *freeze.Run, v View) error {
 		return nil
 	}
 	m.c.refused(r, metrics.RefusedMateDown)
-	return &MateDownError{Cluster: m.c.cfg.Name, MaxDown: m.c.cfg.MaxDown, Down: down}
+	return &MateDownError{Cluster: m.c.cfg.Name, MaxDown: m.c.cfg.MaxDown, Mates: len(ms), Down: down}
 }
 
 // refusal is the metrics' reason for err.
