@@ -229,6 +229,26 @@ func (c *Cluster) KillNode(i int) {
 	}
 }
 
+// Pause stops every node (SIGSTOP): connections are still accepted by
+// the kernel, nothing answers, as with a host that hangs. Resume, or the
+// end of the test, continues them.
+func (c *Cluster) Pause() {
+	for _, n := range c.Nodes {
+		if n.Running() {
+			_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGSTOP)
+		}
+	}
+}
+
+// Resume continues the nodes Pause stopped.
+func (c *Cluster) Resume() {
+	for _, n := range c.Nodes {
+		if n.Running() {
+			_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGCONT)
+		}
+	}
+}
+
 // Kill SIGKILLs every node.
 func (c *Cluster) Kill() {
 	for i := range c.Nodes {
