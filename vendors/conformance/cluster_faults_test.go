@@ -352,3 +352,47 @@ func TestClusterOnlineRecord(t *testing.T) {
 		t.Errorf("A's record outlived its thaw:\n%s", chk)
 	}
 }
+
+// A mate that is down when the server is back cannot be asked to
+// replicate: the thaw warns (and the metrics count it), it does not
+// fail. A caller joining the freeze moves its deadline, and the lock's
+// lease follows.
+func TestClusterReplicateWarns(t *testing.T) {
+	e := etcdtest.Start(t, etcdtest.Options{})
+	cr := newClusterRig(t, e, clusterOptions{mates: 2, metrics: true, budgets: "veeam = 5m\nvmware = 20m\n"})
+	cr.start().End()
+	a, b := cr.mates[0], cr.mates[1]
+	if code, out := a.run("veeam", "pre-freeze"); code != 0 {
+		t.Fatalf("A's freeze: exit %d\n%s", code, out)
+	}
+	until := regexp.MustCompile(`its lease ends by (\S+ \S+) at the latest`)
+	_, st := a.run("status")
+	before := until.FindStringSubmatch(st)
+	if code, out := a.run("vmware", "freeze"); code != 0 || !strings.Contains(out, "joined") {
+		t.Fatalf("vmware joining A's freeze: exit %d\n%s", code, out)
+	}
+	_, st = a.run("status")
+	after := until.FindStringSubmatch(st)
+	if before == nil || after == nil || after[1] <= before[1] {
+		t.Errorf("the lock's lease did not follow the later deadline of the caller that joined: before %v, after %v\n%s", before, after, st)
+	}
+	b.sim.Crash() // the mate goes down meanwhile
+	since := time.Now()
+	if code, out := a.run("veeam", "post-thaw"); code != 0 {
+		t.Fatalf("veeam's thaw: exit %d\n%s", code, out)
+	}
+	code, out := a.run("vmware", "thaw")
+	if code != 0 {
+		t.Fatalf("the last thaw with the mate down failed (exit %d): a replicate that cannot be asked for is a warning\n%s", code, out)
+	}
+	t.Logf("the thaw said: %s", out)
+	oneLine(t, "the thaw", out, "WARNING", fmt.Sprintf(`cluster mail: no replicate "%s": mate %s (127.0.0.1:%d) does not answer on NRPC`, b.name, b.name, b.sim.Port))
+	if !a.sim.Serving() || a.restrictions(since) != "0" || len(a.replicated(since)) != 0 {
+		t.Errorf("after the thaw: serving %v, Server_Restricted %q (want 0), replicated %v (want none)", a.sim.Serving(), a.restrictions(since), a.replicated(since))
+	}
+	prom, _ := os.ReadFile(a.metrics)
+	if !regexp.MustCompile(`(?m)^quiesce_cluster_replicate_failures_total\{cluster="mail",target="[^"]+"\} 1$`).Match(prom) ||
+		!regexp.MustCompile(`(?m)^quiesce_cluster_lock_held_since_timestamp_seconds\{cluster="mail",target="[^"]+"\} 0$`).Match(prom) {
+		t.Errorf("the metrics do not count the replicate that failed, or still show the lock held:\n%s", prom)
+	}
+}
