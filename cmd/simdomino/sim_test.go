@@ -152,15 +152,15 @@ func TestClusterConsole(t *testing.T) {
 		t.Fatalf("show config: %d %q", code, out)
 	}
 	time.Sleep(300 * time.Millisecond)
-	_, _, before := client.End()
+	before := client.End()
 	client = nrpcwatch.StartCluster([]int{a.Port, b.Port})
 	time.Sleep(300 * time.Millisecond)
-	ok, failed, served := client.End()
-	if failed != 0 || ok == 0 || served[0] != 0 || served[1] != ok {
-		t.Errorf("with A restricted: %d opens, %d failed, served %v: want every open on B", ok, failed, served)
+	n := client.End()
+	if n.Failed != 0 || n.OK == 0 || n.Served[0] != 0 || n.Served[1] != n.OK {
+		t.Errorf("with A restricted: %+v: want every open on B", n)
 	}
-	if before[0] == 0 {
-		t.Errorf("before the restriction A served nothing (%v)", before)
+	if before.Served[0] == 0 {
+		t.Errorf("before the restriction A served nothing (%+v)", before)
 	}
 	if code, out := asUser(t, a, "server", "-c", `replicate "Mail 2/Acme" names.nsf`); code != 0 || !strings.Contains(out, "Starting replication with server Mail 2/Acme") {
 		t.Fatalf("replicate: %d %q", code, out)

@@ -202,15 +202,15 @@ func TestClusterHolderKilled(t *testing.T) {
 	c := newCycle(b, "veeam", 500*time.Millisecond)
 	c.run()
 	simtest.Eventually(t, 30*time.Second, a.name+" serves again", a.sim.Serving)
-	ok, failed, served := client.End()
-	cr.judge(t, []*mateCycle{c}, ok, failed)
+	n := client.End()
+	cr.judge(t, []*mateCycle{c}, n)
 	if !strings.Contains(a.log(t), "finishing an interrupted operation") {
 		t.Errorf("%s's log does not show its watchdog finishing the killed freeze", a.name)
 	}
 	if got := a.replicated(since); len(got) != 1 || got[0] != b.name {
 		t.Errorf("%s, brought back by its watchdog, asked to replicate with %v, want [%s]", a.name, got, b.name)
 	}
-	t.Logf("B froze in %s (it waited for A's watchdog); opens served %v", c.took.Round(time.Millisecond), served)
+	t.Logf("B froze in %s (it waited for A's watchdog); opens served %v", c.took.Round(time.Millisecond), n.Served)
 }
 
 // The holder's host dies mid-freeze (its watchdog with it): nothing
@@ -297,8 +297,8 @@ func TestClusterLeaderKilled(t *testing.T) {
 	}
 	first.thawNow()
 	<-done
-	ok, failed, _ := client.End()
-	cr.judge(t, []*mateCycle{first, second}, ok, failed)
+	n := client.End()
+	cr.judge(t, []*mateCycle{first, second}, n)
 }
 
 // Three mates frozen by three callers at the same moment: one after
@@ -312,15 +312,15 @@ func TestClusterThreeMatesAtOnce(t *testing.T) {
 	cs := []*mateCycle{newCycle(cr.mates[0], "vmware", 500*time.Millisecond), newCycle(cr.mates[1], "veeam", 500*time.Millisecond),
 		newCycle(cr.mates[2], "qemu", 500*time.Millisecond)}
 	all(cs...)
-	ok, failed, served := client.End()
-	cr.judge(t, cs, ok, failed)
+	n := client.End()
+	cr.judge(t, cs, n)
 	for _, c := range cs {
 		if got := c.m.replicated(since); len(got) != 2 {
 			t.Errorf("%s asked to replicate with %v, want both other mates", c.m.name, got)
 		}
 		t.Logf("%s by %s froze in %s", c.m.name, c.caller, c.took.Round(time.Millisecond))
 	}
-	t.Logf("opens served per mate %v", served)
+	t.Logf("opens served per mate %v", n.Served)
 }
 
 // A mate frozen online takes no lock (it serves throughout) but records
@@ -343,8 +343,8 @@ func TestClusterOnlineRecord(t *testing.T) {
 	if code, out := a.run("veeam", "post-thaw"); code != 0 {
 		t.Errorf("A's thaw: exit %d\n%s", code, out)
 	}
-	ok, failed, _ := client.End()
-	cr.judge(t, []*mateCycle{c}, ok, failed)
+	n := client.End()
+	cr.judge(t, []*mateCycle{c}, n)
 	if c.took > 5*time.Second {
 		t.Errorf("B's stop took %s: it must not wait for a mate frozen online", c.took)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/core/cluster/etcdtest"
 )
 
@@ -87,7 +88,7 @@ func all(cs ...*mateCycle) {
 // judge fails the test unless every cycle froze, took a consistent
 // snapshot and thawed, at most one mate was down at any moment, and the
 // client always found a mate that served.
-func (cr *clusterRig) judge(t *testing.T, cs []*mateCycle, ok, failed int64) {
+func (cr *clusterRig) judge(t *testing.T, cs []*mateCycle, n nrpcwatch.Counts) {
 	t.Helper()
 	for _, c := range cs {
 		if c.code != 0 || c.thawCode != 0 {
@@ -100,8 +101,8 @@ func (cr *clusterRig) judge(t *testing.T, cs []*mateCycle, ok, failed int64) {
 	if bad := cr.overlaps(1); len(bad) > 0 {
 		t.Errorf("VIOLATION: more than one mate down at once:\n%s", strings.Join(bad, "\n"))
 	}
-	if failed > 0 || ok == 0 {
-		t.Errorf("the failover client found no serving mate %d times (%d opens served)", failed, ok)
+	if n.Failed > 0 || n.OK == 0 {
+		t.Errorf("the failover client found every mate refusing %d times (%d opens served, %d without an answer in time)", n.Failed, n.OK, n.Slow)
 	}
 }
 
@@ -116,14 +117,14 @@ func TestClusterTwoMatesAtOnce(t *testing.T) {
 	since := time.Now()
 	cs := []*mateCycle{newCycle(cr.mates[0], "vmware", time.Second), newCycle(cr.mates[1], "veeam", time.Second)}
 	all(cs...)
-	ok, failed, served := client.End()
-	cr.judge(t, cs, ok, failed)
+	n := client.End()
+	cr.judge(t, cs, n)
 	first, second := cs[0], cs[1]
 	if second.frozenAt.Before(first.frozenAt) {
 		first, second = second, first
 	}
 	t.Logf("%s froze in %s, %s in %s (it waited for the lock); opens served %v", first.m.name, first.took.Round(time.Millisecond),
-		second.m.name, second.took.Round(time.Millisecond), served)
+		second.m.name, second.took.Round(time.Millisecond), n.Served)
 	t.Logf("the second freeze said:\n%s", second.out)
 	if !strings.Contains(second.out, "cluster mail: waited ") || !strings.Contains(second.out, "for the lock") {
 		t.Errorf("the second freeze does not say it waited for the lock:\n%s", second.out)
@@ -146,7 +147,7 @@ func TestClusterTwoMatesAtOnce(t *testing.T) {
 			t.Errorf("%s's log does not show the replicate with %s", c.m.name, other)
 		}
 	}
-	if served[0] == 0 || served[1] == 0 {
-		t.Errorf("opens served per mate %v: each mate served while the other was down", served)
+	if n.Served[0] == 0 || n.Served[1] == 0 {
+		t.Errorf("opens served per mate %v: each mate served while the other was down", n.Served)
 	}
 }

@@ -2,11 +2,13 @@ package nrpcwatch
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -20,11 +22,28 @@ const Restricted = "RESTRICTED"
 // not answer or is restricted, to the next mate that serves. An open that
 // no mate serves is an outage a user would have seen.
 type Cluster struct {
-	ok, failed atomic.Int64
-	served     []atomic.Int64 // opens each server served
-	done       chan struct{}
-	wg         sync.WaitGroup
+	ok, failed, slow atomic.Int64
+	served           []atomic.Int64 // opens each server served
+	done             chan struct{}
+	wg               sync.WaitGroup
 }
+
+// Counts are what a Cluster client saw.
+type Counts struct {
+	OK     int64   // opens some mate served
+	Failed int64   // opens every mate refused (or was restricted): an outage
+	Slow   int64   // opens no mate served, one of them only without an answer within a second (a loaded machine, not proof that none serves)
+	Served []int64 // opens each server served, in the order of the ports
+}
+
+// how a server took an open
+type answer int
+
+const (
+	served answer = iota
+	refused
+	noAnswer
+)
 
 // StartCluster opens a database every 5 ms on the mates at 127.0.0.1 on
 // ports, until End.
@@ -40,52 +59,69 @@ func StartCluster(ports []int) *Cluster {
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
-			i, ok := c.open(ports, last)
-			if !ok {
+			i, a := c.open(ports, last)
+			switch a {
+			case refused:
 				c.failed.Add(1)
-				continue
+			case noAnswer:
+				c.slow.Add(1)
+			default:
+				last = i
+				c.ok.Add(1)
+				c.served[i].Add(1)
 			}
-			last = i
-			c.ok.Add(1)
-			c.served[i].Add(1)
 		}
 	}()
 	return c
 }
 
 // open tries the servers in turn from the one used last; it returns the
-// one that served.
-func (c *Cluster) open(ports []int, last int) (int, bool) {
+// one that served, or why none did: noAnswer when one of them did not
+// answer in time, else refused.
+func (c *Cluster) open(ports []int, last int) (int, answer) {
+	worst := refused
 	for k := range ports {
 		i := (last + k) % len(ports)
-		if serves(ports[i]) {
-			return i, true
+		switch serves(ports[i]) {
+		case served:
+			return i, served
+		case noAnswer:
+			worst = noAnswer
 		}
 	}
-	return 0, false
+	return 0, worst
 }
 
-// serves reports whether the server on port accepts a new database open:
-// it answers, unrestricted.
-func serves(port int) bool {
+// serves says whether the server on port accepts a new database open: it
+// answers, unrestricted.
+func serves(port int) answer {
 	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return refused
+	}
 	if err != nil {
-		return false
+		return noAnswer
 	}
 	defer conn.Close()
 	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
 	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "NRPC ") && !strings.Contains(line, Restricted)
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return noAnswer
+	case err != nil || !strings.HasPrefix(line, "NRPC ") || strings.Contains(line, Restricted):
+		return refused // closed without a greeting (shutting down), or restricted
+	}
+	return served
 }
 
-// End ends the client and returns its counts: opens some mate served,
-// opens none did, and how many each server served (in the order of the
-// ports).
-func (c *Cluster) End() (ok, failed int64, served []int64) {
+// End ends the client and returns what it saw.
+func (c *Cluster) End() Counts {
 	close(c.done)
 	c.wg.Wait()
+	n := Counts{OK: c.ok.Load(), Failed: c.failed.Load(), Slow: c.slow.Load()}
 	for i := range c.served {
-		served = append(served, c.served[i].Load())
+		n.Served = append(n.Served, c.served[i].Load())
 	}
-	return c.ok.Load(), c.failed.Load(), served
+	return n
 }
