@@ -463,7 +463,7 @@ func (m *Stop) replicate(ctx context.Context, r *freeze.Run) []string {
 func release(ctx context.Context, c *Cluster, r *freeze.Run, n Note) []string {
 	var warnings []string
 	if n.Hold.Lease != 0 {
-		if err := withClient(c, func(cli *clientv3.Client) error { return c.Release(ctx, cli, n.Hold) }); err != nil {
+		if err := withClient(c, func(cli *clientv3.Client) error { return c.releaseRetried(ctx, cli, n.Hold) }); err != nil {
 			c.contact(r, false)
 			what := "lock"
 			if n.Mode == ModeOnline {
@@ -482,6 +482,17 @@ func release(ctx context.Context, c *Cluster, r *freeze.Run, n Note) []string {
 		r.Log().Warn("cannot remove the cluster note", zap.Error(err))
 	}
 	return warnings
+}
+
+// releaseRetried releases h, once more after an etcd that did not answer
+// (between two leaders, an election takes about a second): a lock left
+// to its lease keeps every mate waiting until the freeze's deadline.
+func (c *Cluster) releaseRetried(ctx context.Context, cli *clientv3.Client, h Hold) error {
+	err := c.Release(ctx, cli, h)
+	if errors.As(err, new(*UnreachableError)) && sleep(ctx, time.Second) == nil {
+		err = c.Release(ctx, cli, h)
+	}
+	return err
 }
 
 func withClient(c *Cluster, fn func(*clientv3.Client) error) error {
