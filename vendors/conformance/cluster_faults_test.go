@@ -198,7 +198,9 @@ func TestClusterHolderKilled(t *testing.T) {
 	client := cr.start()
 	a, b := cr.mates[0], cr.mates[1]
 	since := time.Now()
-	a.runKilled(t, func() bool { return a.stopped(since) }, "vmware", "freeze")
+	if killed, _, out := a.runKilled(t, func() bool { return a.stopped(since) }, "vmware", "freeze"); !killed {
+		t.Fatalf("A's freeze ended before its stop began:\n%s", out)
+	}
 	c := newCycle(b, "veeam", 500*time.Millisecond)
 	c.run()
 	simtest.Eventually(t, 30*time.Second, a.name+" serves again", a.sim.Serving)

@@ -162,11 +162,14 @@ func (m *mate) run(args ...string) (int, string) {
 }
 
 // runKilled starts a quiesce command of m's and SIGKILLs it when until
-// says so (polled every 10 ms), as a crash would.
-func (m *mate) runKilled(t *testing.T, until func() bool, args ...string) {
+// says so (polled every 10 ms), as a crash would. It reports whether it
+// was killed, or else how the command ended by itself.
+func (m *mate) runKilled(t *testing.T, until func() bool, args ...string) (killed bool, code int, out string) {
 	t.Helper()
 	cmd := exec.Command(m.bin, args...)
 	cmd.Env = append(os.Environ(), m.env...)
+	var b bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &b, &b
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,13 +178,13 @@ func (m *mate) runKilled(t *testing.T, until func() bool, args ...string) {
 	for {
 		select {
 		case <-done:
-			t.Fatalf("quiesce %v ended before it could be killed", args)
+			return false, cmd.ProcessState.ExitCode(), b.String()
 		case <-time.After(10 * time.Millisecond):
 		}
 		if until() {
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			<-done
-			return
+			return true, -1, b.String()
 		}
 	}
 }
