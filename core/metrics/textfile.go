@@ -140,6 +140,17 @@ var gaugeHelp = []metricHelp{
 	{"quiesce_cluster_lock_last_wait_seconds", "How long the last stop-mode freeze waited for the cluster lock.", []string{"target", "cluster"}},
 }
 
+// Names are the names of every metric family the file may hold, counters
+// first: what a dashboard or an alert can query (scripts/fleet's test
+// checks theirs against it).
+func Names() []string {
+	var out []string
+	for _, h := range append(append([]metricHelp(nil), counterHelp...), gaugeHelp...) {
+		out = append(out, h.name)
+	}
+	return out
+}
+
 // Render is t in the Prometheus text exposition format (version 0.0.4),
 // as client_golang writes it: families by name, each with its HELP and
 // TYPE, series ordered by their label values, families without series
