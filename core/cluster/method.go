@@ -155,6 +155,13 @@ func (m *Stop) Enter(ctx context.Context, r *freeze.Run, c freeze.Caller) (freez
 	if !c.Began.IsZero() {
 		spent = max(began.Sub(c.Began), 0)
 	}
+	// A note left by an earlier freeze that was forgotten (an
+	// administrator's stop or start disowned it): its lock goes first, or
+	// this freeze would queue behind it.
+	if old, ok := loadNote(r); ok && old.Hold.Lease != 0 {
+		r.Log().Warn("releasing the cluster lock of a freeze that was forgotten", zap.String("cluster", old.Cluster), zap.String("caller", old.Caller))
+		release(ctx, m.c, r, old)
+	}
 	// The note first: whoever settles this record knows the stop has not
 	// begun while the note says so.
 	n := Note{Cluster: m.c.cfg.Name, Mode: ModeStop, Caller: c.Name, Stage: StageWaiting}
@@ -209,13 +216,13 @@ func (m *Stop) lock(ctx context.Context, r *freeze.Run, c freeze.Caller, spent t
 	case err != nil:
 		m.c.contact(r, ctx.Err() == nil)
 		m.c.refused(r, refusal(err))
-		return nil, err
+		return nil, refusedErr(cfg.Name, err)
 	}
 	m.c.contact(r, true)
 	view, err := m.c.Read(ctx, cli)
 	if err != nil {
 		tk.Drop(ctx)
-		return nil, fmt.Errorf("cluster %s: %w", cfg.Name, err)
+		return nil, refusedErr(cfg.Name, err)
 	}
 	view.Holders = tk.Others
 	if err := m.mates(ctx, r, view); err != nil {
@@ -226,7 +233,7 @@ func (m *Stop) lock(ctx context.Context, r *freeze.Run, c freeze.Caller, spent t
 	lease, err := m.c.Grant(ctx, cli, ttl)
 	if err != nil {
 		tk.Drop(ctx)
-		return nil, fmt.Errorf("cluster %s: %w", cfg.Name, err)
+		return nil, refusedErr(cfg.Name, err)
 	}
 	// The lease is recorded before the lock moves onto it: whoever ends
 	// the freeze finds what to release.
@@ -253,6 +260,18 @@ func (m *Stop) lock(ctx context.Context, r *freeze.Run, c freeze.Caller, spent t
 		warnings = append(warnings, fmt.Sprintf("cluster %s: waited %s for the lock", cfg.Name, tk.Waited.Round(100*time.Millisecond)))
 	}
 	return warnings, nil
+}
+
+// refusedErr is err as a refused freeze's line: the cluster named, and
+// "freeze refused" at its end (the lock's own errors say both).
+func refusedErr(cluster string, err error) error {
+	switch {
+	case errors.As(err, new(*BusyError)), errors.As(err, new(*LostError)), errors.As(err, new(*MateDownError)):
+		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("cluster %s: the wait for the lock was cut short (%w): freeze refused", cluster, err)
+	}
+	return fmt.Errorf("cluster %s: %w: freeze refused", cluster, err)
 }
 
 // unlocked decides, etcd out of reach, by etcd_unreachable: refuse, or

@@ -65,6 +65,9 @@ const recordMargin = time.Minute
 
 // Enter implements freeze.Method: the online freeze, then its record.
 func (m *Online) Enter(ctx context.Context, r *freeze.Run, c freeze.Caller) (freeze.Result, error) {
+	if old, ok := loadNote(r); ok && old.Hold.Lease != 0 {
+		release(ctx, m.c, r, old) // a forgotten freeze's (see Stop.Enter)
+	}
 	res, err := m.inner.Enter(ctx, r, c)
 	if err != nil {
 		return res, err
