@@ -119,6 +119,11 @@ func serves(port int) answer {
 func (c *Cluster) End() Counts {
 	close(c.done)
 	c.wg.Wait()
+	return c.Counts()
+}
+
+// Counts is what the client saw so far.
+func (c *Cluster) Counts() Counts {
 	n := Counts{OK: c.ok.Load(), Failed: c.failed.Load(), Slow: c.slow.Load()}
 	for i := range c.served {
 		n.Served = append(n.Served, c.served[i].Load())
