@@ -254,7 +254,7 @@ func TestLockTLS(t *testing.T) {
 		"another CA":            func(c *config.Cluster) { c.CAFile = e.Certs.OtherCA },
 	} {
 		bad := cfg
-		bad.Timeout = 2 * time.Second
+		bad.Timeout = time.Second
 		mod(&bad)
 		s := newServer(t, bad, "A")
 		_, err := s.c.Acquire(context.Background(), s.cli, "veeam", time.Now(), "test")

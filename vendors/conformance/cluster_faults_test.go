@@ -53,6 +53,7 @@ func untouched(t *testing.T, m *mate, since time.Time) {
 // of the cluster down, so the freeze is refused, one line naming the
 // mate, and Domino is untouched. check says so, and the metrics count it.
 func TestClusterMateDown(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{})
 	cr := newClusterRig(t, e, clusterOptions{mates: 2, metrics: true})
 	cr.start().End()
@@ -86,6 +87,7 @@ func TestClusterMateDown(t *testing.T) {
 // proceed it goes ahead without the lock while every mate answers on
 // NRPC, and is refused when one does not.
 func TestClusterEtcdUnreachable(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{})
 	cr := newClusterRig(t, e, clusterOptions{mates: 2, budgets: "veeam = 2m\n"})
 	cr.start().End()
@@ -151,6 +153,7 @@ var lockWait = regexp.MustCompile(`veeam +waits for the lock at most (\S+) `)
 // waits as long as check said, then fails in time, one line naming the
 // mate and since when, Domino untouched.
 func TestClusterLockHeldPastBudget(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{})
 	// the stop at most 17 s (drain 10.3 s, graceful 1 s, the kills 5 s),
 	// the margin 30 s: veeam's 55 s leave about 6 s to wait
@@ -193,6 +196,7 @@ func TestClusterLockHeldPastBudget(t *testing.T) {
 // waited goes ahead only then. Never both down; the client always finds
 // a mate.
 func TestClusterHolderKilled(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{})
 	cr := newClusterRig(t, e, clusterOptions{mates: 2})
 	client := cr.start()
@@ -274,6 +278,7 @@ func TestClusterHostDies(t *testing.T) {
 // keep it, the waiting mate waits on, the holder's thaw releases the lock
 // through them and the mate freezes after.
 func TestClusterLeaderKilled(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{Nodes: 3})
 	cr := newClusterRig(t, e, clusterOptions{mates: 2})
 	client := cr.start()
@@ -328,6 +333,7 @@ func TestClusterThreeMatesAtOnce(t *testing.T) {
 // A mate frozen online takes no lock (it serves throughout) but records
 // itself: check shows it, and a mate's stop goes ahead at once.
 func TestClusterOnlineRecord(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{})
 	cr := newClusterRig(t, e, clusterOptions{mates: 2, online: true})
 	client := cr.start()
@@ -360,6 +366,7 @@ func TestClusterOnlineRecord(t *testing.T) {
 // fail. A caller joining the freeze moves its deadline, and the lock's
 // lease follows.
 func TestClusterReplicateWarns(t *testing.T) {
+	simtest.Slow(t)
 	e := etcdtest.Start(t, etcdtest.Options{})
 	cr := newClusterRig(t, e, clusterOptions{mates: 2, metrics: true, budgets: "veeam = 5m\nvmware = 20m\n"})
 	cr.start().End()
