@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -179,7 +178,7 @@ func (m *Stop) Enter(ctx context.Context, r *freeze.Run, c freeze.Caller) (freez
 		}
 		if err := m.console(ctx, r, cmdRestrict); err != nil {
 			warnings = append(warnings, fmt.Sprintf("cluster %s: Server_Restricted could not be set (%v): stopped without the drain", m.c.cfg.Name, err))
-		} else if err := sleep(ctx, d); err != nil {
+		} else if err := m.c.sleep(ctx, d); err != nil {
 			return freeze.Result{}, err
 		}
 	}
@@ -508,7 +507,7 @@ func release(ctx context.Context, c *Cluster, r *freeze.Run, n Note) []string {
 // to its lease keeps every mate waiting until the freeze's deadline.
 func (c *Cluster) releaseRetried(ctx context.Context, cli *clientv3.Client, h Hold) error {
 	err := c.Release(ctx, cli, h)
-	if errors.As(err, new(*UnreachableError)) && sleep(ctx, time.Second) == nil {
+	if errors.As(err, new(*UnreachableError)) && c.sleep(ctx, time.Second) == nil {
 		err = c.Release(ctx, cli, h)
 	}
 	return err
@@ -534,24 +533,12 @@ func (m *Stop) console(ctx context.Context, r *freeze.Run, cmd string) error {
 	return err
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// sleep waits d on the cluster's clock, or less when ctx ends.
+func (c *Cluster) sleep(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-c.clock.After(d):
 		return nil
 	}
-}
-
-func zapErr(err error) zap.Field { return zap.Error(err) }
-
-// describeMates says how every mate is, for check.
-func describeMates(ms []MateState) string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.Describe())
-	}
-	return strings.Join(out, "; ")
 }

@@ -3,6 +3,8 @@ package cluster
 import (
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/metrics"
 )
@@ -62,7 +64,7 @@ func Status(s *freeze.Session) (Note, bool) {
 // that cannot be written is logged, never an error of the freeze.
 func (c *Cluster) facts(r *freeze.Run, change func(*metrics.ClusterFacts)) {
 	if err := metrics.NoteCluster(r.Store(), r.Instance().Name, c.cfg.Name, change); err != nil {
-		c.log.Warn("cannot note the cluster's metrics", zapErr(err))
+		c.log.Warn("cannot note the cluster's metrics", zap.Error(err))
 	}
 }
 
