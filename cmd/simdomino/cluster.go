@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 )
@@ -35,7 +36,17 @@ func (s *server) restrictAtStart() {
 
 // consoleCluster answers the cluster commands; ok is false for any
 // other. line is the command as typed (a server's name keeps its case).
+// SimConsoleDelay=SECONDS in notes.ini makes each answer that late (a
+// busy console; tests widen a window with it).
 func (s *server) consoleCluster(line string) (reply string, ok bool) {
+	reply, ok = s.clusterCommand(line)
+	if n, err := readIni(s.data); ok && err == nil {
+		time.Sleep(n.seconds("SimConsoleDelay", 0))
+	}
+	return reply, ok
+}
+
+func (s *server) clusterCommand(line string) (reply string, ok bool) {
 	f := strings.Fields(line)
 	if len(f) == 0 {
 		return "", false

@@ -50,6 +50,7 @@ type Stop struct {
 var (
 	_ freeze.Method   = (*Stop)(nil)
 	_ freeze.Extender = (*Stop)(nil)
+	_ freeze.Tidier   = (*Stop)(nil)
 )
 
 // NewStop wraps inner, the server's stop method.
@@ -387,6 +388,24 @@ func (m *Stop) Settle(ctx context.Context, r *freeze.Run, why freeze.Why) (freez
 	}
 	res.Warnings = append(res.Warnings, m.finish(ctx, r, n, stateOf(res))...)
 	return res, nil
+}
+
+// Tidy implements freeze.Tidier: a note left with no freeze in place is
+// a thaw (or an abort) killed after the stop method cleared the record,
+// before the lock was released; the watchdog or recover finishes it.
+// Stopped, the server was started again (or given up by an
+// administrator): the drain is lifted and the mates asked to replicate.
+func (m *Stop) Tidy(ctx context.Context, r *freeze.Run) []string {
+	n, ok := loadNote(r)
+	if !ok || n.Mode != ModeStop || r.Rec.Held() {
+		return nil
+	}
+	r.Log().Warn("a freeze's cluster lock outlived it (its release was cut short): releasing it", zap.String("cluster", n.Cluster), zap.String("stage", n.Stage))
+	st := running
+	if n.Stage == StageStopping {
+		st = back
+	}
+	return m.finish(ctx, r, n, st)
 }
 
 // Extend implements freeze.Extender: the lock's lease follows the

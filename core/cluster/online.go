@@ -23,6 +23,7 @@ type Online struct {
 var (
 	_ freeze.Method   = (*Online)(nil)
 	_ freeze.Extender = (*Online)(nil)
+	_ freeze.Tidier   = (*Online)(nil)
 )
 
 // NewOnline wraps inner, the server's online method.
@@ -127,6 +128,16 @@ func (m *Online) Extend(ctx context.Context, r *freeze.Run, deadline time.Time) 
 		return nil
 	}
 	return extend(ctx, m.c, r, n, deadline.Sub(r.Now())+recordMargin)
+}
+
+// Tidy implements freeze.Tidier: a record left with no freeze in place
+// is withdrawn.
+func (m *Online) Tidy(ctx context.Context, r *freeze.Run) []string {
+	n, ok := loadNote(r)
+	if !ok || n.Mode != ModeOnline || r.Rec.Held() {
+		return nil
+	}
+	return release(ctx, m.c, r, n)
 }
 
 // done withdraws the record once the freeze is over (the record no longer

@@ -72,6 +72,15 @@ type Extender interface {
 	Extend(ctx context.Context, r *Run, deadline time.Time) error
 }
 
+// Tidier is a Method that keeps something beside the record that can
+// outlive the freeze: a cluster lock whose release a kill cut short just
+// after the record was cleared. Whoever finds no freeze in place — the
+// watchdog before it ends, recover — lets it tidy up (with the instance's
+// lock held); what it returns are warnings, logged.
+type Tidier interface {
+	Tidy(ctx context.Context, r *Run) []string
+}
+
 // Why a hold is settled.
 type Why int
 

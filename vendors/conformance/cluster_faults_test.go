@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 	"github.com/quiesce/quiesce/core/cluster/etcdtest"
 )
 
@@ -416,5 +417,49 @@ func TestClusterReplicateWarns(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^quiesce_cluster_replicate_failures_total\{cluster="mail",target="[^"]+"\} 1$`).Match(prom) ||
 		!regexp.MustCompile(`(?m)^quiesce_cluster_lock_held_since_timestamp_seconds\{cluster="mail",target="[^"]+"\} 0$`).Match(prom) {
 		t.Errorf("the metrics do not count the replicate that failed, or still show the lock held:\n%s", prom)
+	}
+}
+
+// The thaw is killed after its start was proven and the record cleared,
+// while it lifts the drain, before it releases the lock: the watchdog,
+// finding no freeze but the lock's note, finishes the release (and the
+// replicate), so the mate does not wait for the lease to end.
+func TestClusterReleaseCutShort(t *testing.T) {
+	simtest.Slow(t)
+	e := etcdtest.Start(t, etcdtest.Options{})
+	cr := newClusterRig(t, e, clusterOptions{mates: 2})
+	cr.start().End()
+	a, b := cr.mates[0], cr.mates[1]
+	if code, out := a.run("veeam", "pre-freeze"); code != 0 {
+		t.Fatalf("A's freeze: exit %d\n%s", code, out)
+	}
+	a.sim.SetIni("SimConsoleDelay", "3") // the console answers late: the kill falls into the drain's end
+	since := time.Now()
+	lifted := func() bool {
+		_, ok := timeline.Last(a.events(timeline.Restricted), timeline.Restricted, since)
+		return ok
+	}
+	if killed, _, out := a.runKilled(t, lifted, "veeam", "post-thaw"); !killed {
+		t.Fatalf("the thaw ended before it lifted the drain:\n%s", out)
+	}
+	a.sim.SetIni("SimConsoleDelay", "")
+	if !a.sim.Serving() {
+		t.Fatal("A does not serve: the thaw was killed before its start was proven")
+	}
+	released := time.Now()
+	simtest.Eventually(t, 30*time.Second, "the watchdog releases the lock", func() bool {
+		_, chk := b.run("check")
+		return strings.Contains(chk, "lock      free")
+	})
+	t.Logf("the lock was released %s after the thaw was killed", time.Since(released).Round(100*time.Millisecond))
+	if !strings.Contains(a.log(t), "a freeze's cluster lock outlived it") {
+		t.Errorf("A's log does not show the watchdog finishing the release")
+	}
+	if got := a.replicated(since); len(got) != 1 || got[0] != b.name {
+		t.Errorf("A asked to replicate with %v after the kill, want [%s] (the watchdog asks)", got, b.name)
+	}
+	c := newCycle(b, "veeam", 0)
+	if c.run(); c.code != 0 || c.took > 10*time.Second {
+		t.Errorf("B's freeze after the release: exit %d in %s\n%s", c.code, c.took, c.out)
 	}
 }
