@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -66,7 +65,6 @@ type Cluster struct {
 	dir   string
 	Nodes []*Node
 	Certs *Certs // with TLS
-	mu    sync.Mutex
 }
 
 // Node is one member.
