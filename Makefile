@@ -117,7 +117,10 @@ fuzz:
 # Chaos soak: 1,000 randomized freeze/snapshot/thaw cycles with faults (the
 # test suite runs 50), and as many against a real MariaDB and PostgreSQL
 # (TestSoakDatabases; the suite runs 50 each; QUIESCE_SOAK_DB=mariadb or
-# postgresql runs one, QUIESCE_SOAK_DB_CYCLES sets their length alone).
+# postgresql runs one, QUIESCE_SOAK_DB_CYCLES sets their length alone), and
+# two mates of a Domino cluster on a three-node etcd (TestSoakCluster, about
+# 5 s a cycle; the suite runs 40; QUIESCE_SOAK_CLUSTER_CYCLES sets its
+# length alone).
 # QUIESCE_SOAK_SEED=N replays a run (QUIESCE_SOAK_FROM=C from cycle C on),
 # QUIESCE_SOAK_CYCLES=N changes the length. The whole
 # output goes to $(SOAK_LOG)/soak-SEED.log; the exit code is the test's.
@@ -128,7 +131,7 @@ soak:
 	@seed=$${QUIESCE_SOAK_SEED:-$$(date +%s%N)}; cycles=$${QUIESCE_SOAK_CYCLES:-$(SOAK_CYCLES)}; out=$(SOAK_LOG)/soak-$$seed.log; \
 	echo "soak: $$cycles cycles, seed $$seed, output in $$out"; \
 	QUIESCE_SOAK_SEED=$$seed QUIESCE_SOAK_CYCLES=$$cycles \
-		$(GO) test -count=1 -v -run '^TestSoak(Online|Databases)?$$' -timeout 8h ./vendors/conformance/ >$$out 2>&1; rc=$$?; \
+		$(GO) test -count=1 -v -run '^TestSoak(Online|Databases|Cluster)?$$' -timeout 8h ./vendors/conformance/ >$$out 2>&1; rc=$$?; \
 	grep -v '^=== ' $$out; exit $$rc
 
 # Before merging a change to the engine: three 1,000-cycle soaks, the seed

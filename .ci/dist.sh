@@ -104,6 +104,9 @@ linux_packages() {
   # The README beside the guides, its links to them made relative to it.
   sed -e 's#](docs/#](#g' README.md >"$stage/common/doc/README.md"
   cp -r docs/examples "$stage/common/examples"
+  # The fleet view (scripts/fleet): the dashboard, the rules and their test.
+  mkdir -p "$stage/common/fleet"
+  cp scripts/fleet/quiesce-alerts.yml scripts/fleet/quiesce-alerts.test.yml scripts/fleet/quiesce-dashboard.json "$stage/common/fleet/"
 
   nfpm=$(cd "$DIST/tools" && pwd)/nfpm
   for arch in amd64 arm64; do

@@ -25,7 +25,7 @@ func (e *env) checkOnline(ss []*freeze.Session, caller freeze.Caller, p freeze.P
 	var on *online.Method
 	var sess *freeze.Session
 	for _, s := range ss {
-		if m, ok := s.Methods()[0].(*online.Method); ok {
+		if m, ok := innermost(s.Methods()[0]).(*online.Method); ok {
 			on, sess = m, s
 		}
 	}
@@ -73,7 +73,7 @@ func (e *env) onlineFits(ss []*freeze.Session, caller freeze.Caller) bool {
 	if len(ss) != 1 {
 		return false
 	}
-	m, ok := ss[0].Methods()[0].(*online.Method)
+	m, ok := innermost(ss[0].Methods()[0]).(*online.Method)
 	return ok && m.Configured() && online.FitCaller(caller, m.Settings()).Fits
 }
 
@@ -82,3 +82,15 @@ func (e *env) onlineFits(ss []*freeze.Session, caller freeze.Caller) bool {
 type quietSite struct{ hook.Site }
 
 func (quietSite) Say(string, ...any) {}
+
+// innermost is the method m wraps, if it wraps one (a Domino server in a
+// cluster: core/cluster wraps its methods), else m.
+func innermost(m freeze.Method) freeze.Method {
+	for {
+		w, ok := m.(interface{ Unwrap() freeze.Method })
+		if !ok {
+			return m
+		}
+		m = w.Unwrap()
+	}
+}

@@ -55,6 +55,8 @@ func (e *env) checkAction(c *cli.Context) error {
 		e.say("warning: %s", w)
 	}
 	dbLines, dbOK := e.checkDatabases(c, ss, eng.Policy(), cfg, len(selected) > 0)
+	clusterLines, clusterOK := e.checkCluster(c, eng, ss, len(selected) > 0)
+	dbLines, dbOK = append(dbLines, clusterLines...), dbOK && clusterOK
 	var verdicts []callerVerdict
 	for _, a := range e.adapters {
 		verdicts = append(verdicts, e.checkCaller(c, eng, a))
@@ -224,7 +226,7 @@ func (e *env) sayVerdicts(c *cli.Context, cfg config.File, vs []callerVerdict, d
 	}
 	head := "OK: every installed hook fits and uses this configuration"
 	if !ok {
-		head = "PROBLEMS (below): an installed hook does not fit or will not work as checked, or a database cannot be frozen"
+		head = "PROBLEMS (below): an installed hook does not fit or will not work as checked, a database cannot be frozen, or the cluster's etcd does not answer"
 	}
 	e.say("quiesce check: %s", head)
 	e.say("configuration: %s", cfg.Source)

@@ -254,7 +254,7 @@ systemd units, installed but not enabled
 // others.
 func manSeeAlso(reg hook.Registry) string {
 	return ".SH SEE ALSO\n/usr/share/doc/quiesce/: README.md, configuration.md, callers.md (how each caller runs its hook), " +
-		"online.md, rc_domino.md, windows.md, and one guide per backup product: " + strings.Join(callerList(reg, ".md"), ", ") + ".\n"
+		"online.md, cluster.md, rc_domino.md, windows.md, and one guide per backup product: " + strings.Join(callerList(reg, ".md"), ", ") + ".\n"
 }
 
 // completionNode is one level of the command line: the words that may

@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"go.uber.org/zap"
 
+	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/freeze"
 	"github.com/quiesce/quiesce/core/metrics"
 	"github.com/quiesce/quiesce/core/state"
@@ -55,6 +56,10 @@ func (o *cliObserver) open() bool {
 		o.e.log.Warn("no metrics: state directory unusable", zap.Error(err))
 		return false
 	}
-	o.w = &metrics.Textfile{Dir: cfg.Metrics.TextfileDir, Store: store, Log: o.e.log}
+	budget := cfg.Metrics.OutageBudget
+	if budget == 0 {
+		budget = config.DefaultOutageBudget
+	}
+	o.w = &metrics.Textfile{Dir: cfg.Metrics.TextfileDir, Store: store, Log: o.e.log, OutageBudget: budget}
 	return true
 }

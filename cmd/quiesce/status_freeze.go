@@ -32,6 +32,7 @@ type freezeView struct {
 	Phase     string       `json:"phase,omitempty"`    // a stop or start under way, or cut short
 	Online    *onlineView  `json:"online,omitempty"`   // an online freeze: Domino serves in backup mode
 	Database  *dbFreeze    `json:"database,omitempty"` // a database server's online freeze (status_db.go)
+	Cluster   *clusterView `json:"cluster,omitempty"`  // a Domino server in a cluster: its lock or record in etcd (status_cluster.go)
 	Watchdog  string       `json:"watchdog"`           // what happens at the deadline
 	Guarded   bool         `json:"watchdog_running"`   // a watchdog guards the freeze now
 	Note      string       `json:"note,omitempty"`
@@ -95,6 +96,7 @@ func (e *env) freezeOf(c *cli.Context, s *freeze.Session) (*freezeView, error) {
 	} else {
 		v.Watchdog = "ends the freeze (" + name + " was not running when it began: nothing to start)"
 	}
+	v.Cluster = clusterStatus(s)
 	v.Guarded, _ = s.Guarded()
 	if !v.Guarded {
 		if armed, err := s.Rearm(c.Context); err != nil {
@@ -139,6 +141,9 @@ func (e *env) sayFreeze(target string, v *freezeView) {
 		e.say("  if no thaw comes, at %s (in %s) the watchdog %s", v.Deadline.Local().Format(time.DateTime), ago(v.Deadline.Sub(now)), v.Watchdog)
 	case v.Deadline != nil:
 		e.say("  NO WATCHDOG guards it (it could not be started: see the log); if no thaw comes, the next quiesce run after %s %s", v.Deadline.Local().Format(time.DateTime), v.Watchdog)
+	}
+	if v.Cluster != nil {
+		e.say("  %s", v.Cluster.words())
 	}
 	if v.Note != "" {
 		e.say("  note: %s", v.Note)

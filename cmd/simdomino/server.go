@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/nsf"
 	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 )
@@ -61,7 +62,8 @@ type server struct {
 	backup      *task // the backup task (backup.go), when loaded
 	quit        chan struct{}
 	quitOnce    sync.Once
-	crash       atomic.Bool // "sim crash": end as a server panic does
+	crash       atomic.Bool  // "sim crash": end as a server panic does
+	restricted  atomic.Int32 // Server_Restricted (cluster.go): for this server session
 }
 
 func runServer(exe string, args []string, stdout, stderr io.Writer) int {
@@ -94,6 +96,7 @@ func (s *server) run(stderr io.Writer) int {
 		return 1
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+	s.restrictAtStart()
 	started := time.Now()
 	s.con.printf("HCL Domino (r) Server (simulated), %s", s.ini.get("ServerName"))
 	ctl, err := listenControl(s.data)
@@ -277,7 +280,11 @@ func (s *server) listen() error {
 			if err != nil {
 				return
 			}
-			fmt.Fprintf(c, "NRPC simdomino %s\n", s.ini.get("ServerName"))
+			greeting := "NRPC simdomino " + s.ini.get("ServerName")
+			if s.restricted.Load() != 0 {
+				greeting += " " + nrpcwatch.Restricted
+			}
+			fmt.Fprintln(c, greeting)
 			c.Close()
 		}
 	}()
@@ -351,7 +358,8 @@ func (s *server) handleCommand(c net.Conn) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return
 	}
-	cmd := strings.ToLower(strings.TrimSpace(line))
+	typed := strings.TrimSpace(line)
+	cmd := strings.ToLower(typed)
 	s.con.printf("> %s", cmd)
 	switch cmd {
 	case "quit", "exit":
@@ -365,6 +373,10 @@ func (s *server) handleCommand(c net.Conn) {
 		fmt.Fprint(c, s.showTasks())
 	default:
 		if reply, ok := s.consoleBackup(cmd); ok {
+			fmt.Fprint(c, reply)
+			return
+		}
+		if reply, ok := s.consoleCluster(typed); ok {
 			fmt.Fprint(c, reply)
 			return
 		}

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quiesce/quiesce/cmd/simdomino/nrpcwatch"
 	"github.com/quiesce/quiesce/cmd/simdomino/simtest"
+	"github.com/quiesce/quiesce/cmd/simdomino/timeline"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/proc"
 	"github.com/quiesce/quiesce/core/runas"
@@ -131,5 +133,51 @@ func TestInstallRejectsRootUser(t *testing.T) {
 	code := runInstall(simtest.Binary(t, "simdomino"), []string{"--root", t.TempDir(), "--user", "root"}, &out, &out)
 	if code != 1 || !strings.Contains(out.String(), "refuses to run as root") {
 		t.Fatalf("%d %s", code, out.String())
+	}
+}
+
+// The cluster's console commands: Server_Restricted turns new opens to
+// the mates (the failover client goes to the other server, none is
+// lost), a replicate is in the timeline with the mate's name as typed.
+func TestClusterConsole(t *testing.T) {
+	a := startSim(t, simtest.Options{Tasks: "update"})
+	b := startSim(t, simtest.Options{Tasks: "update"})
+	client := nrpcwatch.StartCluster([]int{a.Port, b.Port})
+	simtest.Eventually(t, 5*time.Second, "the client opens on A", func() bool { return a.Serving() })
+	time.Sleep(200 * time.Millisecond)
+	if code, out := asUser(t, a, "server", "-c", "set config server_restricted=1"); code != 0 || !strings.Contains(out, "Server_Restricted set to 1") {
+		t.Fatalf("set config: %d %q", code, out)
+	}
+	if code, out := asUser(t, a, "server", "-c", "show config server_restricted"); code != 0 || out != "SERVER_RESTRICTED=1\n" {
+		t.Fatalf("show config: %d %q", code, out)
+	}
+	time.Sleep(300 * time.Millisecond)
+	before := client.End()
+	client = nrpcwatch.StartCluster([]int{a.Port, b.Port})
+	time.Sleep(300 * time.Millisecond)
+	n := client.End()
+	if n.Failed != 0 || n.OK == 0 || n.Served[0] != 0 || n.Served[1] != n.OK {
+		t.Errorf("with A restricted: %+v: want every open on B", n)
+	}
+	if before.Served[0] == 0 {
+		t.Errorf("before the restriction A served nothing (%+v)", before)
+	}
+	if code, out := asUser(t, a, "server", "-c", `replicate "Mail 2/Acme" names.nsf`); code != 0 || !strings.Contains(out, "Starting replication with server Mail 2/Acme") {
+		t.Fatalf("replicate: %d %q", code, out)
+	}
+	if code, out := asUser(t, a, "server", "-c", "set config server_restricted=0"); code != 0 || !strings.Contains(out, "set to 0") {
+		t.Fatalf("set config: %d %q", code, out)
+	}
+	var got []string
+	for _, ev := range a.Timeline() {
+		if ev.Name == timeline.Restricted || ev.Name == timeline.Replicate {
+			got = append(got, ev.Name+" "+ev.Detail)
+		}
+	}
+	if want := "restricted 1,replicate Mail 2/Acme,restricted 0"; strings.Join(got, ",") != want {
+		t.Errorf("timeline %q, want %q", strings.Join(got, ","), want)
+	}
+	if code, out := asUser(t, a, "server", "-c", "set config server_restricted=7"); code != 0 || !strings.Contains(out, "Invalid value") {
+		t.Errorf("a bad value: %d %q", code, out)
 	}
 }

@@ -29,6 +29,7 @@ type File struct {
 	Online    Online
 	Budgets   Budgets
 	Metrics   Metrics
+	Cluster   *Cluster  // the Domino cluster the server belongs to ([cluster]); nil: none
 	Targets   []Generic // other applications, in start order
 	// Warnings about the file that are no error, each "FILE:LINE: what":
 	// an rc_domino_config variable that looks like a misspelt setting.
@@ -41,7 +42,14 @@ type Metrics struct {
 	// TextfileDir is node_exporter's textfile collector directory:
 	// quiesce.prom is written there after every operation; "" for none.
 	TextfileDir string
+	// OutageBudget is the longest outage a stop-mode freeze should cause,
+	// from the stop to serving again: written beside the outage, for the
+	// fleet's alert (scripts/fleet); 0: DefaultOutageBudget.
+	OutageBudget time.Duration
 }
+
+// DefaultOutageBudget is [metrics] outage_budget's default.
+const DefaultOutageBudget = 10 * time.Minute
 
 // Domino is the configuration of one Domino server (on Linux, or on
 // Windows as a service).

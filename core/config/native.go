@@ -62,7 +62,8 @@ var nativeKeys = map[string]map[string]setter{
 		"deadline":        duration(func(d *File) *time.Duration { return &d.Freeze.Deadline }),
 	},
 	"metrics": {
-		"textfile_dir": anyAbsPath(func(d *File) *string { return &d.Metrics.TextfileDir }),
+		"textfile_dir":  anyAbsPath(func(d *File) *string { return &d.Metrics.TextfileDir }),
+		"outage_budget": duration(func(d *File) *time.Duration { return &d.Metrics.OutageBudget }),
 	},
 	"budgets": {
 		"vmware":          duration(func(d *File) *time.Duration { return &d.Budgets.VMware }),
@@ -102,6 +103,9 @@ func ParseNative(file string, b []byte) (File, error) {
 			section, target = name, nil
 			if name == "domino" {
 				d.HasDomino = true
+			}
+			if name == "cluster" {
+				d.Cluster = newCluster(n)
 			}
 			if t, ok := strings.CutPrefix(name, "target "); ok {
 				d.Targets = append(d.Targets, *newGeneric(t, n))
@@ -171,6 +175,11 @@ func finish(file string, d *File) error {
 	if !d.HasDomino && len(d.Targets) == 0 {
 		return &Error{File: file, Msg: "no application configured: add a [domino] or a [target NAME] section"}
 	}
+	if d.Cluster != nil {
+		if err := d.Cluster.validate(file, d.HasDomino); err != nil {
+			return err
+		}
+	}
 	sortTargets(d.Targets)
 	return nil
 }
@@ -184,7 +193,7 @@ func sectionName(file string, n int, line string) (string, error) {
 		return name, nil
 	}
 	if _, ok := nativeKeys[name]; !ok || name == "" {
-		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [freeze], [budgets], [metrics], [target NAME])"}
+		return "", &Error{File: file, Line: n, Key: "[" + name + "]", Msg: "unknown section (known: [domino], [cluster], [freeze], [budgets], [metrics], [target NAME])"}
 	}
 	return name, nil
 }

@@ -88,3 +88,28 @@ func nrpcHostPort(v string) (host string, port int, ok bool) {
 	}
 	return host, n, true
 }
+
+// ServerName is the server's Domino name, from notes.ini's ServerName
+// (read as the Domino user: it lives in that user's data directory); ""
+// when it cannot be read.
+func (s *Server) ServerName() string {
+	f, err := s.openUserFile(filepath.Join(s.cfg.Data, "notes.ini"))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	return iniValue(f, "ServerName")
+}
+
+// iniValue is key's value in notes.ini's content (keys are
+// case-insensitive).
+func iniValue(r io.Reader, key string) string {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), key) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}

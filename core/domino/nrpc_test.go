@@ -31,3 +31,15 @@ func TestIniAddrForms(t *testing.T) {
 		}
 	}
 }
+
+// notes.ini's ServerName names the server in its cluster: keys are
+// case-insensitive, blanks around them ignored, the first one counts.
+func TestIniValue(t *testing.T) {
+	ini := "[Notes]\nKitType=2\n servername = Mail1/Acme \nServerName=Other/Acme\nServerNameX=no\n"
+	if got := iniValue(strings.NewReader(ini), "ServerName"); got != "Mail1/Acme" {
+		t.Errorf("ServerName: %q", got)
+	}
+	if got := iniValue(strings.NewReader(ini), "Missing"); got != "" {
+		t.Errorf("a missing key: %q", got)
+	}
+}

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
+	"github.com/quiesce/quiesce/core/cluster"
 	"github.com/quiesce/quiesce/core/config"
 	"github.com/quiesce/quiesce/core/domino"
 	"github.com/quiesce/quiesce/core/freeze"
@@ -149,8 +151,9 @@ func (a App) methodKey() string {
 	return "target " + a.Generic.Name + ".method"
 }
 
-// newStop is the stop method of any application.
-func newStop(a App, _ Deps, p freeze.Policy) (freeze.Method, error) {
+// newStop is the stop method of any application; a Domino server in a
+// cluster ([cluster]) stops under the cluster's lock.
+func newStop(a App, d Deps, p freeze.Policy) (freeze.Method, error) {
 	var t stopstart.Target
 	switch a.Kind {
 	case domino.TargetName:
@@ -158,15 +161,48 @@ func newStop(a App, _ Deps, p freeze.Policy) (freeze.Method, error) {
 	default:
 		t = a.Target
 	}
-	return stopstart.New(t, a.Instance.Name, stopstart.Options{AcceptCrashed: p.CrashConsistent}), nil
+	m := stopstart.New(t, a.Instance.Name, stopstart.Options{AcceptCrashed: p.CrashConsistent})
+	if c := a.cluster(d); c != nil {
+		return cluster.NewStop(m, c, a.Domino, a.Config.StartTimeout), nil
+	}
+	return m, nil
 }
 
-// newDominoBackup is Domino's online method: Domino Backup's backup mode.
+// newDominoBackup is Domino's online method: Domino Backup's backup mode;
+// in a cluster, recorded beside the mates' freezes.
 func newDominoBackup(a App, d Deps, _ freeze.Policy) (freeze.Method, error) {
 	o := a.Config.Online
 	set := online.DefaultSettings
 	set.EnterTimeout, set.MaxWindow, set.ReleaseTimeout, set.DeltaDir = o.EnterTimeout, o.MaxWindow, o.ReleaseTimeout, o.DeltaDir
-	return online.New(a.Domino, set, d.Log, d.Clock), nil
+	m := online.New(a.Domino, set, d.Log, d.Clock)
+	if c := a.cluster(d); c != nil {
+		return cluster.NewOnline(m, c), nil
+	}
+	return m, nil
+}
+
+// cluster is the Domino cluster the server belongs to; nil for any other
+// application, or a server in none.
+func (a App) cluster(d Deps) *cluster.Cluster {
+	if a.Kind != domino.TargetName || a.Config.Cluster == nil {
+		return nil
+	}
+	return cluster.New(*a.Config.Cluster, ClusterSelf(a.Config, a.Domino), d.Log, d.Clock)
+}
+
+// ClusterSelf is the server's name in its cluster: [cluster] self, else
+// notes.ini's ServerName, else the host's name.
+func ClusterSelf(cfg config.File, srv *domino.Server) string {
+	if cfg.Cluster != nil && cfg.Cluster.Self != "" {
+		return cfg.Cluster.Self
+	}
+	if srv != nil {
+		if n := srv.ServerName(); n != "" {
+			return n
+		}
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 // newMariaDB is a MariaDB/MySQL server's online method: its backup

@@ -63,6 +63,24 @@ type Method interface {
 	Late() (ended, effect string)
 }
 
+// Extender is a Method that keeps something outside the instance in step
+// with the freeze's deadline (a cluster lock's lease in etcd, which must
+// hold as long as the freeze may): the session tells it when a caller
+// joining or renewing the freeze moves the deadline. Its error becomes a
+// warning of that caller's freeze: the freeze itself holds as before.
+type Extender interface {
+	Extend(ctx context.Context, r *Run, deadline time.Time) error
+}
+
+// Tidier is a Method that keeps something beside the record that can
+// outlive the freeze: a cluster lock whose release a kill cut short just
+// after the record was cleared. Whoever finds no freeze in place — the
+// watchdog before it ends, recover — lets it tidy up (with the instance's
+// lock held); what it returns are warnings, logged.
+type Tidier interface {
+	Tidy(ctx context.Context, r *Run) []string
+}
+
 // Why a hold is settled.
 type Why int
 

@@ -180,7 +180,8 @@ func (s *Session) join(ctx context.Context, r *Run, c Caller) (Result, error) {
 	// too soon for a caller that joins near its end: its snapshot would
 	// come after. The window is what a freeze of its own would get.
 	window := s.deadline(&Run{Rec: &state.Record{}, s: s}, m, c, now).Sub(now)
-	if d.After(r.Rec.Deadline) {
+	moved := d.After(r.Rec.Deadline)
+	if moved {
 		s.setDeadline(r.Rec, d)
 	}
 	if left := s.left(*r.Rec); left < MinHold(window) {
@@ -191,12 +192,19 @@ func (s *Session) join(ctx context.Context, r *Run, c Caller) (Result, error) {
 	if err := r.Save(); err != nil {
 		return Result{}, err
 	}
+	var warnings []string
+	if e, ok := m.(Extender); ok && moved {
+		if err := e.Extend(ctx, r, r.Rec.Deadline); err != nil {
+			s.log.Warn("the freeze's new deadline could not be followed", zap.String("caller", c.Name), zap.Error(err))
+			warnings = append(warnings, err.Error())
+		}
+	}
 	what := m.Describe(r)
 	msg := fmt.Sprintf("already %s %s; %s joined, nothing changed", what, describeHolders(before), c.Name)
 	if out == Refreshed {
 		msg = fmt.Sprintf("already %s by %s; freeze renewed, nothing changed", what, c.Name)
 	}
-	return Result{Outcome: out, Method: m.Name(), Message: msg, Holders: holderNames(r.Rec.Holders)}, nil
+	return Result{Outcome: out, Method: m.Name(), Message: msg, Holders: holderNames(r.Rec.Holders), Warnings: warnings}, nil
 }
 
 // enter freezes by the first method that can; see Options.Methods.
@@ -499,3 +507,10 @@ func (s *Session) WithWatchdog(arm func() error) *Session {
 
 // StartNote returns the last start a thaw handed to the watchdog, if any.
 func (s *Session) StartNote() (state.StartNote, bool, error) { return s.store.LoadStartNote(s.key) }
+
+// Doc reads what a method keeps beside the instance's record under
+// suffix (Run.Store's document KEY.SUFFIX) into v, for status; false
+// when there is none.
+func (s *Session) Doc(suffix string, v any) (bool, error) {
+	return s.store.LoadDoc(s.key+"."+suffix, v)
+}

@@ -40,6 +40,7 @@ func (s *Session) settle(ctx context.Context, r *Run, boot bool) (Result, error)
 	expired := boot || s.expired(*rec)
 	switch {
 	case rec.Empty():
+		s.tidy(ctx, r)
 		return Result{Outcome: NothingToThaw, Message: "nothing to recover"}, nil
 	case !rec.Interrupted() && !expired:
 		return Result{Outcome: StillHeld, Method: rec.Method, Holders: holderNames(rec.Holders),

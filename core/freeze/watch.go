@@ -131,6 +131,7 @@ func (s *Session) watchStep(ctx context.Context, guard *state.Lock) (wait time.D
 		return 0, false, err
 	}
 	if !rec.Held() && !rec.Interrupted() {
+		s.tidy(ctx, &Run{Rec: &rec, s: s, Who: "watchdog"})
 		guard.Unlock() // still under the instance's lock: see Watch
 		s.log.Info("watchdog done: nothing left to guard")
 		return 0, true, nil
@@ -147,6 +148,18 @@ func (s *Session) watchStep(ctx context.Context, guard *state.Lock) (wait time.D
 		return watchPoll, false, nil // a record without a deadline: keep looking
 	}
 	return 0, false, err
+}
+
+// tidy lets the methods tidy up what a freeze that is over left beside
+// the record (see Tidier).
+func (s *Session) tidy(ctx context.Context, r *Run) {
+	for _, m := range s.methods {
+		if t, ok := m.(Tidier); ok {
+			for _, w := range t.Tidy(ctx, r) {
+				s.log.Warn("tidied up after a freeze", zap.String("by", r.Who), zap.String("method", m.Name()), zap.String("warning", w))
+			}
+		}
+	}
 }
 
 // sleep waits d on the session's clock; false when ctx ended first.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func reference(t *testing.T, tally Tally) []byte {
 		counter(WatchdogRestarts, 0, l.Target)
 	}
 	for _, c := range tally.Counts {
-		all := map[string]string{"target": c.Target, "caller": c.Caller, "op": c.Op, "outcome": c.Outcome}
+		all := map[string]string{"target": c.Target, "caller": c.Caller, "op": c.Op, "outcome": c.Outcome, "quiesced": c.Quiesced}
 		for _, h := range counterHelp {
 			if h.name == c.Name {
 				var vals []string
@@ -61,11 +62,37 @@ func reference(t *testing.T, tally Tally) []byte {
 			}
 		}
 	}
+	for _, s := range tally.Snapshot {
+		gauge("quiesce_last_snapshot_quiesced", boolValue(s.Quiesced), s.Target, s.Caller)
+	}
 	for target, s := range tally.Outage {
 		gauge("quiesce_last_outage_seconds", s.Seconds, target)
 	}
 	for target, s := range tally.Window {
 		gauge("quiesce_last_freeze_window_seconds", s.Seconds, target)
+	}
+	for target, b := range tally.OutageBudget {
+		gauge("quiesce_outage_budget_seconds", b, target)
+	}
+	for _, h := range tally.Held {
+		gauge("quiesce_freeze_since_timestamp_seconds", float64(h.Since.UnixNano())/1e9, h.Target)
+		gauge("quiesce_freeze_deadline_timestamp_seconds", float64(h.Deadline.UnixNano())/1e9, h.Target)
+	}
+	for _, c := range tally.Cluster {
+		gauge("quiesce_cluster_etcd_up", boolValue(c.EtcdUp), c.Target, c.Cluster)
+		if !c.EtcdAt.IsZero() {
+			gauge("quiesce_cluster_etcd_checked_timestamp_seconds", float64(c.EtcdAt.UnixNano())/1e9, c.Target, c.Cluster)
+		}
+		held := 0.0
+		if !c.HeldSince.IsZero() {
+			held = float64(c.HeldSince.UnixNano()) / 1e9
+		}
+		gauge("quiesce_cluster_lock_held_since_timestamp_seconds", held, c.Target, c.Cluster)
+		gauge("quiesce_cluster_lock_last_wait_seconds", c.LastWait, c.Target, c.Cluster)
+		for _, r := range Refusals() {
+			counter(ClusterRefusals, c.Refusals[r], c.Target, c.Cluster, r)
+		}
+		counter(ReplicateFailures, c.ReplicateFailures, c.Target, c.Cluster)
 	}
 	fams, err := reg.Gather()
 	if err != nil {
@@ -83,26 +110,8 @@ func reference(t *testing.T, tally Tally) []byte {
 func TestRenderIsWhatClientGolangWrites(t *testing.T) {
 	at := time.Date(2026, 11, 23, 2, 0, 0, 123456789, time.UTC)
 	for name, tally := range map[string]Tally{
-		"empty": {},
-		"everything": {
-			Last: []Last{
-				{Target: "domino", Caller: "veeam", Op: freeze.OpFreeze, Outcome: "stopped", Time: at},
-				{Target: "domino", Caller: "veeam", Op: freeze.OpThaw, Outcome: freeze.OutcomeFailed, Time: at.Add(time.Minute)},
-				{Target: "domino", Caller: "arcserve", Op: freeze.OpFreeze, Outcome: "backup-mode", Time: at.Add(time.Hour)},
-				{Target: "redis", Caller: freeze.OpWatchdog, Op: freeze.OpWatchdog, Outcome: "started", Time: at},
-				{Target: `we"ird\name`, Caller: "line\nbreak", Op: freeze.OpRecover, Outcome: "released", Time: at},
-			},
-			Outage: map[string]Span{"domino": {Seconds: 93.25}, "redis": {Seconds: 0}},
-			Window: map[string]Span{"domino": {Seconds: 1e-3}, "zz": {Seconds: 12345678.5}},
-			Counts: []Count{
-				{Name: Freezes, Target: "domino", Caller: "veeam", Outcome: "stopped", Value: 41},
-				{Name: Freezes, Target: "domino", Caller: "arcserve", Outcome: "backup-mode", Value: 1},
-				{Name: ForcedStops, Target: "domino", Caller: "veeam", Value: 2},
-				{Name: Failures, Target: "domino", Caller: "veeam", Op: freeze.OpThaw, Value: 1},
-				{Name: WatchdogRestarts, Target: "redis", Value: 3},
-				{Name: "quiesce_of_a_later_version_total", Target: "domino", Value: 7},
-			},
-		},
+		"empty":      {},
+		"everything": everything(at),
 	} {
 		got, want := Render(tally), reference(t, tally)
 		if !bytes.Equal(got, want) {
@@ -114,6 +123,37 @@ func TestRenderIsWhatClientGolangWrites(t *testing.T) {
 				t.Errorf("promlint: %v %+v", err, problems)
 			}
 		}
+	}
+}
+
+// everything is a tally with a series of every family.
+func everything(at time.Time) Tally {
+	return Tally{
+		Last: []Last{
+			{Target: "domino", Caller: "veeam", Op: freeze.OpFreeze, Outcome: "stopped", Time: at},
+			{Target: "domino", Caller: "veeam", Op: freeze.OpThaw, Outcome: freeze.OutcomeFailed, Time: at.Add(time.Minute)},
+			{Target: "domino", Caller: "arcserve", Op: freeze.OpFreeze, Outcome: "backup-mode", Time: at.Add(time.Hour)},
+			{Target: "redis", Caller: freeze.OpWatchdog, Op: freeze.OpWatchdog, Outcome: "started", Time: at},
+			{Target: `we"ird\name`, Caller: "line\nbreak", Op: freeze.OpRecover, Outcome: "released", Time: at},
+		},
+		Outage: map[string]Span{"domino": {Seconds: 93.25}, "redis": {Seconds: 0}},
+		Window: map[string]Span{"domino": {Seconds: 1e-3}, "zz": {Seconds: 12345678.5}},
+		Counts: []Count{
+			{Name: Freezes, Target: "domino", Caller: "veeam", Outcome: "stopped", Value: 41},
+			{Name: Freezes, Target: "domino", Caller: "arcserve", Outcome: "backup-mode", Value: 1},
+			{Name: ForcedStops, Target: "domino", Caller: "veeam", Value: 2},
+			{Name: Failures, Target: "domino", Caller: "veeam", Op: freeze.OpThaw, Value: 1},
+			{Name: WatchdogRestarts, Target: "redis", Value: 3},
+			{Name: Snapshots, Target: "domino", Caller: "veeam", Quiesced: "yes", Value: 40},
+			{Name: "quiesce_of_a_later_version_total", Target: "domino", Value: 7},
+		},
+		Snapshot:     []Snap{{Target: "domino", Caller: "veeam", Quiesced: true, Time: at}},
+		OutageBudget: map[string]float64{"domino": 600},
+		Held:         []Held{{Target: "domino", Since: at, Deadline: at.Add(20 * time.Minute)}},
+		Cluster: []ClusterFacts{
+			{Target: "domino", Cluster: "mail", EtcdUp: true, EtcdAt: at, HeldSince: at, LastWait: 12.5, Refusals: map[string]float64{RefusedBusy: 2}, ReplicateFailures: 1},
+			{Target: "domino2", Cluster: "mail", EtcdAt: at},
+		},
 	}
 }
 
@@ -136,5 +176,19 @@ func TestWriteIsAtomicAndReadable(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); !bytes.Equal(b, Render(tally)) {
 		t.Errorf("%s holds\n%s", path, b)
+	}
+}
+
+// Every family Names lists is one Render declares.
+func TestNames(t *testing.T) {
+	out := string(Render(everything(time.Now())))
+	names := Names()
+	if len(names) != len(counterHelp)+len(gaugeHelp) {
+		t.Fatalf("%d names, %d families", len(names), len(counterHelp)+len(gaugeHelp))
+	}
+	for _, n := range names {
+		if !strings.Contains(out, "# TYPE "+n+" ") {
+			t.Errorf("%s is not in the file", n)
+		}
 	}
 }

@@ -55,6 +55,13 @@ type Tally struct {
 	// Snapshot is whether each caller's last snapshot of each target was
 	// quiesced (see quiesced).
 	Snapshot []Snap `json:"snapshot,omitempty"`
+	// OutageBudget is the longest outage each target's configuration
+	// allows ([metrics] outage_budget), in seconds.
+	OutageBudget map[string]float64 `json:"outage_budget,omitempty"`
+	// Held are the freezes in place, and Cluster the cluster locks'
+	// facts: read from the state directory for each write, not kept.
+	Held    []Held         `json:"-"`
+	Cluster []ClusterFacts `json:"-"`
 }
 
 // Snap is whether a caller's last snapshot of a target was quiesced.
@@ -73,6 +80,10 @@ const (
 	WatchdogRestarts = "quiesce_watchdog_restarts_total"
 	Failures         = "quiesce_failures_total"
 	Snapshots        = "quiesce_snapshots_total"
+	// ClusterRefusals and ReplicateFailures come from the cluster lock's
+	// facts (cluster.go), not from the tally.
+	ClusterRefusals   = "quiesce_cluster_refusals_total"
+	ReplicateFailures = "quiesce_cluster_replicate_failures_total"
 )
 
 // Apply adds one operation to the tally.

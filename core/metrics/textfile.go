@@ -31,6 +31,9 @@ type Textfile struct {
 	Store    *state.Store // where the Tally is kept between runs
 	Log      *zap.Logger
 	LockWait time.Duration // wait this long for another quiesce updating the metrics; 0: 10s
+	// OutageBudget is the configuration's longest outage, shown beside
+	// the outage of each target it operates on; 0: none shown.
+	OutageBudget time.Duration
 }
 
 var _ freeze.Observer = (*Textfile)(nil)
@@ -62,9 +65,16 @@ func (w *Textfile) Record(ev freeze.Event) error {
 		t = Tally{}
 	}
 	t.Apply(ev)
+	if w.OutageBudget > 0 {
+		if t.OutageBudget == nil {
+			t.OutageBudget = map[string]float64{}
+		}
+		t.OutageBudget[ev.Instance] = w.OutageBudget.Seconds()
+	}
 	if err := w.Store.SaveDoc(tallyDoc, t); err != nil {
 		return err
 	}
+	t.Held, t.Cluster = heldFreezes(w.Store), LoadCluster(w.Store)
 	return Write(filepath.Join(w.Dir, FileName), t)
 }
 
@@ -110,6 +120,8 @@ var counterHelp = []metricHelp{
 	{WatchdogRestarts, "Times the watchdog started the application (a freeze never thawed, an interrupted run).", []string{"target"}},
 	{Failures, "Operations that failed, by operation (freeze, thaw, recover, watchdog).", []string{"target", "caller", "op"}},
 	{Snapshots, "Snapshots a caller took of the target, by whether they were quiesced (yes: its thaw ended a freeze that held; no: the freeze failed, or had expired, or the online backup failed).", []string{"target", "caller", "quiesced"}},
+	{ClusterRefusals, "Stop-mode freezes the cluster lock refused, by reason (lock-busy, mate-down, etcd-unreachable, etcd-refused, lock-lost).", []string{"target", "cluster", "reason"}},
+	{ReplicateFailures, "Mates a replicate after a start could not be asked to catch up with (the thaw warned).", []string{"target", "cluster"}},
 }
 
 var gaugeHelp = []metricHelp{
@@ -119,6 +131,24 @@ var gaugeHelp = []metricHelp{
 	{"quiesce_last_outage_seconds", "How long the application was down in its last freeze, from the stop to serving again (0: online, never down).", []string{"target"}},
 	{"quiesce_last_freeze_window_seconds", "How long its last freeze held the application frozen, from frozen to the thaw (the snapshot's time).", []string{"target"}},
 	{"quiesce_last_snapshot_quiesced", "Whether the caller's last snapshot of the target was quiesced (1) or not (0).", []string{"target", "caller"}},
+	{"quiesce_outage_budget_seconds", "The longest outage a freeze of the target should cause ([metrics] outage_budget).", []string{"target"}},
+	{"quiesce_freeze_since_timestamp_seconds", "When the freeze in place on the target began (Unix time); no series when none is.", []string{"target"}},
+	{"quiesce_freeze_deadline_timestamp_seconds", "When the freeze in place on the target ends if no thaw comes (Unix time): the watchdog ends it then.", []string{"target"}},
+	{"quiesce_cluster_etcd_up", "Whether etcd answered at this server's last contact with it (1) or not (0).", []string{"target", "cluster"}},
+	{"quiesce_cluster_etcd_checked_timestamp_seconds", "When this server last contacted etcd (Unix time).", []string{"target", "cluster"}},
+	{"quiesce_cluster_lock_held_since_timestamp_seconds", "Since when this server holds its cluster's lock (Unix time); 0 when it does not.", []string{"target", "cluster"}},
+	{"quiesce_cluster_lock_last_wait_seconds", "How long the last stop-mode freeze waited for the cluster lock.", []string{"target", "cluster"}},
+}
+
+// Names are the names of every metric family the file may hold, counters
+// first: what a dashboard or an alert can query (scripts/fleet's test
+// checks theirs against it).
+func Names() []string {
+	var out []string
+	for _, h := range append(append([]metricHelp(nil), counterHelp...), gaugeHelp...) {
+		out = append(out, h.name)
+	}
+	return out
 }
 
 // Render is t in the Prometheus text exposition format (version 0.0.4),
@@ -168,6 +198,14 @@ func Render(t Tally) []byte {
 	for target, s := range t.Window {
 		fams["quiesce_last_freeze_window_seconds"].set(s.Seconds, target)
 	}
+	for target, b := range t.OutageBudget {
+		fams["quiesce_outage_budget_seconds"].set(b, target)
+	}
+	for _, h := range t.Held {
+		fams["quiesce_freeze_since_timestamp_seconds"].set(unix(h.Since), h.Target)
+		fams["quiesce_freeze_deadline_timestamp_seconds"].set(unix(h.Deadline), h.Target)
+	}
+	renderCluster(fams, t.Cluster)
 	names := make([]string, 0, len(fams))
 	for n := range fams {
 		names = append(names, n)
@@ -275,6 +313,30 @@ func formatFloat(f float64) string {
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
+
+// renderCluster adds the cluster locks' facts: every series of a
+// clustered target exists (a counter at 0 before its first count), so
+// that increase() sees the first refusal.
+func renderCluster(fams map[string]*family, facts []ClusterFacts) {
+	for _, c := range facts {
+		fams["quiesce_cluster_etcd_up"].set(boolValue(c.EtcdUp), c.Target, c.Cluster)
+		if !c.EtcdAt.IsZero() {
+			fams["quiesce_cluster_etcd_checked_timestamp_seconds"].set(unix(c.EtcdAt), c.Target, c.Cluster)
+		}
+		held := 0.0
+		if !c.HeldSince.IsZero() {
+			held = unix(c.HeldSince)
+		}
+		fams["quiesce_cluster_lock_held_since_timestamp_seconds"].set(held, c.Target, c.Cluster)
+		fams["quiesce_cluster_lock_last_wait_seconds"].set(c.LastWait, c.Target, c.Cluster)
+		for _, r := range Refusals() {
+			fams[ClusterRefusals].add(c.Refusals[r], c.Target, c.Cluster, r)
+		}
+		fams[ReplicateFailures].add(c.ReplicateFailures, c.Target, c.Cluster)
+	}
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 func boolValue(b bool) float64 {
 	if b {

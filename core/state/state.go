@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/quiesce/quiesce/core/config"
@@ -227,4 +228,25 @@ func (s *Store) Clear(key string) error {
 		return err
 	}
 	return syncDir(s.dir)
+}
+
+// Records reads every instance's record in the store (the documents
+// beside them, whose names hold a dot, are left out). A record that
+// cannot be read is left out too: it is its own instance's business.
+func (s *Store) Records() ([]Record, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for _, e := range entries {
+		key, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || key == "" || strings.Contains(key, ".") || !e.Type().IsRegular() {
+			continue
+		}
+		if r, err := s.Load(key); err == nil && !r.Empty() {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -234,6 +234,9 @@ var packaged = []string{
 	"/usr/share/doc/quiesce/README.md",
 	"/usr/share/doc/quiesce/configuration.md",
 	"/usr/share/doc/quiesce/examples/domino-linux.conf",
+	"/usr/share/quiesce/fleet/quiesce-alerts.yml",
+	"/usr/share/quiesce/fleet/quiesce-alerts.test.yml",
+	"/usr/share/quiesce/fleet/quiesce-dashboard.json",
 }
 
 const conffile = "/etc/quiesce/quiesce.conf"

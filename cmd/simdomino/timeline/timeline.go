@@ -28,6 +28,8 @@ const (
 	Exited            = "exited"
 	Crashed           = "crashed" // the server ended as a panic does (fault injection)
 	NsdKill           = "nsd-kill"
+	Restricted        = "restricted" // Server_Restricted set (detail: its value)
+	Replicate         = "replicate"  // a replication with a mate asked for (detail: its name)
 )
 
 // Event is one timeline line.
