@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -9,15 +10,24 @@ import (
 
 const clusterDomino = "[domino]\nuser = notes\n"
 
+// osPath is the absolute path p (written with /) on this system: on
+// Windows, on drive C:.
+func osPath(p string) string {
+	if runtime.GOOS == "windows" {
+		return "C:" + p
+	}
+	return p
+}
+
 func TestClusterSection(t *testing.T) {
 	d, err := ParseNative("q.conf", []byte(clusterDomino+`[cluster]
 name = mail
 self = Mail1/Acme
 mates = Mail2/Acme@mail2.acme.com:1353, Mail 3/Acme@10.0.0.3, Mail4/Acme@[fe80::1]:1352
 endpoints = https://etcd1:2379, https://etcd2:2379
-ca_file = /etc/quiesce/ca.pem
-cert_file = /etc/quiesce/client.pem
-key_file = /etc/quiesce/client-key.pem
+ca_file = `+osPath("/etc/quiesce/ca.pem")+`
+cert_file = `+osPath("/etc/quiesce/client.pem")+`
+key_file = `+osPath("/etc/quiesce/client-key.pem")+`
 prefix = /acme/quiesce
 max_down = 2
 etcd_unreachable = proceed
@@ -32,8 +42,8 @@ replicate = no
 	c := d.Cluster
 	want := Cluster{Name: "mail", Line: 3, Self: "Mail1/Acme",
 		Mates:     []Mate{{"Mail2/Acme", "mail2.acme.com:1353"}, {"Mail 3/Acme", "10.0.0.3:1352"}, {"Mail4/Acme", "[fe80::1]:1352"}},
-		Endpoints: []string{"https://etcd1:2379", "https://etcd2:2379"}, CAFile: "/etc/quiesce/ca.pem", CertFile: "/etc/quiesce/client.pem",
-		KeyFile: "/etc/quiesce/client-key.pem", Prefix: "/acme/quiesce", MaxDown: 2, Unreachable: UnreachableProceed, Timeout: 3 * time.Second,
+		Endpoints: []string{"https://etcd1:2379", "https://etcd2:2379"}, CAFile: osPath("/etc/quiesce/ca.pem"), CertFile: osPath("/etc/quiesce/client.pem"),
+		KeyFile: osPath("/etc/quiesce/client-key.pem"), Prefix: "/acme/quiesce", MaxDown: 2, Unreachable: UnreachableProceed, Timeout: 3 * time.Second,
 		LockWait: 2 * time.Minute}
 	if c == nil || !reflect.DeepEqual(*c, want) {
 		t.Fatalf("got %+v\nwant %+v", c, want)
@@ -69,7 +79,7 @@ func TestClusterErrors(t *testing.T) {
 		{"endpoints = etcd1:2379\n", `"etcd1:2379" is not an etcd client URL`},
 		{"endpoints = https://etcd1\n", `"https://etcd1" is not an etcd client URL`},
 		{"ca_file = ca.pem\n", `cluster.ca_file: "ca.pem" is not an absolute path`},
-		{base + "cert_file = /c.pem\n", "cluster.cert_file: cert_file and key_file come together"},
+		{base + "cert_file = " + osPath("/c.pem") + "\n", "cluster.cert_file: cert_file and key_file come together"},
 		{base + "max_down = 3\n", "cluster.max_down: 3 would allow every server of the cluster down at once (it has 3): at most 2"},
 		{"max_down = 0\n", `cluster.max_down: "0" is not a number of servers`},
 		{"etcd_unreachable = ignore\n", `cluster.etcd_unreachable: "ignore" is not one of fail, proceed`},
@@ -83,7 +93,8 @@ func TestClusterErrors(t *testing.T) {
 			t.Errorf("%q: got %v, want one line with %q", tc.body, err, tc.want)
 		}
 	}
-	_, err := ParseNative("q.conf", []byte("[target x]\nmanager = commands\nstart = [\"/bin/true\"]\nstop = [\"/bin/true\"]\nprocess_path = /bin/x\nready_tcp = 127.0.0.1:1\n[cluster]\n"+base))
+	tru, x := osPath("/bin/true"), osPath("/bin/x")
+	_, err := ParseNative("q.conf", []byte("[target x]\nmanager = commands\nstart = [\""+tru+"\"]\nstop = [\""+tru+"\"]\nprocess_path = "+x+"\nready_tcp = 127.0.0.1:1\n[cluster]\n"+base))
 	if err == nil || !strings.Contains(err.Error(), "[cluster]: a cluster is one of Domino servers") {
 		t.Errorf("[cluster] without [domino]: %v", err)
 	}
