@@ -1,6 +1,7 @@
 package dbtest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -80,14 +81,33 @@ type PGOptions struct {
 }
 
 // StartPostgres starts a server on data as owner and waits until it
-// accepts connections.
+// accepts connections. The port is probed free first; should another
+// process take it before the server binds it (tests of several packages
+// run at once), the server is started again on another.
 func StartPostgres(t testing.TB, data, owner string, o PGOptions) *Postgres {
 	t.Helper()
 	bin := RequirePostgres(t)
 	run := TempDir(t, owner)
-	p := &Postgres{Data: data, SockDir: run, Port: freePort(t), User: owner, Log: filepath.Join(run, "postgres.log"), bin: bin, exited: make(chan struct{})}
-	args := []string{filepath.Join(bin, "postgres"), "-D", data, "-c", fmt.Sprintf("port=%d", p.Port), "-c", "listen_addresses=127.0.0.1",
-		"-c", "unix_socket_directories=" + run, "-c", "shared_buffers=16MB", "-c", "max_wal_size=64MB", "-c", "min_wal_size=32MB",
+	for try := 1; ; try++ {
+		p := &Postgres{Data: data, SockDir: run, Port: freePort(t), User: owner, Log: filepath.Join(run, "postgres.log"), bin: bin, exited: make(chan struct{})}
+		err := p.start(o)
+		if err == nil {
+			t.Cleanup(p.Stop)
+			return p
+		}
+		p.Stop()
+		b, _ := os.ReadFile(p.Log)
+		if try < 5 && bytes.Contains(b, []byte("Address already in use")) {
+			continue
+		}
+		t.Fatalf("postgres did not start: %v\n%s", err, b)
+	}
+}
+
+// start launches the server and waits until it accepts connections.
+func (p *Postgres) start(o PGOptions) error {
+	args := []string{filepath.Join(p.bin, "postgres"), "-D", p.Data, "-c", fmt.Sprintf("port=%d", p.Port), "-c", "listen_addresses=127.0.0.1",
+		"-c", "unix_socket_directories=" + p.SockDir, "-c", "shared_buffers=16MB", "-c", "max_wal_size=64MB", "-c", "min_wal_size=32MB",
 		"-c", "logging_collector=off"}
 	if o.Archive != "" {
 		args = append(args, "-c", "archive_mode=on", "-c", "archive_command=test ! -f "+o.Archive+"/%f && cp %p "+o.Archive+"/%f")
@@ -95,22 +115,20 @@ func StartPostgres(t testing.TB, data, owner string, o PGOptions) *Postgres {
 	for _, e := range o.Extra {
 		args = append(args, "-c", e)
 	}
-	p.cmd = asUser(owner, args...)
+	p.cmd = asUser(p.User, args...)
 	logf, err := os.Create(p.Log)
 	if err != nil {
-		t.Fatal(err)
+		close(p.exited)
+		return err
 	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("postgres: %v", err)
+		logf.Close()
+		close(p.exited)
+		return fmt.Errorf("postgres: %w", err)
 	}
 	go func() { _ = p.cmd.Wait(); logf.Close(); close(p.exited) }()
-	t.Cleanup(p.Stop)
-	if err := p.waitReady(60 * time.Second); err != nil {
-		b, _ := os.ReadFile(p.Log)
-		t.Fatalf("postgres did not start: %v\n%s", err, b)
-	}
-	return p
+	return p.waitReady(60 * time.Second)
 }
 
 func freePort(t testing.TB) int {

@@ -49,12 +49,18 @@ func (s *mariaServer) Verify(t *testing.T, dir string, acked []int, facts map[st
 // mariadb, the holder as root through unix_socket (Debian's default).
 func newMariaRig(t *testing.T, targetKeys, freezeKeys string) (*dbRig, *mariaServer) {
 	t.Helper()
+	return newMariaRigOn(t, 200, targetKeys, freezeKeys)
+}
+
+// newMariaRigOn is newMariaRig on a file system of loopMiB MiB.
+func newMariaRigOn(t *testing.T, loopMiB int, targetKeys, freezeKeys string) (*dbRig, *mariaServer) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("real MariaDB servers: not with -short")
 	}
 	dbtest.RequireMariaDB(t)
 	user := simtest.User(t)
-	loop := dbtest.NewLoop(t, 200, user)
+	loop := dbtest.NewLoop(t, loopMiB, user)
 	dbtest.InstallMariaDB(t, loop.Dir, user)
 	s := &mariaServer{m: dbtest.StartMariaDB(t, loop.Dir, user, dbtest.MariaDBOptions{}), user: user}
 	dbtest.SetupMariaDBWork(t, s.m)

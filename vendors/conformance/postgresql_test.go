@@ -51,12 +51,18 @@ func (s *pgServer) Verify(t *testing.T, dir string, acked []int, facts map[strin
 // the cluster's OS user (peer authentication on the socket).
 func newPGRig(t *testing.T, split bool, targetKeys, freezeKeys string) (*dbRig, *pgServer) {
 	t.Helper()
+	return newPGRigOn(t, 300, split, targetKeys, freezeKeys)
+}
+
+// newPGRigOn is newPGRig with its data on a file system of loopMiB MiB.
+func newPGRigOn(t *testing.T, loopMiB int, split bool, targetKeys, freezeKeys string) (*dbRig, *pgServer) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("real PostgreSQL servers: not with -short")
 	}
 	dbtest.RequirePostgres(t)
 	user := simtest.User(t)
-	s := &pgServer{user: user, loop: dbtest.NewLoop(t, 300, user), archive: dbtest.TempDir(t, user), labels: filepath.Join(dbtest.TempDir(t, ""), "labels")}
+	s := &pgServer{user: user, loop: dbtest.NewLoop(t, loopMiB, user), archive: dbtest.TempDir(t, user), labels: filepath.Join(dbtest.TempDir(t, ""), "labels")}
 	waldir := ""
 	if split {
 		s.wal = dbtest.NewLoop(t, 200, user)

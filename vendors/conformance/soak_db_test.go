@@ -69,21 +69,26 @@ func TestSoakDatabases(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Logf("database soak seed %d (QUIESCE_SOAK_SEED=%d replays it), %d cycles", seed, seed, dbSoakCycles())
 			var d *dbRig
+			// The writer never stops: the data grows by up to 1 MiB a cycle.
+			// MariaDB's 200 MiB were full at cycle 867 of seed 1796579053
+			// and 890 of 1796574294 (the server's log: disk full, writes
+			// wait), PostgreSQL's 300 MiB at about cycle 450 (measured as
+			// it filled; seed 1796574294's holder lost its connection at
+			// cycle 454). A freeze on a full disk fails, rightly: the
+			// soak sizes its disk by its length.
 			var released func() bool
 			var serverLog string
 			if kind == "mariadb" {
 				var s *mariaServer
-				d, s = newMariaRig(t, "", "deadline = 4s\n")
-				// A commit goes through once nothing holds the server. One
-				// second was too short for a single commit on a loaded
-				// machine (load 8: seed 1796574294, cycle 890, the lock
-				// released 45 ms after it was taken); a hold left behind
-				// blocks it for good.
+				d, s = newMariaRigOn(t, 200+dbSoakCycles(), "", "deadline = 4s\n")
+				// A commit goes through once nothing holds the server; a hold
+				// left behind blocks it for good. Ten seconds, not one: a
+				// loaded machine can be slow to commit once.
 				released = func() bool { return writesFlow(t, s.m, 10*time.Second) }
 				serverLog = s.m.ErrorLog()
 			} else {
 				var s *pgServer
-				d, s = newPGRig(t, false, "pg_backup = always\n", "deadline = 4s\n")
+				d, s = newPGRigOn(t, 300+dbSoakCycles(), false, "pg_backup = always\n", "deadline = 4s\n")
 				released = func() bool { return quiesceBackends(t, s) == 0 }
 				serverLog = s.p.Log
 			}
