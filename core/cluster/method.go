@@ -227,7 +227,7 @@ func (m *Stop) lock(ctx context.Context, r *freeze.Run, c freeze.Caller, spent t
 	view.Holders = tk.Others
 	if err := m.mates(ctx, r, view); err != nil {
 		tk.Drop(ctx)
-		return nil, err
+		return nil, refusedErr(cfg.Name, err)
 	}
 	ttl := r.Rec.Deadline.Sub(r.Now()) + m.margin()
 	lease, err := m.c.Grant(ctx, cli, ttl)
@@ -247,7 +247,7 @@ func (m *Stop) lock(ctx context.Context, r *freeze.Run, c freeze.Caller, spent t
 	if err != nil {
 		tk.Drop(ctx) // the freeze's lease is released with the note (Abort)
 		m.c.refused(r, refusal(err))
-		return nil, err
+		return nil, refusedErr(cfg.Name, err)
 	}
 	n.Hold = h
 	if err := saveNote(r, *n); err != nil {
