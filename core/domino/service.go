@@ -175,15 +175,7 @@ func (s *Server) awaitMainGone(ctx context.Context) bool {
 // mainRunning reports whether a main server process of this server runs.
 func (s *Server) mainRunning() bool {
 	procs, err := s.Processes()
-	if err != nil {
-		return false
-	}
-	for _, p := range procs {
-		if isMainName(p.Name) {
-			return true
-		}
-	}
-	return false
+	return err == nil && hasMain(procs)
 }
 
 // stoppedStarter is a service manager that can start a service whose

@@ -198,7 +198,11 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool, server
 			}
 		}
 		simtest.Eventually(t, 20*time.Second, "no holder after the cycle", func() bool { return len(holderPIDs(d.bin)) == 0 })
-		if !releasedWithin(10*time.Second, released) {
+		// A session whose holder is gone ends once the server notices
+		// its client left, which a loaded machine can delay (CI: a
+		// PostgreSQL backend still listed right after its holder's
+		// quiesce was killed mid-freeze).
+		if !simtest.Within(10*time.Second, released) {
 			fail("the server is still held 10 s after the cycle")
 		}
 		if recs, _ := filepath.Glob(filepath.Join(d.stateDir(), "*.json")); len(recs) > 0 {
@@ -221,19 +225,4 @@ func indexOf(caller string) int {
 		}
 	}
 	return 0
-}
-
-// releasedWithin reports whether released says so before limit: a
-// session whose holder is gone ends once the server notices its client
-// left, which a loaded machine can delay (CI: a PostgreSQL backend still
-// listed right after its holder's quiesce was killed mid-freeze).
-func releasedWithin(limit time.Duration, released func() bool) bool {
-	for end := time.Now().Add(limit); ; time.Sleep(100 * time.Millisecond) {
-		if released() {
-			return true
-		}
-		if time.Now().After(end) {
-			return false
-		}
-	}
 }

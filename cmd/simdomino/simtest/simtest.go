@@ -372,11 +372,20 @@ func freePort(t testing.TB) int {
 // passes first.
 func Eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !Within(limit, cond) {
+		t.Fatalf("not within %s: %s", limit, what)
+	}
+}
+
+// Within polls cond until it holds, and reports whether it did before
+// limit passed.
+func Within(limit time.Duration, cond func() bool) bool {
 	for deadline := time.Now().Add(limit); !cond(); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", limit, what)
+			return false
 		}
 	}
+	return true
 }
 
 // Require skips a test whose precondition does not hold here, loudly, and
