@@ -30,7 +30,7 @@ type dbServer interface {
 	// cycle without a hook). It returns the recovery time and what is
 	// wrong ("" when nothing), and how much log its recovery replayed
 	// (-1: not told).
-	Verify(t *testing.T, dir string, acked []int, facts map[string]string) (recovery time.Duration, replayed int64, wrong string)
+	Verify(t testing.TB, dir string, acked []int, facts map[string]string) (recovery time.Duration, replayed int64, wrong string)
 }
 
 // dbRig is a database server with quiesce configured for it.

@@ -29,7 +29,7 @@ type mariaServer struct {
 func (s *mariaServer) Writer(t *testing.T) *dbtest.Writer { return dbtest.MariaDBWriter(t, s.m) }
 func (s *mariaServer) Prober() *dbtest.Prober             { return dbtest.MariaDBProber(s.m) }
 
-func (s *mariaServer) Verify(t *testing.T, dir string, acked []int, facts map[string]string) (time.Duration, int64, string) {
+func (s *mariaServer) Verify(t testing.TB, dir string, acked []int, facts map[string]string) (time.Duration, int64, string) {
 	rep := dbtest.VerifyMariaDBCopy(t, dir, s.user, acked, facts["binlog_file"])
 	var wrong []string
 	for tb, n := range rep.Missing {

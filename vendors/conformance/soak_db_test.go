@@ -97,6 +97,38 @@ func TestSoakDatabases(t *testing.T) {
 	}
 }
 
+// tidier is a server the soak tidies after every cycle.
+type tidier interface{ Tidy(t testing.TB) }
+
+// cycleScope is the test as one soak cycle sees it: what the cycle
+// registers with Cleanup (its copy, the server started on the copy, that
+// server's connection and directory) goes when the cycle ends, not when
+// the test does. With the test's own Cleanup, 1,000 cycles kept every
+// copy: 19 GB of /tmp after 22 minutes of PostgreSQL's soak.
+type cycleScope struct {
+	testing.TB
+	fns []func()
+}
+
+// newCycleScope opens a scope; should the cycle fail, the test's end
+// closes it.
+func newCycleScope(t testing.TB) *cycleScope {
+	s := &cycleScope{TB: t}
+	t.Cleanup(s.end)
+	return s
+}
+
+func (s *cycleScope) Cleanup(f func()) { s.fns = append(s.fns, f) }
+
+// end runs the cycle's cleanups, last registered first, as testing does.
+func (s *cycleScope) end() {
+	for len(s.fns) > 0 {
+		f := s.fns[len(s.fns)-1]
+		s.fns = s.fns[:len(s.fns)-1]
+		f()
+	}
+}
+
 func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool, serverLog string) {
 	d.writer = d.srv.Writer(t)
 	defer d.writer.Stop()
@@ -119,6 +151,7 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool, server
 				append(append([]any{i, f, c[0]}, a...), tailLines(d.log(t), 15), serverLog, tailLines(string(srv), 15))...)
 		}
 		p := d.srv.Prober()
+		cycle := newCycleScope(t)
 		thaw := []string{c[0], soakThaws[c[0]]}
 		switch f {
 		case dKillFreeze, dKillThaw:
@@ -172,7 +205,7 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool, server
 			}
 			var copyDir string
 			if verify {
-				copyDir = filepath.Join(dbtest.TempDir(t, ""), "copy")
+				copyDir = filepath.Join(dbtest.TempDir(cycle, ""), "copy")
 				if _, err := d.loop.Snapshot(copyDir); err != nil {
 					t.Fatal(err)
 				}
@@ -191,7 +224,7 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool, server
 				}
 			}
 			if verify {
-				if _, _, wrong := d.srv.Verify(t, copyDir, acked, facts); wrong != "" {
+				if _, _, wrong := d.srv.Verify(cycle, copyDir, acked, facts); wrong != "" {
 					fail("the snapshot of a successful freeze is wrong: %s", wrong)
 				}
 				checked++
@@ -213,6 +246,10 @@ func soakDB(t *testing.T, d *dbRig, rnd *rand.Rand, released func() bool, server
 		}
 		if ok, refused, first := p.End(); refused > 0 {
 			fail("%d connections refused (%d accepted): %v", refused, ok, first)
+		}
+		cycle.end()
+		if td, ok := d.srv.(tidier); ok {
+			td.Tidy(t)
 		}
 	}
 	t.Logf("%d cycles in %s by fault %v; %d snapshots restored and checked", dbSoakCycles(), time.Since(began).Round(time.Second), tally, checked)
